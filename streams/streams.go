@@ -1,0 +1,122 @@
+// Package streams is the transport between pipeline stages: Kinesis-like streams of
+// opaque byte records (Thrift on raw, enriched TSV on enriched, self-describing JSON bad
+// rows on bad-1 and bad-2).
+//
+// The Stream interface maps one-to-one onto Kinesis calls (PutRecords, ListShards,
+// GetShardIterator+GetRecords) and a Checkpointer records how far a consumer group has
+// read, so the same stages run over the in-memory implementation (NewMemory) in one
+// process or over real Kinesis. Consume gives at-least-once delivery on top of both.
+//
+// Every stage (collector, enrich, loaders, web) may import this package; it imports no
+// stage.
+package streams
+
+import (
+	"context"
+	"time"
+)
+
+// Names of the four streams of the pipeline, as in Snowplow's AWS quick start.
+const (
+	Raw      = "raw"      // collector -> enrich: Thrift CollectorPayload records
+	Enriched = "enriched" // enrich -> loaders: 131-field enriched TSV
+	Bad1     = "bad-1"    // collector, enrich -> loaders: bad-row JSON
+	Bad2     = "bad-2"    // loaders -> loaders (bad table / files): loader bad-row JSON
+)
+
+// Limits that Kinesis enforces on PutRecords and that every implementation enforces too,
+// so that a pipeline tested in memory behaves the same on AWS.
+const (
+	MaxRecordsPerPut = 500
+	MaxBytesPerPut   = 5 << 20   // 5 MiB: sum of data and partition keys in one Put
+	MaxRecordBytes   = 1_000_000 // data + partition key of one record (1 MB)
+	MaxPartitionKey  = 256       // Unicode characters
+)
+
+// Entry is one record to put on a stream.
+type Entry struct {
+	// PartitionKey is hashed with MD5 to a 128-bit key that selects the shard whose
+	// hash-key range contains it. It must be 1..256 characters.
+	PartitionKey string
+	Data         []byte
+}
+
+// PutResult tells where a put record landed.
+type PutResult struct {
+	ShardID        string
+	SequenceNumber string
+}
+
+// Record is a record read back from a shard.
+type Record struct {
+	PartitionKey string
+	Data         []byte
+	// SequenceNumber is a decimal string; within a shard, later records have larger
+	// numbers (compare with CompareSequenceNumbers, not as strings).
+	SequenceNumber string
+	ShardID        string
+	// ArrivalTime is when the stream accepted the record.
+	ArrivalTime time.Time
+}
+
+// Shard describes one shard and the inclusive range of 128-bit hash keys (decimal
+// strings, as Kinesis prints them) it owns.
+type Shard struct {
+	ID              string
+	StartingHashKey string
+	EndingHashKey   string
+}
+
+// PositionType says where a read starts, as a Kinesis ShardIteratorType.
+type PositionType int
+
+const (
+	TrimHorizon         PositionType = iota // oldest record still retained
+	Latest                                  // only records put after the read starts
+	AtSequenceNumber                        // the record with SequenceNumber, then later ones
+	AfterSequenceNumber                     // records after SequenceNumber
+)
+
+// Position is where a read starts within a shard.
+type Position struct {
+	Type           PositionType
+	SequenceNumber string // for AtSequenceNumber and AfterSequenceNumber
+}
+
+// Stream is a Kinesis-like stream. Implementations are safe for concurrent use.
+type Stream interface {
+	// Name returns the stream name (one of the constants above in serve).
+	Name() string
+
+	// Put appends a batch of at most MaxRecordsPerPut entries and MaxBytesPerPut bytes,
+	// each at most MaxRecordBytes. It returns one result per entry, in order. Records
+	// with the same partition key keep their order. A batch over the limits fails whole
+	// with ErrInvalidArgument and writes nothing.
+	//
+	// When the stream is at its retention bound and unread records may not be dropped,
+	// Put waits for consumers to make room until ctx is done, then returns ErrFull (wrapped
+	// with ctx's error), having written nothing. Records are never dropped silently.
+	Put(ctx context.Context, entries []Entry) ([]PutResult, error)
+
+	// Shards lists the shards, ordered by starting hash key.
+	Shards(ctx context.Context) ([]Shard, error)
+
+	// Read returns up to limit records of one shard starting at from, in sequence order,
+	// and the position to continue from. It waits until at least one record is available
+	// or ctx is done or wait has passed (wait 0 returns at once, as Kinesis GetRecords
+	// does); an empty result is not an error. A sequence number older than retention is
+	// read from the oldest retained record (as TRIM_HORIZON). Unknown shard:
+	// ErrShardNotFound.
+	Read(ctx context.Context, shardID string, from Position, limit int, wait time.Duration) ([]Record, Position, error)
+}
+
+// Checkpointer stores, per consumer group and shard, the sequence number of the last
+// record the group has processed. Implementations are safe for concurrent use.
+type Checkpointer interface {
+	// Checkpoint records that group has processed shardID up to and including seq.
+	// Checkpoints only move forward: an older seq is ignored.
+	Checkpoint(ctx context.Context, group, shardID, seq string) error
+	// Checkpoints returns the stored sequence number per shard for group (shards with
+	// no checkpoint are absent).
+	Checkpoints(ctx context.Context, group string) (map[string]string, error)
+}
