@@ -1,0 +1,290 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"unsafe"
+)
+
+// AppendJSON appends the event in the lossy Analytics-SDK JSON shape to dst, the shape the
+// loaders' JSON outputs and the Micro test API serve:
+//
+//   - every non-empty field under its Name (field 121 is "refr_dvce_tstamp" as in the Scala
+//     SDK and the loaders; the Go and Python SDKs say "refr_device_tstamp"); empty fields are
+//     left out;
+//   - timestamps as ISO-8601 strings with milliseconds, "2024-03-01T12:00:00.123Z" (the
+//     Python SDK's form; the Scala SDK drops ".000");
+//   - ints and the decimal and float fields (se_value, tr_*, ti_price, *_base, geo_*) as JSON
+//     numbers, written with the digits of the TSV text (the Scala SDK's choice; the Go and
+//     Python SDKs keep se_value a string); booleans as true/false;
+//   - "geo_location": "<lat>,<lon>" after geo_longitude when both are set;
+//   - the unstruct event under unstruct_event_<vendor>_<name>_<model> (its data object), then
+//     the contexts grouped under contexts_<vendor>_<name>_<model> (arrays of data objects),
+//     where a key from derived_contexts replaces the same key from contexts. Keys follow
+//     ShredColumnName.
+//
+// It returns a *RowDecodingError when a field does not hold a value of its kind.
+func (e *EnrichedEvent) AppendJSON(dst []byte) ([]byte, error) {
+	return e.appendSDKJSON(dst, false)
+}
+
+// AppendMicroJSON appends the event as Snowplow Micro's GoodEvent "event" object: the
+// AppendJSON shape plus every field key (null when empty) and the JSON columns contexts,
+// derived_contexts and unstruct_event as their self-describing envelopes (an empty contexts
+// envelope, {"schema":…,"data":[]}, when a contexts column is empty; null for an empty
+// unstruct_event), so tests may read either event.contexts_… or event.contexts.data.
+func (e *EnrichedEvent) AppendMicroJSON(dst []byte) ([]byte, error) {
+	return e.appendSDKJSON(dst, true)
+}
+
+// MarshalJSON returns AppendJSON's object.
+func (e *EnrichedEvent) MarshalJSON() ([]byte, error) {
+	return e.AppendJSON(nil)
+}
+
+// shredEntry is one flattened entity: its key (keys[ks:ke]) and its data.
+type shredEntry struct {
+	ks, ke int
+	data   []byte
+}
+
+func (e *EnrichedEvent) appendSDKJSON(dst []byte, micro bool) ([]byte, error) {
+	dst = append(dst, '{')
+	first := true
+	sep := func() {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+	}
+	key := func(name string) {
+		sep()
+		dst = append(dst, '"')
+		dst = append(dst, name...)
+		dst = append(dst, '"', ':')
+	}
+	for i := range e.Fields {
+		f := Field(i)
+		v := e.Fields[i]
+		if f.Kind() == KindJSON {
+			if !micro {
+				continue
+			}
+			key(f.Name())
+			switch {
+			case v != "":
+				if !json.Valid(bytesOf(v)) {
+					return dst, invalid(f, v, "Cannot parse key "+f.Name()+" into "+jsonInto(f)+": invalid JSON")
+				}
+				dst = append(dst, v...)
+			case f == UnstructEvent:
+				dst = append(dst, "null"...)
+			default:
+				dst = AppendContexts(dst, nil)
+			}
+			continue
+		}
+		if v == "" {
+			if micro {
+				key(f.Name())
+				dst = append(dst, "null"...)
+			}
+			continue
+		}
+		key(f.Name())
+		var err error
+		dst, err = appendTyped(dst, f, v)
+		if err != nil {
+			return dst, err
+		}
+		if f == GeoLongitude && e.Fields[GeoLatitude] != "" {
+			key("geo_location")
+			dst = append(dst, '"')
+			dst = append(dst, e.Fields[GeoLatitude]...)
+			dst = append(dst, ',')
+			dst = append(dst, v...)
+			dst = append(dst, '"')
+		}
+	}
+
+	var keyArr [256]byte
+	var entArr [16]shredEntry
+	keys, ents := keyArr[:0], entArr[:0]
+	var err error
+	if v := e.Fields[UnstructEvent]; v != "" {
+		b := bytesOf(v)
+		if !json.Valid(b) {
+			return dst, invalid(UnstructEvent, v, "Cannot parse key unstruct_event into unstruct_event: invalid JSON")
+		}
+		ue, perr := parseUnstruct(b)
+		if perr != nil {
+			return dst, invalid(UnstructEvent, v, "Cannot parse key unstruct_event into unstruct_event: "+perr.Error())
+		}
+		p, _ := parseSchemaURI(ue.Schema)
+		sep()
+		dst = append(dst, '"')
+		dst = appendShredColumnName(dst, "unstruct_event", p.vendor, p.name, p.model)
+		dst = append(dst, '"', ':')
+		dst = append(dst, ue.Data...)
+	}
+	nCtx := 0
+	if keys, ents, err = shredContexts(keys, ents, e, Contexts); err != nil {
+		return dst, err
+	}
+	nCtx = len(ents)
+	if keys, ents, err = shredContexts(keys, ents, e, DerivedContexts); err != nil {
+		return dst, err
+	}
+	ctxEnts, derEnts := ents[:nCtx], ents[nCtx:]
+	k := func(en shredEntry) []byte { return keys[en.ks:en.ke] }
+	emitGroups := func(group []shredEntry, skip []shredEntry) {
+		for i, en := range group {
+			dup := false
+			for _, prev := range group[:i] {
+				if bytes.Equal(k(prev), k(en)) {
+					dup = true
+					break
+				}
+			}
+			for _, s := range skip {
+				if bytes.Equal(k(s), k(en)) {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+			sep()
+			dst = append(dst, '"')
+			dst = append(dst, k(en)...)
+			dst = append(dst, '"', ':', '[')
+			dst = append(dst, en.data...)
+			for _, other := range group[i+1:] {
+				if bytes.Equal(k(other), k(en)) {
+					dst = append(dst, ',')
+					dst = append(dst, other.data...)
+				}
+			}
+			dst = append(dst, ']')
+		}
+	}
+	emitGroups(ctxEnts, derEnts)
+	emitGroups(derEnts, nil)
+	return append(dst, '}'), nil
+}
+
+// shredContexts appends the flattened entities of a contexts column.
+func shredContexts(keys []byte, ents []shredEntry, e *EnrichedEvent, f Field) ([]byte, []shredEntry, error) {
+	v := e.Fields[f]
+	if v == "" {
+		return keys, ents, nil
+	}
+	b := bytesOf(v)
+	if !json.Valid(b) {
+		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: invalid JSON")
+	}
+	env, err := parseSDJ(b)
+	if err != nil {
+		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: "+err.Error())
+	}
+	var ierr error
+	ok := forEachElement(env.Data, func(el []byte) bool {
+		sd, err := parseSDJ(el)
+		if err != nil {
+			ierr = err
+			return false
+		}
+		p, _ := parseSchemaURI(sd.Schema)
+		ks := len(keys)
+		keys = appendShredColumnName(keys, "contexts", p.vendor, p.name, p.model)
+		ents = append(ents, shredEntry{ks: ks, ke: len(keys), data: sd.Data})
+		return true
+	})
+	if ierr != nil {
+		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: "+ierr.Error())
+	}
+	if !ok {
+		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: data is not an array")
+	}
+	return keys, ents, nil
+}
+
+func invalid(f Field, v, msg string) error {
+	return &RowDecodingError{Errors: []InvalidValue{{Key: f.Name(), Value: v, Message: msg}}}
+}
+
+// appendTyped appends the JSON value of the non-empty text v of a non-JSON field f.
+func appendTyped(dst []byte, f Field, v string) ([]byte, error) {
+	switch f.Kind() {
+	case KindString:
+		return AppendJSONString(dst, v), nil
+	case KindInt:
+		if isPlainInt(v) {
+			return append(dst, v...), nil
+		}
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return dst, invalid(f, v, checkValue(f, v))
+		}
+		return strconv.AppendInt(dst, n, 10), nil
+	case KindBool:
+		switch v {
+		case "1":
+			return append(dst, "true"...), nil
+		case "0":
+			return append(dst, "false"...), nil
+		}
+		return dst, invalid(f, v, checkValue(f, v))
+	case KindDecimal, KindFloat:
+		if isJSONNumber(v) {
+			return append(dst, v...), nil
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+			return dst, invalid(f, v, checkValue(f, v))
+		}
+		return strconv.AppendFloat(dst, x, 'g', -1, 64), nil
+	case KindTimestamp:
+		if _, ok := parseTimestampFast(v); ok {
+			dst = append(dst, '"')
+			dst = append(dst, v[:10]...)
+			dst = append(dst, 'T')
+			dst = append(dst, v[11:]...)
+			return append(dst, 'Z', '"'), nil
+		}
+		t, err := ParseTimestamp(v)
+		if err != nil {
+			return dst, invalid(f, v, checkValue(f, v))
+		}
+		dst = append(dst, '"')
+		dst = AppendISO(dst, t)
+		return append(dst, '"'), nil
+	}
+	return AppendJSONString(dst, v), nil
+}
+
+// isPlainInt reports whether s is an optional '-' and 1 to 9 digits without a leading zero
+// (so it fits in 32 bits and is a valid JSON number).
+func isPlainInt(s string) bool {
+	d := s
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 9 || (d[0] == '0' && len(d) > 1) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// bytesOf returns the bytes of s without copying. The result must only be read.
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
