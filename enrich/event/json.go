@@ -27,7 +27,7 @@ import (
 //
 // It returns a *RowDecodingError when a field does not hold a value of its kind.
 func (e *EnrichedEvent) AppendJSON(dst []byte) ([]byte, error) {
-	return e.appendSDKJSON(dst, false)
+	return e.appendSDKJSON(dst, jsonOptions{flatten: true})
 }
 
 // AppendMicroJSON appends the event as Snowplow Micro's GoodEvent "event" object: the
@@ -36,7 +36,21 @@ func (e *EnrichedEvent) AppendJSON(dst []byte) ([]byte, error) {
 // envelope, {"schema":…,"data":[]}, when a contexts column is empty; null for an empty
 // unstruct_event), so tests may read either event.contexts_… or event.contexts.data.
 func (e *EnrichedEvent) AppendMicroJSON(dst []byte) ([]byte, error) {
-	return e.appendSDKJSON(dst, true)
+	return e.appendSDKJSON(dst, jsonOptions{flatten: true, full: true})
+}
+
+// AppendFullJSON appends the event as the Scala analytics SDK's non-lossy JSON, the payload of
+// loader_iglu_error and loader_runtime_error bad rows: exactly the NumFields keys in field
+// order (null when empty), typed as in AppendJSON, with the JSON columns as their
+// self-describing envelopes (see AppendMicroJSON) and no flattened or geo_location keys.
+func (e *EnrichedEvent) AppendFullJSON(dst []byte) ([]byte, error) {
+	return e.appendSDKJSON(dst, jsonOptions{full: true})
+}
+
+// jsonOptions selects one of the SDK JSON shapes.
+type jsonOptions struct {
+	flatten bool // geo_location and the unstruct_event_… / contexts_… keys
+	full    bool // every field key (null when empty) and the JSON columns as envelopes
 }
 
 // MarshalJSON returns AppendJSON's object.
@@ -50,7 +64,7 @@ type shredEntry struct {
 	data   []byte
 }
 
-func (e *EnrichedEvent) appendSDKJSON(dst []byte, micro bool) ([]byte, error) {
+func (e *EnrichedEvent) appendSDKJSON(dst []byte, o jsonOptions) ([]byte, error) {
 	dst = append(dst, '{')
 	first := true
 	sep := func() {
@@ -69,7 +83,7 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, micro bool) ([]byte, error) {
 		f := Field(i)
 		v := e.Fields[i]
 		if f.Kind() == KindJSON {
-			if !micro {
+			if !o.full {
 				continue
 			}
 			key(f.Name())
@@ -87,7 +101,7 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, micro bool) ([]byte, error) {
 			continue
 		}
 		if v == "" {
-			if micro {
+			if o.full {
 				key(f.Name())
 				dst = append(dst, "null"...)
 			}
@@ -99,7 +113,7 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, micro bool) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		if f == GeoLongitude && e.Fields[GeoLatitude] != "" {
+		if o.flatten && f == GeoLongitude && e.Fields[GeoLatitude] != "" {
 			key("geo_location")
 			dst = append(dst, '"')
 			dst = append(dst, e.Fields[GeoLatitude]...)
@@ -109,6 +123,9 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, micro bool) ([]byte, error) {
 		}
 	}
 
+	if !o.flatten {
+		return append(dst, '}'), nil
+	}
 	var keyArr [256]byte
 	var entArr [16]shredEntry
 	keys, ents := keyArr[:0], entArr[:0]
