@@ -163,6 +163,10 @@ type rawInput struct {
 	params   []param  // tracker-protocol parameters of this event, in order
 	headers  []string // "Name: value" as recorded by the collector
 	encoding string   // payload character encoding, e.g. "UTF-8"
+	tstamp   time.Time // collector timestamp; zero when absent
+
+	contexts []event.SelfDescribing // validated input entities
+	unstruct *event.SelfDescribing  // validated self-describing event, nil when none
 }
 
 type param struct {

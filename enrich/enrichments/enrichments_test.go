@@ -237,5 +237,27 @@ func TestFailureJSON(t *testing.T) {
 		if string(b) != tt.want {
 			t.Errorf("Marshal(%+v) = %s, want %s", tt.f, b, tt.want)
 		}
+		b, err = json.Marshal(tt.f.BadRow())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tt.want {
+			t.Errorf("Marshal(%+v.BadRow()) = %s, want %s", tt.f, b, tt.want)
+		}
+	}
+}
+
+func TestApplyRawEvent(t *testing.T) {
+	s := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", `{"hashAlgorithm":"MD5","excludeParameters":["eid"]}`))
+	raw := &event.RawEvent{Parameters: []event.NVP{
+		event.NewNVP("url", "http://a.com/"), event.NewNVP("e", "pv"), event.NewNVP("p", "web"),
+		event.NewNVP("aid", "shop"), event.NewNVP("eid", "x"), {Name: "tv"},
+	}}
+	ev := &event.EnrichedEvent{}
+	if _, err := s.Apply(context.Background(), ev, raw, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ev.Fields[event.EventFingerprint], "d7ef448959c9d32740628b6c9004a882"; got != want {
+		t.Errorf("Apply: event_fingerprint = %q, want %q", got, want)
 	}
 }
