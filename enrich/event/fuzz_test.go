@@ -1,0 +1,147 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func FuzzParseTSV(f *testing.F) {
+	f.Add(sampleEvent().AppendTSV(nil))
+	var min EnrichedEvent
+	min.Set(CollectorTstamp, "2024-03-01 12:00:00.000")
+	min.Set(EventID, "c6ef3124-b53a-4b13-a233-0088f79dcbcb")
+	min.Set(VCollector, "c")
+	min.Set(VEtl, "e")
+	f.Add(min.AppendTSV(nil))
+	f.Add(withField(SeValue, "1e400"))
+	f.Add(withField(Contexts, `{"schema":"iglu:a/b/jsonschema/1-0-0","data":[{"schema":"iglu:c/d/jsonschema/1-0-0","data":"\u00e9"}]}`))
+	f.Add([]byte("a\tb"))
+	f.Add([]byte(strings.Repeat("\t", 130)))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var e EnrichedEvent
+		err := e.UnmarshalTSV(line)
+		if err != nil {
+			if _, ok := err.(ParsingError); !ok {
+				t.Fatalf("UnmarshalTSV(%q) error %T is not a ParsingError", line, err)
+			}
+			b, jerr := json.Marshal(err)
+			if jerr != nil || !json.Valid(b) {
+				t.Fatalf("error JSON %s, %v", b, jerr)
+			}
+			return
+		}
+		if got := e.AppendTSV(nil); !bytes.Equal(got, line) {
+			t.Fatalf("AppendTSV(ParseTSV(%q)) = %q", line, got)
+		}
+		for name, fn := range map[string]func([]byte) ([]byte, error){
+			"AppendJSON": e.AppendJSON, "AppendMicroJSON": e.AppendMicroJSON, "AppendFullJSON": e.AppendFullJSON,
+		} {
+			b, err := fn(nil)
+			if err != nil {
+				t.Fatalf("%s of a parsed event = %v", name, err)
+			}
+			if !json.Valid(b) {
+				t.Fatalf("%s = invalid JSON %s", name, b)
+			}
+		}
+		if b := e.AppendPartialJSON(nil); !json.Valid(b) {
+			t.Fatalf("AppendPartialJSON = invalid JSON %s", b)
+		}
+	})
+}
+
+func FuzzParseSelfDescribing(f *testing.F) {
+	f.Add([]byte(`{"schema":"iglu:a/b/jsonschema/1-0-0","data":{"x":[1,{"y":"\""}]}}`))
+	f.Add([]byte(` {"data" : null , "schema":"iglu:a.b/c_d/jsonschema/1-2-3"}`))
+	f.Add([]byte(`{"schema":"iglu:a/b/jsonschema/1-0-0","data":[{"schema":"iglu:a/b/jsonschema/1-0-0","data":1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sd, err := ParseSelfDescribing(data)
+		if err != nil {
+			return
+		}
+		if !json.Valid(sd.Data) {
+			t.Fatalf("ParseSelfDescribing(%q).Data = %q is not valid JSON", data, sd.Data)
+		}
+		out := sd.AppendJSON(nil)
+		back, err := ParseSelfDescribing(out)
+		if err != nil || back.Schema != sd.Schema || !bytes.Equal(back.Data, sd.Data) {
+			t.Fatalf("round trip of %q: %q, %v", data, out, err)
+		}
+		ParseContexts(string(data))
+		ParseUnstruct(string(data))
+	})
+}
+
+func BenchmarkAppendTSV(b *testing.B) {
+	e := sampleEvent()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = e.AppendTSV(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkParseTSV(b *testing.B) {
+	line := sampleEvent().AppendTSV(nil)
+	var e EnrichedEvent
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.UnmarshalTSV(line); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	e := sampleEvent()
+	buf := make([]byte, 0, 8192)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = e.AppendJSON(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkAppendMicroJSON(b *testing.B) {
+	e := sampleEvent()
+	buf := make([]byte, 0, 8192)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = e.AppendMicroJSON(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendPartialJSON(b *testing.B) {
+	e := sampleEvent()
+	buf := make([]byte, 0, 8192)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = e.AppendPartialJSON(buf[:0])
+	}
+}
+
+// BenchmarkEncodingJSONMap is the reflection-based alternative AppendJSON avoids, for
+// comparison: encoding/json of the same object decoded into a map.
+func BenchmarkEncodingJSONMap(b *testing.B) {
+	out, _ := sampleEvent().AppendJSON(nil)
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := json.Marshal(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
