@@ -19,6 +19,7 @@ package enrichments
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -160,9 +161,9 @@ type closer interface {
 
 // rawInput is the part of the raw event the enrichments read.
 type rawInput struct {
-	params   []param  // tracker-protocol parameters of this event, in order
-	headers  []string // "Name: value" as recorded by the collector
-	encoding string   // payload character encoding, e.g. "UTF-8"
+	params   []param   // tracker-protocol parameters of this event, in order
+	headers  []string  // "Name: value" as recorded by the collector
+	encoding string    // payload character encoding, e.g. "UTF-8"
 	tstamp   time.Time // collector timestamp; zero when absent
 
 	contexts []event.SelfDescribing // validated input entities
@@ -236,3 +237,5 @@ func (s *Set) Close() error {
 	}
 	return joinErrs(errs)
 }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

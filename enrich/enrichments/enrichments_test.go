@@ -83,11 +83,10 @@ func derivedJSON(t testing.TB, r Result) []string {
 	t.Helper()
 	var out []string
 	for _, d := range r.Derived {
-		b, err := json.Marshal(d)
-		if err != nil {
-			t.Fatal(err)
+		if !json.Valid(d.Data) {
+			t.Errorf("derived context %s: invalid JSON %s", d.Schema, d.Data)
 		}
-		out = append(out, string(b))
+		out = append(out, string(d.AppendJSON(nil)))
 	}
 	return out
 }
@@ -259,5 +258,27 @@ func TestApplyRawEvent(t *testing.T) {
 	}
 	if got, want := ev.Fields[event.EventFingerprint], "d7ef448959c9d32740628b6c9004a882"; got != want {
 		t.Errorf("Apply: event_fingerprint = %q, want %q", got, want)
+	}
+}
+
+func writeFile(t testing.TB, dir, name, data string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wantErrs checks that err mentions every one of subs.
+func wantErrs(t testing.TB, err error, subs ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("error = nil, want one containing %q", subs)
+	}
+	for _, s := range subs {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error = %v, want it to contain %q", err, s)
+		}
 	}
 }
