@@ -145,3 +145,15 @@ func BenchmarkEncodingJSONMap(b *testing.B) {
 		}
 	}
 }
+
+// FuzzValidJSON checks the column scanner against encoding/json.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e+3,true,false,null,"\u00e9\n"]}`, `[`, `01`, `"\x01"`, `{"a" 1}`, ` [ ] `, `1.`, `"\ud800"`, `{"a":1,}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}

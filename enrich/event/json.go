@@ -2,10 +2,8 @@ package event
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
-	"unsafe"
 )
 
 // AppendJSON appends the event in the lossy Analytics-SDK JSON shape to dst, the shape the
@@ -89,7 +87,7 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, o jsonOptions) ([]byte, error)
 			key(f.Name())
 			switch {
 			case v != "":
-				if !json.Valid(bytesOf(v)) {
+				if !validJSON(bytesOf(v)) {
 					return dst, invalid(f, v, "Cannot parse key "+f.Name()+" into "+jsonInto(f)+": invalid JSON")
 				}
 				dst = append(dst, v...)
@@ -131,20 +129,15 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, o jsonOptions) ([]byte, error)
 	keys, ents := keyArr[:0], entArr[:0]
 	var err error
 	if v := e.Fields[UnstructEvent]; v != "" {
-		b := bytesOf(v)
-		if !json.Valid(b) {
-			return dst, invalid(UnstructEvent, v, "Cannot parse key unstruct_event into unstruct_event: invalid JSON")
-		}
-		ue, perr := parseUnstruct(b)
+		ue, perr := scanUnstruct(bytesOf(v), true)
 		if perr != nil {
 			return dst, invalid(UnstructEvent, v, "Cannot parse key unstruct_event into unstruct_event: "+perr.Error())
 		}
-		p, _ := parseSchemaURI(ue.Schema)
 		sep()
 		dst = append(dst, '"')
-		dst = appendShredColumnName(dst, "unstruct_event", p.vendor, p.name, p.model)
+		dst = appendShredColumnName(dst, "unstruct_event", ue.parts.vendor, ue.parts.name, ue.parts.model)
 		dst = append(dst, '"', ':')
-		dst = append(dst, ue.Data...)
+		dst = append(dst, ue.data...)
 	}
 	nCtx := 0
 	if keys, ents, err = shredContexts(keys, ents, e, Contexts); err != nil {
@@ -199,32 +192,13 @@ func shredContexts(keys []byte, ents []shredEntry, e *EnrichedEvent, f Field) ([
 	if v == "" {
 		return keys, ents, nil
 	}
-	b := bytesOf(v)
-	if !json.Valid(b) {
-		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: invalid JSON")
-	}
-	env, err := parseSDJ(b)
+	err := scanContexts(bytesOf(v), true, func(r sdjScan) {
+		ks := len(keys)
+		keys = appendShredColumnName(keys, "contexts", r.parts.vendor, r.parts.name, r.parts.model)
+		ents = append(ents, shredEntry{ks: ks, ke: len(keys), data: r.data})
+	})
 	if err != nil {
 		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: "+err.Error())
-	}
-	var ierr error
-	ok := forEachElement(env.Data, func(el []byte) bool {
-		sd, err := parseSDJ(el)
-		if err != nil {
-			ierr = err
-			return false
-		}
-		p, _ := parseSchemaURI(sd.Schema)
-		ks := len(keys)
-		keys = appendShredColumnName(keys, "contexts", p.vendor, p.name, p.model)
-		ents = append(ents, shredEntry{ks: ks, ke: len(keys), data: sd.Data})
-		return true
-	})
-	if ierr != nil {
-		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: "+ierr.Error())
-	}
-	if !ok {
-		return keys, ents, invalid(f, v, "Cannot parse key "+f.Name()+" into contexts: data is not an array")
 	}
 	return keys, ents, nil
 }
@@ -301,7 +275,8 @@ func isPlainInt(s string) bool {
 	return true
 }
 
-// bytesOf returns the bytes of s without copying. The result must only be read.
-func bytesOf(s string) []byte {
-	return unsafe.Slice(unsafe.StringData(s), len(s))
+// validJSON reports whether b is one valid JSON value (surrounding space allowed).
+func validJSON(b []byte) bool {
+	end := scanValue(b, skipSpace(b, 0), 0)
+	return end >= 0 && skipSpace(b, end) == len(b)
 }

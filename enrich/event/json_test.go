@@ -82,20 +82,20 @@ func TestAppendJSONShape(t *testing.T) {
 	}
 	_, m := decodeOrdered(t, b)
 	want := map[string]any{
-		"txn_id":            float64(42),
-		"se_value":          12.5,
-		"tr_total":          float64(1000),
-		"br_cookies":        false,
-		"br_features_pdf":   true,
-		"collector_tstamp":  "2024-03-01T12:00:00.123Z",
-		"refr_dvce_tstamp":  "2024-03-01T11:58:00.000Z",
-		"geo_location":      "37.751,-97.822",
-		"user_id":           `jane "the tester" <j@acme.com>`,
+		"txn_id":           float64(42),
+		"se_value":         12.5,
+		"tr_total":         float64(1000),
+		"br_cookies":       false,
+		"br_features_pdf":  true,
+		"collector_tstamp": "2024-03-01T12:00:00.123Z",
+		"refr_dvce_tstamp": "2024-03-01T11:58:00.000Z",
+		"geo_location":     "37.751,-97.822",
+		"user_id":          `jane "the tester" <j@acme.com>`,
 		"contexts_com_acme_product_1": []any{
 			map[string]any{"sku": "a"}, map[string]any{"sku": "b"},
 		},
-		"contexts_org_w3_performance_timing_1":                 []any{map[string]any{"navigationStart": float64(1), "z": float64(2)}},
-		"contexts_com_acme_user_agent_2":                       []any{map[string]any{"from": "derived"}},
+		"contexts_org_w3_performance_timing_1":                        []any{map[string]any{"navigationStart": float64(1), "z": float64(2)}},
+		"contexts_com_acme_user_agent_2":                              []any{map[string]any{"from": "derived"}},
 		"contexts_com_snowplowanalytics_snowplow_ua_parser_context_1": []any{map[string]any{"useragentFamily": "Firefox"}},
 		"unstruct_event_com_snowplowanalytics_snowplow_link_click_1":  map[string]any{"targetUrl": "https://a.com", "elementClasses": []any{"x"}},
 	}

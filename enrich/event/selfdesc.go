@@ -3,7 +3,6 @@ package event
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 )
 
 // Envelope schemas of the JSON columns.
@@ -55,41 +54,11 @@ var ErrNotSelfDescribing = errors.New("not a self-describing JSON")
 // ParseSelfDescribing reads {"schema":"iglu:…","data":…}. The schema must be an Iglu URI
 // (iglu:vendor/name/format/M-R-A); other keys are ignored. Data aliases data.
 func ParseSelfDescribing(data []byte) (SelfDescribing, error) {
-	if !json.Valid(data) {
-		return SelfDescribing{}, fmt.Errorf("%w: invalid JSON", ErrNotSelfDescribing)
+	r, err := scanWhole(data, false)
+	if err != nil {
+		return SelfDescribing{}, err
 	}
-	return parseSDJ(data)
-}
-
-// parseSDJ is ParseSelfDescribing for input already known to be valid JSON.
-func parseSDJ(data []byte) (SelfDescribing, error) {
-	var sd SelfDescribing
-	var haveSchema, haveData bool
-	ok := forEachMember(data, func(key string, val []byte) bool {
-		switch key {
-		case "schema":
-			s, isStr := jsonStringValue(val)
-			if !isStr {
-				return false
-			}
-			sd.Schema, haveSchema = s, true
-		case "data":
-			sd.Data, haveData = val, true
-		}
-		return true
-	})
-	switch {
-	case !ok:
-		return SelfDescribing{}, fmt.Errorf("%w: expected an object with a string schema", ErrNotSelfDescribing)
-	case !haveSchema:
-		return SelfDescribing{}, fmt.Errorf("%w: no schema", ErrNotSelfDescribing)
-	case !haveData:
-		return SelfDescribing{}, fmt.Errorf("%w: no data", ErrNotSelfDescribing)
-	}
-	if _, ok := parseSchemaURI(sd.Schema); !ok {
-		return SelfDescribing{}, fmt.Errorf("%w: schema %q is not an Iglu URI", ErrNotSelfDescribing, sd.Schema)
-	}
-	return sd, nil
+	return SelfDescribing{Schema: r.schema, Data: r.data}, nil
 }
 
 // MarshalContexts returns the contexts / derived_contexts column text for entities: the
@@ -134,36 +103,15 @@ func ParseContexts(column string) ([]SelfDescribing, error) {
 	if column == "" {
 		return nil, nil
 	}
-	b := []byte(column)
-	if !json.Valid(b) {
-		return nil, fmt.Errorf("%w: invalid JSON", ErrNotSelfDescribing)
-	}
-	return parseContexts(b, nil)
-}
-
-// parseContexts appends the entities of a valid-JSON contexts column to dst.
-func parseContexts(b []byte, dst []SelfDescribing) ([]SelfDescribing, error) {
-	env, err := parseSDJ(b)
+	b := []byte(column) // the entities' Data alias this private copy
+	var out []SelfDescribing
+	err := scanContexts(b, true, func(r sdjScan) {
+		out = append(out, SelfDescribing{Schema: r.schema, Data: r.data})
+	})
 	if err != nil {
 		return nil, err
 	}
-	var ierr error
-	ok := forEachElement(env.Data, func(el []byte) bool {
-		sd, err := parseSDJ(el)
-		if err != nil {
-			ierr = err
-			return false
-		}
-		dst = append(dst, sd)
-		return true
-	})
-	if ierr != nil {
-		return nil, fmt.Errorf("contexts entity: %w", ierr)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: contexts data is not an array", ErrNotSelfDescribing)
-	}
-	return dst, nil
+	return out, nil
 }
 
 // ParseUnstruct reads an unstruct_event column and returns the event inside the envelope.
@@ -172,25 +120,9 @@ func ParseUnstruct(column string) (ue SelfDescribing, ok bool, err error) {
 	if column == "" {
 		return SelfDescribing{}, false, nil
 	}
-	b := []byte(column)
-	if !json.Valid(b) {
-		return SelfDescribing{}, false, fmt.Errorf("%w: invalid JSON", ErrNotSelfDescribing)
-	}
-	ue, err = parseUnstruct(b)
+	r, err := scanUnstruct([]byte(column), true)
 	if err != nil {
 		return SelfDescribing{}, false, err
 	}
-	return ue, true, nil
-}
-
-func parseUnstruct(b []byte) (SelfDescribing, error) {
-	env, err := parseSDJ(b)
-	if err != nil {
-		return SelfDescribing{}, err
-	}
-	ue, err := parseSDJ(env.Data)
-	if err != nil {
-		return SelfDescribing{}, fmt.Errorf("unstruct_event data: %w", err)
-	}
-	return ue, nil
+	return SelfDescribing{Schema: r.schema, Data: r.data}, true, nil
 }

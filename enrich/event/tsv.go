@@ -224,11 +224,10 @@ func jsonInto(f Field) string {
 
 func checkJSONColumn(f Field, v string) error {
 	if f == UnstructEvent {
-		_, _, err := ParseUnstruct(v)
+		_, err := scanUnstruct(bytesOf(v), true)
 		return err
 	}
-	_, err := ParseContexts(v)
-	return err
+	return scanContexts(bytesOf(v), true, nil)
 }
 
 // isUUID reports whether s is a UUID in the 8-4-4-4-12 hexadecimal form.
