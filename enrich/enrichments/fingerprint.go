@@ -31,7 +31,6 @@ type fpScratch struct {
 	h    hash.Hash
 	buf  []byte
 	idx  []int
-	seen map[string]int
 	sum  []byte
 }
 
@@ -57,7 +56,7 @@ func buildFingerprint(b *builder) (enrichment, error) {
 	for _, p := range c.ExcludeParameters {
 		e.exclude[p] = true
 	}
-	e.pool.New = func() any { return &fpScratch{h: newHash(), seen: map[string]int{}} }
+	e.pool.New = func() any { return &fpScratch{h: newHash()} }
 	return e, nil
 }
 
@@ -71,23 +70,17 @@ func (e *fingerprint) enrich(_ context.Context, st *state) {
 	defer e.pool.Put(s)
 	params := st.raw.params
 	s.idx = s.idx[:0]
-	clear(s.seen)
 	for i, p := range params {
-		if e.exclude[p.name] {
-			continue
+		if !e.exclude[p.name] {
+			s.idx = append(s.idx, i)
 		}
-		if j, dup := s.seen[p.name]; dup {
-			s.idx[j] = i
-			continue
-		}
-		s.seen[p.name] = len(s.idx)
-		s.idx = append(s.idx, i)
 	}
-	slices.SortFunc(s.idx, func(a, b int) int { return strings.Compare(params[a].name, params[b].name) })
+	// Stable, so that of a repeated name the last one comes last.
+	slices.SortStableFunc(s.idx, func(a, b int) int { return strings.Compare(params[a].name, params[b].name) })
 	buf := s.buf[:0]
-	for _, i := range s.idx {
+	for j, i := range s.idx {
 		p := params[i]
-		if p.null {
+		if p.null || j+1 < len(s.idx) && params[s.idx[j+1]].name == p.name {
 			continue
 		}
 		buf = append(buf, p.name...)
