@@ -1,0 +1,70 @@
+package enrich
+
+// decodeBase64 decodes s as Apache commons-codec's Base64(urlSafe = true).decode does, which
+// is how Snowplow reads cx and ue_px: both alphabets (+/ and -_) are accepted, characters
+// outside the alphabet are skipped, the first '=' ends the input, and leftover bits at the
+// end are dropped (one leftover character is ignored entirely). It never fails. The decoded
+// bytes are appended to dst.
+func decodeBase64(dst []byte, s string) []byte {
+	var acc uint32
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '=' {
+			break
+		}
+		v := b64Table[c]
+		if v < 0 {
+			continue
+		}
+		acc = acc<<6 | uint32(v)
+		n++
+		if n == 4 {
+			dst = append(dst, byte(acc>>16), byte(acc>>8), byte(acc))
+			acc, n = 0, 0
+		}
+	}
+	switch n {
+	case 2: // 12 bits: one byte, 4 bits dropped
+		dst = append(dst, byte(acc>>4))
+	case 3: // 18 bits: two bytes, 2 bits dropped
+		dst = append(dst, byte(acc>>10), byte(acc>>2))
+	}
+	return dst
+}
+
+// encodeBase64URL encodes b as commons-codec's URL-safe encoder does: alphabet -_, no padding.
+func encodeBase64URL(b []byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	out := make([]byte, 0, (len(b)*4+2)/3)
+	for i := 0; i < len(b); i += 3 {
+		var v uint32
+		rem := len(b) - i
+		switch {
+		case rem >= 3:
+			v = uint32(b[i])<<16 | uint32(b[i+1])<<8 | uint32(b[i+2])
+			out = append(out, alphabet[v>>18&63], alphabet[v>>12&63], alphabet[v>>6&63], alphabet[v&63])
+		case rem == 2:
+			v = uint32(b[i])<<16 | uint32(b[i+1])<<8
+			out = append(out, alphabet[v>>18&63], alphabet[v>>12&63], alphabet[v>>6&63])
+		default:
+			v = uint32(b[i]) << 16
+			out = append(out, alphabet[v>>18&63], alphabet[v>>12&63])
+		}
+	}
+	return string(out)
+}
+
+// b64Table maps a byte to its value in either base64 alphabet, -1 for other bytes.
+var b64Table = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = int8(i)
+	}
+	t['-'] = 62
+	t['_'] = 63
+	return t
+}()

@@ -1,0 +1,273 @@
+package enrich
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file holds the conversions Snowplow's Transform applies to tracker parameters, with
+// the acceptance rules of the Java functions it calls and its error messages.
+
+// Conversion failure messages (AtomicError.ParseError messages of enrich).
+const (
+	msgNotInteger  = "Cannot be converted to java.lang.Integer"
+	msgNotDecimal  = "Cannot be converted to java.math.BigDecimal. Error : "
+	msgNotBoolean  = "Cannot be converted to Boolean-like java.lang.Byte"
+	msgNotTstamp   = "Not in the expected format: ms since epoch"
+	msgNotUUID     = "Not a valid UUID"
+	msgNotEvent    = "Not a valid event type"
+	msgNotPlatform = "Not a valid platform"
+	msgDimsRegex   = `Does not conform to regex (\d+)x(\d+)`
+	msgDimsInt     = "Could not be converted to java.lang.Integer s"
+)
+
+// tsvSafe is Snowplow's makeTsvSafe: each TAB becomes four spaces, then every ASCII control
+// character (U+0000–U+001F, U+007F) is removed. "" means null.
+func tsvSafe(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return tsvSafeSlow(s, i)
+		}
+	}
+	return s
+}
+
+func tsvSafeSlow(s string, i int) string {
+	b := make([]byte, 0, len(s)+8)
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\t':
+			b = append(b, "    "...)
+		case c < 0x20 || c == 0x7f:
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// javaDigit is Character.digit(r, 10): the value of a Unicode decimal digit, or -1.
+func javaDigit(r rune) int {
+	if r >= '0' && r <= '9' {
+		return int(r - '0')
+	}
+	if r < utf8.RuneSelf || !unicode.IsDigit(r) {
+		return -1
+	}
+	// Decimal digits come in runs of ten starting at a zero.
+	z := r
+	for z > 0 && unicode.IsDigit(z-1) {
+		z--
+	}
+	return int(r-z) % 10
+}
+
+// parseJavaInt is Integer.parseInt (radix 10): an optional sign and at least one decimal
+// digit (any Unicode Nd digit), in the 32-bit range.
+func parseJavaInt(s string) (int32, bool) {
+	v, ok := parseJavaLong(s)
+	if !ok || v < -1<<31 || v > 1<<31-1 {
+		return 0, false
+	}
+	return int32(v), true
+}
+
+// parseJavaLong is Long.parseLong (radix 10).
+func parseJavaLong(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	i := 0
+	neg := false
+	switch s[0] {
+	case '-':
+		neg = true
+		i++
+	case '+':
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var v uint64
+	const limit = 1 << 63
+	for i < len(s) {
+		var d int
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			d = int(c - '0')
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if d = javaDigit(r); d < 0 {
+				return 0, false
+			}
+			i += size
+		}
+		if v > (limit-uint64(d))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	if neg {
+		if v > limit {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > limit-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// convInt is stringToJInteger: "null" (any case) is null, else Integer.parseInt.
+func convInt(s string) (string, string) {
+	if strings.EqualFold(s, "null") {
+		return "", ""
+	}
+	v, ok := parseJavaInt(s)
+	if !ok {
+		return "", msgNotInteger
+	}
+	return strconv.FormatInt(int64(v), 10), ""
+}
+
+// convDecimal is stringToJBigDecimal: "null" (any case) is null, else new BigDecimal(s),
+// rescaled to scale 0 when its scale is negative, printed with toString.
+func convDecimal(s string) (string, string) {
+	if strings.EqualFold(s, "null") {
+		return "", ""
+	}
+	d, errMsg := parseBigDecimal(s)
+	if errMsg != "" {
+		return "", msgNotDecimal + errMsg
+	}
+	if d.scale < 0 {
+		d = d.rescaleToZero()
+	}
+	return d.String(), ""
+}
+
+// convBool is stringToBooleanLikeJByte: only "1" and "0".
+func convBool(s string) (string, string) {
+	if s == "1" || s == "0" {
+		return s, ""
+	}
+	return "", msgNotBoolean
+}
+
+// convUUID is validateUuid: a UUID in canonical 8-4-4-4-12 form (hex digits of any case),
+// stored lower-cased.
+func convUUID(s string) (string, string) {
+	if !isUUIDText(s) {
+		return "", msgNotUUID
+	}
+	return strings.ToLower(s), ""
+}
+
+func isUUIDText(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if unhex(c) < 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// convTstamp is extractTimestamp: milliseconds since the epoch (Long.parseLong) printed as
+// yyyy-MM-dd HH:mm:ss.SSS UTC; years outside 0..9999 are not Redshift-compatible.
+func convTstamp(s string) (string, string) {
+	ms, ok := parseJavaLong(s)
+	if !ok {
+		return "", msgNotTstamp
+	}
+	ts := formatMillis(ms)
+	if y := civilYear(ms); y < 0 || y > 9999 {
+		return "", "Formatting as " + ts + " is not Redshift-compatible"
+	}
+	return ts, ""
+}
+
+// convDims is extractViewDimensions: (\d+)x(\d+) over the whole value, each part an int.
+func convDims(s string) (w, h string, msg string) {
+	x := strings.IndexByte(s, 'x')
+	if x <= 0 || x == len(s)-1 || !asciiDigits(s[:x]) || !asciiDigits(s[x+1:]) {
+		// The regex is greedy but \d never matches 'x', so the first x is the split.
+		return "", "", msgDimsRegex
+	}
+	wv, ok1 := parseJavaInt(s[:x])
+	hv, ok2 := parseJavaInt(s[x+1:])
+	if !ok1 || !ok2 {
+		return "", "", msgDimsInt
+	}
+	return strconv.Itoa(int(wv)), strconv.Itoa(int(hv)), ""
+}
+
+func asciiDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// eventTypes maps the e parameter to the event field (extractEventType).
+func eventType(code string) (string, bool) {
+	switch code {
+	case "se", "ev":
+		return "struct", true
+	case "ue":
+		return "unstruct", true
+	case "ad":
+		return "ad_impression", true
+	case "tr":
+		return "transaction", true
+	case "ti":
+		return "transaction_item", true
+	case "pv":
+		return "page_view", true
+	case "pp":
+		return "page_ping", true
+	}
+	return "", false
+}
+
+// validPlatform reports whether p is one of the platforms extractPlatform accepts.
+func validPlatform(p string) bool {
+	switch p {
+	case "web", "iot", "app", "mob", "pc", "cnsl", "tv", "srv", "headset":
+		return true
+	}
+	return false
+}
+
+// firstIP is extractIp: the value split on ',', '|' or ' ' and the first piece kept (Java's
+// String.split, so a leading separator gives an empty first piece, and a value made only
+// of separators gives nothing), then made TSV-safe.
+func firstIP(s string) string {
+	if i := strings.IndexAny(s, ",| "); i >= 0 {
+		s = s[:i]
+	}
+	return tsvSafe(s)
+}

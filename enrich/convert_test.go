@@ -1,0 +1,255 @@
+package enrich
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDecodeBase64(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"eyJhIjoxfQ", `{"a":1}`},
+		{"eyJhIjoxfQ==", `{"a":1}`},
+		{"eyJh\nIjox fQ", `{"a":1}`},   // non-alphabet characters skipped
+		{"-_-_", "\xfb\xff\xbf"},        // URL-safe alphabet
+		{"+/+/", "\xfb\xff\xbf"},        // standard alphabet
+		{"QQ", "A"},                     // 12 bits: one byte
+		{"QUI", "AB"},                   // 18 bits: two bytes
+		{"QUJDR", "ABC"},                // one leftover character ignored
+		{"QU=JD", "A"},                  // the first '=' ends the input
+		{"", ""},
+		{"!!!", ""},
+	}
+	for _, tt := range tests {
+		if got := string(decodeBase64(nil, tt.in)); got != tt.want {
+			t.Errorf("decodeBase64(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestEncodeBase64URL(t *testing.T) {
+	for _, in := range []string{"", "A", "AB", "ABC", "ABCD", "\xfb\xff\xbf\xfe"} {
+		enc := encodeBase64URL([]byte(in))
+		if got := string(decodeBase64(nil, enc)); got != in {
+			t.Errorf("decodeBase64(encodeBase64URL(%q)=%q) = %q, want %q", in, enc, got, in)
+		}
+	}
+	if got, want := encodeBase64URL([]byte("\xfb\xff\xbf")), "-_-_"; got != want {
+		t.Errorf("encodeBase64URL = %q, want %q", got, want)
+	}
+}
+
+func TestConvInt(t *testing.T) {
+	tests := []struct{ in, want, msg string }{
+		{"42", "42", ""},
+		{"+7", "7", ""},
+		{"-007", "-7", ""},
+		{"2147483647", "2147483647", ""},
+		{"2147483648", "", msgNotInteger},
+		{"-2147483648", "-2147483648", ""},
+		{"null", "", ""},
+		{"NULL", "", ""},
+		{"", "", msgNotInteger},
+		{"1.0", "", msgNotInteger},
+		{" 1", "", msgNotInteger},
+		{"-", "", msgNotInteger},
+		{"١٢", "12", ""}, // Arabic-Indic digits, as Character.digit accepts them
+	}
+	for _, tt := range tests {
+		got, msg := convInt(tt.in)
+		if got != tt.want || msg != tt.msg {
+			t.Errorf("convInt(%q) = %q, %q, want %q, %q", tt.in, got, msg, tt.want, tt.msg)
+		}
+	}
+}
+
+func TestConvDecimal(t *testing.T) {
+	tests := []struct{ in, want, msg string }{
+		{"3", "3", ""},
+		{"12.50", "12.50", ""},
+		{"-0.00", "0.00", ""},
+		{"1E+3", "1000", ""},
+		{"1.5E+3", "1500", ""},
+		{"1e3", "1000", ""},
+		{"0.0000001", "1E-7", ""},
+		{"0.00000010", "1.0E-7", ""},
+		{"0.000001", "0.000001", ""},
+		{"0.0000000", "0E-7", ""},
+		{"123.456e-10", "1.23456E-8", ""},
+		{"+5", "5", ""},
+		{".5", "0.5", ""},
+		{"5.", "5", ""},
+		{"00012.50", "12.50", ""},
+		{"null", "", ""},
+		{"", "", msgNotDecimal + "null"},
+		{"abc", "", msgNotDecimal + `Character a is neither a decimal digit number, decimal point, nor "e" notation exponential mark.`},
+		{"1.2.3", "", msgNotDecimal + "Character array contains more than one decimal point."},
+		{"-", "", msgNotDecimal + "No digits found."},
+		{"1e", "", msgNotDecimal + "null"},
+		{"1e+", "", msgNotDecimal + "No exponent digits."},
+		{"1234567890123456789x", "", msgNotDecimal + `Character array is missing "exponent" mark 'e' or 'E'.`},
+		{"12345678901234567890123", "12345678901234567890123", ""},
+	}
+	for _, tt := range tests {
+		got, msg := convDecimal(tt.in)
+		if got != tt.want || msg != tt.msg {
+			t.Errorf("convDecimal(%q) = %q, %q, want %q, %q", tt.in, got, msg, tt.want, tt.msg)
+		}
+	}
+}
+
+func TestConvTstamp(t *testing.T) {
+	tests := []struct{ in, want, msg string }{
+		{"1", "1970-01-01 00:00:00.001", ""},
+		{"1795313286453", "2026-11-22 02:08:06.453", ""},
+		{"0", "1970-01-01 00:00:00.000", ""},
+		{"-1", "1969-12-31 23:59:59.999", ""},
+		{"v", "", msgNotTstamp},
+		{"1.5", "", msgNotTstamp},
+		{"1111111111111111", "", "Formatting as 37179-09-17 07:18:31.111 is not Redshift-compatible"},
+		{"-62198755200000", "", "Formatting as -0001-01-01 00:00:00.000 is not Redshift-compatible"},
+		{"-62167219200000", "0000-01-01 00:00:00.000", ""},
+	}
+	for _, tt := range tests {
+		got, msg := convTstamp(tt.in)
+		if got != tt.want || msg != tt.msg {
+			t.Errorf("convTstamp(%q) = %q, %q, want %q, %q", tt.in, got, msg, tt.want, tt.msg)
+		}
+	}
+}
+
+func TestConvUUIDAndDims(t *testing.T) {
+	if got, msg := convUUID("A729D278-110A-4AC6-845B-D1F12CE45AC7"); got != "a729d278-110a-4ac6-845b-d1f12ce45ac7" || msg != "" {
+		t.Errorf("convUUID(upper) = %q, %q", got, msg)
+	}
+	for _, in := range []string{"", "1-1-1-1-1", "a729d278110a4ac6845bd1f12ce45ac7", "{a729d278-110a-4ac6-845b-d1f12ce45ac7}"} {
+		if _, msg := convUUID(in); msg != msgNotUUID {
+			t.Errorf("convUUID(%q) msg = %q, want %q", in, msg, msgNotUUID)
+		}
+	}
+	dims := []struct{ in, w, h, msg string }{
+		{"1920x1080", "1920", "1080", ""},
+		{"0x0", "0", "0", ""},
+		{"1920X1080", "", "", msgDimsRegex},
+		{"x1", "", "", msgDimsRegex},
+		{"1x", "", "", msgDimsRegex},
+		{"1x2x3", "", "", msgDimsRegex},
+		{"99999999999x1", "", "", msgDimsInt},
+		{"", "", "", msgDimsRegex},
+	}
+	for _, tt := range dims {
+		w, h, msg := convDims(tt.in)
+		if w != tt.w || h != tt.h || msg != tt.msg {
+			t.Errorf("convDims(%q) = %q, %q, %q, want %q, %q, %q", tt.in, w, h, msg, tt.w, tt.h, tt.msg)
+		}
+	}
+}
+
+func TestTsvSafeAndFirstIP(t *testing.T) {
+	if got, want := tsvSafe("a\tb\r\nc\x7f\x00d"), "a    bcd"; got != want {
+		t.Errorf("tsvSafe = %q, want %q", got, want)
+	}
+	ips := []struct{ in, want string }{
+		{"1.2.3.4", "1.2.3.4"},
+		{"1.2.3.4, 5.6.7.8", "1.2.3.4"},
+		{"1.2.3.4|x", "1.2.3.4"},
+		{" 1.2.3.4", ""},
+		{"", ""},
+	}
+	for _, tt := range ips {
+		if got := firstIP(tt.in); got != tt.want {
+			t.Errorf("firstIP(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDerivedTstamp(t *testing.T) {
+	tests := []struct{ name, created, sent, collector, truth, want string }{
+		{"no sent", "2014-04-29 12:00:54.555", "", "2014-04-29 09:00:54.000", "", "2014-04-29 09:00:54.000"},
+		{"no created", "", "", "2014-04-29 09:00:54.000", "", "2014-04-29 09:00:54.000"},
+		{"no collector", "", "", "", "", ""},
+		{"sent before created", "2014-04-29 09:00:54.001", "2014-04-29 09:00:54.000", "2014-04-29 09:00:54.000", "", "2014-04-29 09:00:54.000"},
+		{"sent after created", "2014-04-29 09:00:54.000", "2014-04-29 09:00:54.001", "2014-04-29 09:00:54.000", "", "2014-04-29 09:00:53.999"},
+		{"true tstamp", "2014-04-29 09:00:54.001", "2014-04-29 09:00:54.000", "2014-04-29 09:00:54.000", "2000-01-01 00:00:00.000", "2000-01-01 00:00:00.000"},
+		// One month and one day (Jan 31 -> Mar 1, 2024) taken off Mar 31 month-wise.
+		{"month period", "2024-01-31 10:00:00.000", "2024-03-01 10:00:00.000", "2024-03-31 10:00:00.000", "", "2024-02-28 10:00:00.000"},
+		{"year period", "2020-02-29 00:00:00.000", "2021-03-01 00:00:00.000", "2024-03-01 00:00:00.000", "", "2023-02-28 00:00:00.000"},
+	}
+	for _, tt := range tests {
+		if got := derivedTstamp(tt.sent, tt.created, tt.collector, tt.truth); got != tt.want {
+			t.Errorf("%s: derivedTstamp = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestExtractIP(t *testing.T) {
+	re := newIPHeaderRegexps()
+	tests := []struct {
+		name    string
+		headers []string
+		want    string
+	}{
+		{"none", []string{"Host: a"}, "9.9.9.9"},
+		{"xff", []string{"X-Forwarded-For: 1.2.3.4, 5.6.7.8", "Host: a"}, "1.2.3.4"},
+		{"xff ipv6", []string{"X-Forwarded-For: 2001:DB8::1"}, "2001:db8::1"},
+		{"forwarded last", []string{"Host: a", "Forwarded: for=1.2.3.4"}, "1.2.3.4"},
+		{"forwarded forgotten", []string{"Forwarded: for=1.2.3.4", "Host: a"}, "9.9.9.9"},
+		{"xff beats forwarded", []string{"Forwarded: for=1.2.3.4", "X-Forwarded-For: 5.6.7.8"}, "5.6.7.8"},
+		{"xff unknown", []string{"X-Forwarded-For: unknown"}, "9.9.9.9"},
+		{"forwarded quoted", []string{`Forwarded: for="[2001:db8::1]"`}, "2001:db8::1"},
+	}
+	for _, tt := range tests {
+		if got := re.extractIP(tt.headers, "9.9.9.9"); got != tt.want {
+			t.Errorf("%s: extractIP(%q) = %q, want %q", tt.name, tt.headers, got, tt.want)
+		}
+	}
+}
+
+func TestParseJavaURI(t *testing.T) {
+	type parts struct {
+		Scheme, Host, Path, Query, Fragment string
+		HasScheme, HasHost, HasPath, HasQuery, HasFrag bool
+		Port                                          int
+	}
+	tests := []struct {
+		in   string
+		want parts
+		err  string
+	}{
+		{in: "http://shop.example.test/products/0?utm_source=peer&utm_medium=test",
+			want: parts{Scheme: "http", Host: "shop.example.test", Path: "/products/0", Query: "utm_source=peer&utm_medium=test", HasScheme: true, HasHost: true, HasPath: true, HasQuery: true, Port: -1}},
+		{in: "https://a.com", want: parts{Scheme: "https", Host: "a.com", HasScheme: true, HasHost: true, HasPath: true, Port: -1}},
+		{in: "http://a.com:8080/x#frag", want: parts{Scheme: "http", Host: "a.com", Path: "/x", Fragment: "frag", HasScheme: true, HasHost: true, HasPath: true, HasFrag: true, Port: 8080}},
+		{in: "http://my_host.com/x", want: parts{Scheme: "http", Path: "/x", HasScheme: true, HasPath: true, Port: -1}},
+		{in: "http://[::1]:80/", want: parts{Scheme: "http", Host: "[::1]", Path: "/", HasScheme: true, HasHost: true, HasPath: true, Port: 80}},
+		{in: "mailto:a@b.com", want: parts{Scheme: "mailto", HasScheme: true, Port: -1}},
+		{in: "/rel?x=1", want: parts{Path: "/rel", Query: "x=1", HasPath: true, HasQuery: true, Port: -1}},
+		{in: "http://a.com/ü", want: parts{Scheme: "http", Host: "a.com", Path: "/ü", HasScheme: true, HasHost: true, HasPath: true, Port: -1}},
+		{in: "http://a.com/a|b", err: "Illegal character in path at index 14: http://a.com/a|b"},
+		{in: "http://a.com/%zz", err: "Malformed escape pair at index 13: http://a.com/%zz"},
+		{in: ":foo", err: "Expected scheme name at index 0: :foo"},
+		{in: "1http://x", err: "Illegal character in scheme name at index 0: 1http://x"},
+		{in: "http://", err: "Expected authority at index 7: http://"},
+		{in: "http:", err: "Expected scheme-specific part at index 5: http:"},
+		{in: "http://a.com/x y", err: "Illegal character in path at index 14: http://a.com/x y"},
+		{in: "http://localhost/?a=b|c", err: "Illegal character in query at index 21: http://localhost/?a=b|c"},
+		{in: "http://a.com/ü|", err: "Illegal character in path at index 14: http://a.com/ü|"},
+	}
+	for _, tt := range tests {
+		u, err := parseJavaURI(tt.in)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("parseJavaURI(%q) error = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("parseJavaURI(%q) error = %v", tt.in, err)
+			continue
+		}
+		got := parts{u.scheme, u.host, u.path, u.query, u.fragment, u.hasScheme, u.hasHost, u.hasPath, u.hasQuery, u.hasFrag, u.port}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("parseJavaURI(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}

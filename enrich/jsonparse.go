@@ -1,0 +1,408 @@
+package enrich
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file reads JSON as Snowplow's enrich does (circe over the jawn parser): the same
+// texts are accepted, errors carry jawn's messages, nesting beyond the configured depth is
+// refused, and values are printed back as circe's noSpaces printer prints them.
+//
+// Parsed values have the types the Iglu validator expects: map[string]any, []any, string,
+// json.Number, bool and nil. The input is a string so that strings without escapes and
+// object keys share its memory instead of being copied.
+
+// jsonError is a JSON parse failure. msg is jawn's message; Snowplow reports it as
+// "invalid json: " + msg.
+type jsonError struct{ msg string }
+
+func (e *jsonError) Error() string { return "invalid json: " + e.msg }
+
+const msgTooDeep = "maximum allowed JSON depth exceeded"
+
+type jsonParser struct {
+	s        string
+	maxDepth int
+}
+
+// exhausted is raised (by position) when the input ends inside a value.
+const exhausted = "exhausted input"
+
+// parseJSON parses exactly one JSON value (surrounded by optional whitespace).
+func parseJSON(s string, maxDepth int) (any, *jsonError) {
+	p := jsonParser{s: s, maxDepth: maxDepth}
+	i := p.skipWS(0)
+	if i >= len(s) {
+		return nil, &jsonError{exhausted}
+	}
+	v, j, err := p.value(i, 0)
+	if err != nil {
+		return nil, err
+	}
+	for j < len(s) {
+		switch s[j] {
+		case ' ', '\t', '\r', '\n':
+			j++
+		default:
+			return nil, p.die(j, "expected whitespace or eof")
+		}
+	}
+	return v, nil
+}
+
+func (p *jsonParser) skipWS(i int) int {
+	for i < len(p.s) {
+		switch p.s[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// die builds jawn's message: msg got 'context' (line L, column C), with up to six
+// characters of context ("eof" at the end of the input).
+func (p *jsonParser) die(i int, msg string) *jsonError { return p.dieN(i, msg, 6) }
+
+func (p *jsonParser) dieN(i int, msg string, n int) *jsonError {
+	line := 1
+	lineStart := 0
+	for k := 0; k < i && k < len(p.s); k++ {
+		if p.s[k] == '\n' {
+			line++
+			lineStart = k + 1
+		}
+	}
+	col := utf16Len(p.s[lineStart:min(i, len(p.s))]) + 1
+	var got string
+	if i >= len(p.s) {
+		got = "eof"
+	} else {
+		j := i
+		for c := 0; c < n && j < len(p.s); c++ {
+			_, size := utf8.DecodeRuneInString(p.s[j:])
+			j += size
+		}
+		if j >= len(p.s) {
+			got = "'" + p.s[i:j] + "'"
+		} else {
+			got = "'" + p.s[i:j] + "...'"
+		}
+	}
+	return &jsonError{msg + " got " + got + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"}
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// value parses the value starting at i (not whitespace) at nesting depth depth.
+func (p *jsonParser) value(i, depth int) (any, int, *jsonError) {
+	s := p.s
+	switch c := s[i]; {
+	case c == '{':
+		return p.object(i, depth+1)
+	case c == '[':
+		return p.array(i, depth+1)
+	case c == '"':
+		str, j, err := p.str(i)
+		return str, j, err
+	case c == '-' || (c >= '0' && c <= '9'):
+		j, err := p.number(i)
+		if err != nil {
+			return nil, 0, err
+		}
+		return json.Number(s[i:j]), j, nil
+	case c == 't':
+		if err := p.literal(i, "true"); err != nil {
+			return nil, 0, err
+		}
+		return true, i + 4, nil
+	case c == 'f':
+		if err := p.literal(i, "false"); err != nil {
+			return nil, 0, err
+		}
+		return false, i + 5, nil
+	case c == 'n':
+		if err := p.literal(i, "null"); err != nil {
+			return nil, 0, err
+		}
+		return nil, i + 4, nil
+	}
+	return nil, 0, p.die(i, "expected json value")
+}
+
+func (p *jsonParser) literal(i int, lit string) *jsonError {
+	for k := 1; k < len(lit); k++ {
+		if i+k >= len(p.s) {
+			return &jsonError{exhausted}
+		}
+		if p.s[i+k] != lit[k] {
+			return p.die(i, "expected "+lit)
+		}
+	}
+	return nil
+}
+
+func (p *jsonParser) number(i int) (int, *jsonError) {
+	s := p.s
+	j := i
+	at := func(k int) (byte, bool) {
+		if k < len(s) {
+			return s[k], true
+		}
+		return 0, false
+	}
+	c, ok := at(j)
+	if c == '-' {
+		j++
+		if c, ok = at(j); !ok {
+			return 0, &jsonError{exhausted}
+		}
+	}
+	switch {
+	case c == '0':
+		j++
+	case c >= '1' && c <= '9':
+		for j++; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+		}
+	default:
+		return 0, p.die(i, "expected digit")
+	}
+	if c, ok = at(j); ok && c == '.' {
+		j++
+		if c, ok = at(j); !ok {
+			return 0, &jsonError{exhausted}
+		}
+		if c < '0' || c > '9' {
+			return 0, p.die(i, "expected digit")
+		}
+		for j++; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+		}
+	}
+	if c, ok = at(j); ok && (c == 'e' || c == 'E') {
+		j++
+		if c, ok = at(j); ok && (c == '+' || c == '-') {
+			j++
+			c, ok = at(j)
+		}
+		if !ok {
+			return 0, &jsonError{exhausted}
+		}
+		if c < '0' || c > '9' {
+			return 0, p.die(i, "expected digit")
+		}
+		for j++; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+		}
+	}
+	return j, nil
+}
+
+// str parses the string starting at the quote at i.
+func (p *jsonParser) str(i int) (string, int, *jsonError) {
+	s := p.s
+	j := i + 1
+	for {
+		if j >= len(s) {
+			return "", 0, &jsonError{exhausted}
+		}
+		c := s[j]
+		if c == '"' {
+			v := s[i+1 : j]
+			if !utf8.ValidString(v) {
+				v = strings.ToValidUTF8(v, "\uFFFD")
+			}
+			return v, j + 1, nil
+		}
+		if c < 0x20 {
+			return "", 0, p.dieN(j, "control char ("+strconv.Itoa(int(c))+") in string", 1)
+		}
+		if c == '\\' {
+			break
+		}
+		j++
+	}
+	// slow path: escapes
+	var b []byte
+	b = append(b, s[i+1:j]...)
+	for {
+		if j >= len(s) {
+			return "", 0, &jsonError{exhausted}
+		}
+		c := s[j]
+		switch {
+		case c == '"':
+			v := string(b)
+			if !utf8.ValidString(v) {
+				v = strings.ToValidUTF8(v, "\uFFFD")
+			}
+			return v, j + 1, nil
+		case c < 0x20:
+			return "", 0, p.dieN(j, "control char ("+strconv.Itoa(int(c))+") in string", 1)
+		case c != '\\':
+			b = append(b, c)
+			j++
+			continue
+		}
+		if j+1 >= len(s) {
+			return "", 0, &jsonError{exhausted}
+		}
+		switch e := s[j+1]; e {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case '"', '/', '\\':
+			b = append(b, e)
+		case 'u':
+			r, err := p.hex4(j, j+2)
+			if err != nil {
+				return "", 0, err
+			}
+			j += 6
+			if utf16.IsSurrogate(r) && r < 0xDC00 && j+5 < len(s) && s[j] == '\\' && s[j+1] == 'u' {
+				r2, err := p.hex4(j, j+2)
+				if err != nil {
+					return "", 0, err
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					b = utf8.AppendRune(b, dec)
+					j += 6
+					continue
+				}
+			}
+			b = utf8.AppendRune(b, r) // a lone surrogate becomes U+FFFD
+			continue
+		default:
+			return "", 0, p.dieN(j, "invalid escape sequence (\\"+string(rune(e))+")", 1)
+		}
+		j += 2
+	}
+}
+
+func (p *jsonParser) hex4(pos, at int) (rune, *jsonError) {
+	if at+4 > len(p.s) {
+		return 0, &jsonError{exhausted}
+	}
+	var r rune
+	for k := at; k < at+4; k++ {
+		v := unhex(p.s[k])
+		if v < 0 {
+			return 0, p.die(pos, "expected valid unicode escape")
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, nil
+}
+
+func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
+	if depth > p.maxDepth {
+		return nil, 0, &jsonError{msgTooDeep}
+	}
+	s := p.s
+	m := make(map[string]any)
+	j := p.skipWS(i + 1)
+	if j >= len(s) {
+		return nil, 0, &jsonError{exhausted}
+	}
+	if s[j] == '}' {
+		return m, j + 1, nil
+	}
+	for {
+		if s[j] != '"' {
+			return nil, 0, p.die(j, `expected "`)
+		}
+		k, next, err := p.str(j)
+		if err != nil {
+			return nil, 0, err
+		}
+		j = p.skipWS(next)
+		if j >= len(s) {
+			return nil, 0, &jsonError{exhausted}
+		}
+		if s[j] != ':' {
+			return nil, 0, p.die(j, "expected :")
+		}
+		j = p.skipWS(j + 1)
+		if j >= len(s) {
+			return nil, 0, &jsonError{exhausted}
+		}
+		v, next, err := p.value(j, depth)
+		if err != nil {
+			return nil, 0, err
+		}
+		m[k] = v
+		j = p.skipWS(next)
+		if j >= len(s) {
+			return nil, 0, &jsonError{exhausted}
+		}
+		switch s[j] {
+		case ',':
+			j = p.skipWS(j + 1)
+			if j >= len(s) {
+				return nil, 0, &jsonError{exhausted}
+			}
+		case '}':
+			return m, j + 1, nil
+		default:
+			return nil, 0, p.die(j, "expected } or ,")
+		}
+	}
+}
+
+func (p *jsonParser) array(i, depth int) (any, int, *jsonError) {
+	if depth > p.maxDepth {
+		return nil, 0, &jsonError{msgTooDeep}
+	}
+	s := p.s
+	a := make([]any, 0, 4)
+	j := p.skipWS(i + 1)
+	if j >= len(s) {
+		return nil, 0, &jsonError{exhausted}
+	}
+	if s[j] == ']' {
+		return a, j + 1, nil
+	}
+	for {
+		v, next, err := p.value(j, depth)
+		if err != nil {
+			return nil, 0, err
+		}
+		a = append(a, v)
+		j = p.skipWS(next)
+		if j >= len(s) {
+			return nil, 0, &jsonError{exhausted}
+		}
+		switch s[j] {
+		case ',':
+			j = p.skipWS(j + 1)
+			if j >= len(s) {
+				return nil, 0, &jsonError{exhausted}
+			}
+		case ']':
+			return a, j + 1, nil
+		default:
+			return nil, 0, p.die(j, "expected ] or ,")
+		}
+	}
+}

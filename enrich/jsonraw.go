@@ -1,0 +1,273 @@
+package enrich
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Helpers over JSON texts that parseJSON has accepted: walking members and elements
+// without decoding, and printing as circe's noSpaces printer does.
+
+func rawSkipWS(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// rawSkipString returns the index after the string starting at the quote at i.
+func rawSkipString(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(s)
+}
+
+// rawSkipValue returns the index after the value starting at i (not whitespace).
+func rawSkipValue(s string, i int) int {
+	switch s[i] {
+	case '"':
+		return rawSkipString(s, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(s); j++ {
+			switch s[j] {
+			case '"':
+				j = rawSkipString(s, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(s)
+	}
+	j := i
+	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && s[j] != ' ' && s[j] != '\t' && s[j] != '\r' && s[j] != '\n' {
+		j++
+	}
+	return j
+}
+
+// rawString decodes the JSON string literal lit (with its quotes).
+func rawString(lit string) string {
+	inner := lit[1 : len(lit)-1]
+	if strings.IndexByte(inner, '\\') < 0 {
+		if utf8.ValidString(inner) {
+			return inner
+		}
+		return strings.ToValidUTF8(inner, "\uFFFD")
+	}
+	p := jsonParser{s: lit, maxDepth: 1}
+	v, _, err := p.str(0)
+	if err != nil {
+		return inner
+	}
+	return v
+}
+
+// rawMembers calls fn for each member of the object s (trimmed), in text order, with the
+// decoded key and the raw value. It returns false if s is not an object.
+func rawMembers(s string, fn func(key, val string) bool) bool {
+	i := rawSkipWS(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return false
+	}
+	i = rawSkipWS(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return true
+	}
+	for i < len(s) {
+		ke := rawSkipString(s, i)
+		key := rawString(s[i:ke])
+		i = rawSkipWS(s, ke)
+		i = rawSkipWS(s, i+1) // ':'
+		ve := rawSkipValue(s, i)
+		if !fn(key, s[i:ve]) {
+			return true
+		}
+		i = rawSkipWS(s, ve)
+		if i >= len(s) || s[i] == '}' {
+			return true
+		}
+		i = rawSkipWS(s, i+1) // ','
+	}
+	return true
+}
+
+// rawElements calls fn for each element of the array s (trimmed). It returns false if s is
+// not an array.
+func rawElements(s string, fn func(el string) bool) bool {
+	i := rawSkipWS(s, 0)
+	if i >= len(s) || s[i] != '[' {
+		return false
+	}
+	i = rawSkipWS(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return true
+	}
+	for i < len(s) {
+		ve := rawSkipValue(s, i)
+		if !fn(s[i:ve]) {
+			return true
+		}
+		i = rawSkipWS(s, ve)
+		if i >= len(s) || s[i] == ']' {
+			return true
+		}
+		i = rawSkipWS(s, i+1)
+	}
+	return true
+}
+
+// rawMember returns the raw value of the last member called key of object s.
+func rawMember(s, key string) (string, bool) {
+	var out string
+	found := false
+	rawMembers(s, func(k, v string) bool {
+		if k == key {
+			out, found = v, true
+		}
+		return true
+	})
+	return out, found
+}
+
+// appendCanonical appends the valid JSON s as circe prints it with noSpaces: no
+// whitespace, members in first-appearance order with the last value of a repeated key,
+// strings re-escaped (only ", \, \b \f \n \r \t and \u00XX for other ISO control
+// characters), numbers as written except that -0 prints as 0.
+func appendCanonical(dst []byte, s string) []byte {
+	i := rawSkipWS(s, 0)
+	if i >= len(s) {
+		return dst
+	}
+	return appendCanonicalValue(dst, s[i:rawSkipValue(s, i)])
+}
+
+func appendCanonicalValue(dst []byte, v string) []byte {
+	switch v[0] {
+	case '"':
+		return appendCirceString(dst, rawString(v))
+	case '{':
+		return appendCanonicalObject(dst, v)
+	case '[':
+		dst = append(dst, '[')
+		n := 0
+		rawElements(v, func(el string) bool {
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			n++
+			dst = appendCanonicalValue(dst, el)
+			return true
+		})
+		return append(dst, ']')
+	}
+	if v == "-0" {
+		return append(dst, '0')
+	}
+	return append(dst, v...)
+}
+
+type keyVal struct{ key, val string }
+
+func appendCanonicalObject(dst []byte, v string) []byte {
+	var small [16]keyVal
+	ms := small[:0]
+	var index map[string]int // for large objects
+	rawMembers(v, func(k, val string) bool {
+		if index != nil {
+			if i, ok := index[k]; ok {
+				ms[i].val = val
+				return true
+			}
+			index[k] = len(ms)
+		} else {
+			for i := range ms {
+				if ms[i].key == k {
+					ms[i].val = val // first position, last value
+					return true
+				}
+			}
+			if len(ms) == 32 {
+				index = make(map[string]int, 64)
+				for i, m := range ms {
+					index[m.key] = i
+				}
+				index[k] = len(ms)
+			}
+		}
+		ms = append(ms, keyVal{k, val})
+		return true
+	})
+	dst = append(dst, '{')
+	for i, m := range ms {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendCirceString(dst, m.key)
+		dst = append(dst, ':')
+		dst = appendCanonicalValue(dst, m.val)
+	}
+	return append(dst, '}')
+}
+
+// appendCirceString appends s as a JSON string literal the way circe's printer escapes it.
+func appendCirceString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = appendUnicodeEscape(dst, rune(c))
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r >= 0x80 && r <= 0x9f {
+			dst = append(dst, s[start:i]...)
+			dst = appendUnicodeEscape(dst, r)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+func appendUnicodeEscape(dst []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}
