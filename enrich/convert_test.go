@@ -10,13 +10,13 @@ func TestDecodeBase64(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"eyJhIjoxfQ", `{"a":1}`},
 		{"eyJhIjoxfQ==", `{"a":1}`},
-		{"eyJh\nIjox fQ", `{"a":1}`},   // non-alphabet characters skipped
-		{"-_-_", "\xfb\xff\xbf"},        // URL-safe alphabet
-		{"+/+/", "\xfb\xff\xbf"},        // standard alphabet
-		{"QQ", "A"},                     // 12 bits: one byte
-		{"QUI", "AB"},                   // 18 bits: two bytes
-		{"QUJDR", "ABC"},                // one leftover character ignored
-		{"QU=JD", "A"},                  // the first '=' ends the input
+		{"eyJh\nIjox fQ", `{"a":1}`}, // non-alphabet characters skipped
+		{"-_-_", "\xfb\xff\xbf"},     // URL-safe alphabet
+		{"+/+/", "\xfb\xff\xbf"},     // standard alphabet
+		{"QQ", "A"},                  // 12 bits: one byte
+		{"QUI", "AB"},                // 18 bits: two bytes
+		{"QUJDR", "ABC"},             // one leftover character ignored
+		{"QU=JD", "A"},               // the first '=' ends the input
 		{"", ""},
 		{"!!!", ""},
 	}
@@ -207,9 +207,9 @@ func TestExtractIP(t *testing.T) {
 
 func TestParseJavaURI(t *testing.T) {
 	type parts struct {
-		Scheme, Host, Path, Query, Fragment string
+		Scheme, Host, Path, Query, Fragment            string
 		HasScheme, HasHost, HasPath, HasQuery, HasFrag bool
-		Port                                          int
+		Port                                           int
 	}
 	tests := []struct {
 		in   string
