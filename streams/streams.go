@@ -31,6 +31,9 @@ const (
 	MaxBytesPerPut   = 5 << 20   // 5 MiB: sum of data and partition keys in one Put
 	MaxRecordBytes   = 1_000_000 // data + partition key of one record (1 MB)
 	MaxPartitionKey  = 256       // Unicode characters
+
+	MaxRecordsPerRead = 10_000   // limit of one Read, as GetRecords
+	MaxBytesPerRead   = 10 << 20 // 10 MiB: a Read returns no more data (but at least one record)
 )
 
 // Entry is one record to put on a stream.
@@ -91,22 +94,32 @@ type Stream interface {
 	// Put appends a batch of at most MaxRecordsPerPut entries and MaxBytesPerPut bytes,
 	// each at most MaxRecordBytes. It returns one result per entry, in order. Records
 	// with the same partition key keep their order. A batch over the limits fails whole
-	// with ErrInvalidArgument and writes nothing.
+	// with ErrInvalidArgument and writes nothing. An empty batch writes nothing and
+	// succeeds. Put does not keep entries' Data: the caller may reuse it afterwards.
 	//
 	// When the stream is at its retention bound and unread records may not be dropped,
-	// Put waits for consumers to make room until ctx is done, then returns ErrFull (wrapped
-	// with ctx's error), having written nothing. Records are never dropped silently.
+	// Put waits for consumers to make room until ctx is done or an implementation's own
+	// bound passes (MemoryConfig.PutWait), then returns an error matching ErrFull (and
+	// ctx's error when that ended the wait), having written nothing. Records are never
+	// dropped silently.
 	Put(ctx context.Context, entries []Entry) ([]PutResult, error)
 
 	// Shards lists the shards, ordered by starting hash key.
 	Shards(ctx context.Context) ([]Shard, error)
 
-	// Read returns up to limit records of one shard starting at from, in sequence order,
-	// and the position to continue from. It waits until at least one record is available
-	// or ctx is done or wait has passed (wait 0 returns at once, as Kinesis GetRecords
-	// does); an empty result is not an error. A sequence number older than retention is
-	// read from the oldest retained record (as TRIM_HORIZON). Unknown shard:
-	// ErrShardNotFound.
+	// Read returns up to limit (1..MaxRecordsPerRead) records of one shard starting at
+	// from, in sequence order, and the position to continue from. It waits until at
+	// least one record is available or ctx is done or wait has passed (wait 0 returns at
+	// once, as Kinesis GetRecords does); an empty result is not an error, and an empty
+	// result with wait 0 means the reader has caught up with the shard. When ctx is done
+	// before a record is available, Read returns an error matching ctx's error.
+	//
+	// A sequence number older than retention is read from the oldest retained record (as
+	// TRIM_HORIZON). The position returned after an empty read from Latest is pinned, so
+	// that records put between two reads are not missed. Unknown shard: ErrShardNotFound;
+	// bad limit or sequence number: ErrInvalidArgument.
+	//
+	// Records' Data may be shared with other readers: callers must not modify it.
 	Read(ctx context.Context, shardID string, from Position, limit int, wait time.Duration) ([]Record, Position, error)
 }
 
