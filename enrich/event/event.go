@@ -8,7 +8,13 @@
 // model package.
 package event
 
-import "strconv"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // NumFields is the number of fields of an enriched event (the 128 atomic properties plus
 // contexts, unstruct_event and derived_contexts).
@@ -95,12 +101,13 @@ func FieldByName(name string) (Field, bool) {
 	if name == "refr_device_tstamp" {
 		return RefrDvceTstamp, true
 	}
-	for i := range fieldInfos {
-		if fieldInfos[i].name == name {
-			return Field(i), true
-		}
+	i, found := slices.BinarySearchFunc(fieldsByName[:], name, func(f Field, n string) int {
+		return strings.Compare(fieldInfos[f].name, n)
+	})
+	if !found {
+		return 0, false
 	}
-	return 0, false
+	return fieldsByName[i], true
 }
 
 // EnrichedEvent is one enriched event: the TSV text of each of its 131 fields, "" meaning
@@ -117,3 +124,37 @@ func (e *EnrichedEvent) Set(f Field, v string) { e.Fields[f] = v }
 
 // Reset makes every field null, so the struct can be reused.
 func (e *EnrichedEvent) Reset() { e.Fields = [NumFields]string{} }
+
+// SetTimestamp sets a timestamp field to the TSV text of t; a zero t makes it null.
+func (e *EnrichedEvent) SetTimestamp(f Field, t time.Time) {
+	if t.IsZero() {
+		e.Fields[f] = ""
+		return
+	}
+	e.Fields[f] = FormatTimestamp(t)
+}
+
+// Timestamp returns the time held by a timestamp field; ok is false when it is null.
+func (e *EnrichedEvent) Timestamp(f Field) (t time.Time, ok bool, err error) {
+	v := e.Fields[f]
+	if v == "" {
+		return time.Time{}, false, nil
+	}
+	t, err = ParseTimestamp(v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("field %s: %w", f.Name(), err)
+	}
+	return t, true, nil
+}
+
+// SetInt sets an int field.
+func (e *EnrichedEvent) SetInt(f Field, v int) { e.Fields[f] = strconv.Itoa(v) }
+
+// SetBool sets a bool field to "1" or "0".
+func (e *EnrichedEvent) SetBool(f Field, v bool) {
+	if v {
+		e.Fields[f] = "1"
+	} else {
+		e.Fields[f] = "0"
+	}
+}

@@ -405,3 +405,51 @@ func TestCleanString(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendTSVGuardsSeparators(t *testing.T) {
+	var e EnrichedEvent
+	e.Set(PageTitle, "a\tb\r\nc")
+	e.Set(EventID, "c6ef3124-b53a-4b13-a233-0088f79dcbcb")
+	line := e.AppendTSV(nil)
+	if n := bytes.Count(line, []byte{'\t'}); n != NumFields-1 {
+		t.Fatalf("AppendTSV wrote %d tabs, want %d", n, NumFields-1)
+	}
+	fields := strings.Split(string(line), "\t")
+	if got := fields[PageTitle]; got != "a    bc" {
+		t.Errorf("AppendTSV page_title = %q, want %q", got, "a    bc")
+	}
+}
+
+func TestTypedSetters(t *testing.T) {
+	var e EnrichedEvent
+	ts := time.Date(2024, 3, 1, 12, 0, 0, 5e6, time.UTC)
+	e.SetTimestamp(DerivedTstamp, ts)
+	e.SetInt(DocWidth, -3)
+	e.SetBool(BrCookies, true)
+	e.SetBool(DvceIsMobile, false)
+	want := map[Field]string{DerivedTstamp: "2024-03-01 12:00:00.005", DocWidth: "-3", BrCookies: "1", DvceIsMobile: "0"}
+	for f, v := range want {
+		if got := e.Get(f); got != v {
+			t.Errorf("Get(%s) = %q, want %q", f, got, v)
+		}
+	}
+	got, ok, err := e.Timestamp(DerivedTstamp)
+	if err != nil || !ok || !got.Equal(ts) {
+		t.Errorf("Timestamp(derived_tstamp) = %v, %v, %v, want %v", got, ok, err, ts)
+	}
+	if _, ok, err := e.Timestamp(TrueTstamp); ok || err != nil {
+		t.Errorf("Timestamp(true_tstamp) = %v, %v, want false, nil", ok, err)
+	}
+	e.Set(TrueTstamp, "x")
+	if _, _, err := e.Timestamp(TrueTstamp); err == nil {
+		t.Errorf("Timestamp(true_tstamp=x) = nil error")
+	}
+	e.SetTimestamp(DerivedTstamp, time.Time{})
+	if e.Get(DerivedTstamp) != "" {
+		t.Errorf("SetTimestamp(zero) left %q", e.Get(DerivedTstamp))
+	}
+	e.Reset()
+	if e != (EnrichedEvent{}) {
+		t.Errorf("Reset() left fields set")
+	}
+}

@@ -94,16 +94,39 @@ func (iv InvalidValue) appendJSON(b []byte) []byte {
 }
 
 // AppendTSV appends the event as one TSV line (exactly NumFields fields, no newline) to dst.
-// Fields are written as they are: producers must not put TAB, CR or LF in a value (see
-// CleanString).
+// Producers should clean values with CleanString; as a last guard, a TAB inside a value is
+// written as four spaces and CR and LF are dropped, so the line always has NumFields fields.
 func (e *EnrichedEvent) AppendTSV(dst []byte) []byte {
 	for i := range e.Fields {
 		if i > 0 {
 			dst = append(dst, '\t')
 		}
-		dst = append(dst, e.Fields[i]...)
+		v := e.Fields[i]
+		if !hasSeparator(v) {
+			dst = append(dst, v...)
+			continue
+		}
+		for j := 0; j < len(v); j++ {
+			switch c := v[j]; c {
+			case '\t':
+				dst = append(dst, "    "...)
+			case '\n', '\r':
+			default:
+				dst = append(dst, c)
+			}
+		}
 	}
 	return dst
+}
+
+// hasSeparator reports whether s holds a TAB, CR or LF.
+func hasSeparator(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= '\r' && (c == '\t' || c == '\n' || c == '\r') {
+			return true
+		}
+	}
+	return false
 }
 
 // MarshalTSV returns the event as one TSV line.
