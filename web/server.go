@@ -1,0 +1,213 @@
+// Package web is the human and test-suite face of the pipeline: a Snowplow-Micro-compatible
+// test API under /micro/* (good and bad events, filters, reset, Iglu schema lookup) with a
+// few additions for test suites (waiting for events, per-app_id scoping, CORS), and a small
+// UI at /micro/ui.
+//
+// It reads good events from enrich through ObserveGood (main wires a *Server as enrich's
+// observer) and bad rows from the bad-1 stream, as its own consumer group. Events are kept
+// in a bounded in-memory store, like Micro's. It writes nothing back to the pipeline.
+//
+// web is a stage: it imports only the leaf models (enrich/event, iglu/badrow) and the
+// foundations (streams, iglu); only main.go imports it.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
+	"github.com/snowplow-mini/snowplow-mini/streams"
+)
+
+// SchemaResolver looks up the schemas served at /micro/iglu/{vendor}/{name}/jsonschema/{version}.
+// *iglu.Resolver satisfies it.
+type SchemaResolver interface {
+	// Lookup returns the schema with the given key. When it cannot be resolved the error
+	// is or wraps an *iglu.ClientError, whose MicroJSON is answered with 404 as Micro
+	// does; any other error is answered with 500.
+	Lookup(ctx context.Context, key iglu.SchemaKey) (*iglu.Schema, error)
+}
+
+// Deps are the collaborators of a Server.
+type Deps struct {
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the server's metrics; nil leaves them unregistered.
+	Registerer prometheus.Registerer
+	// Bad is the bad-1 stream. When nil, no bad events are read and Run only waits.
+	Bad streams.Stream
+	// Checkpointer stores the bad-stream reader's progress; required with Bad.
+	Checkpointer streams.Checkpointer
+	// Schemas serves /micro/iglu/...; when nil that endpoint answers 404 with a message.
+	Schemas SchemaResolver
+	// Version is the snowplow-mini version shown in the UI.
+	Version string
+}
+
+// Server is the Micro-compatible test API and the UI. Create it with New, mount it with
+// Register, feed it with ObserveGood and Run. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	bad     streams.Stream
+	cp      streams.Checkpointer
+	schemas SchemaResolver
+	version string
+
+	store   *store
+	metrics *metrics
+	ui      *template.Template
+	bufs    sync.Pool // *[]byte buffers that event lists are rendered into
+
+	// stopping is closed by Shutdown: pending waits answer at once and Run drains.
+	stopping chan struct{}
+	stopOnce sync.Once
+	// done is closed when Run returns; started is set when Run begins.
+	done    chan struct{}
+	started atomic.Bool
+	// consuming is true while the bad-stream reader runs.
+	consuming atomic.Bool
+}
+
+// New validates cfg and deps and returns a Server. It starts nothing.
+func New(cfg Config, deps Deps) (*Server, error) {
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if deps.Bad != nil && deps.Checkpointer == nil {
+		errs = append(errs, errors.New("web: a checkpointer is required to read the bad stream"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      log.With("component", "web"),
+		bad:      deps.Bad,
+		cp:       deps.Checkpointer,
+		schemas:  deps.Schemas,
+		version:  deps.Version,
+		stopping: make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	s.store = newStore(cfg.MaxEvents, func(good bool) {
+		if good {
+			s.metrics.evicted.WithLabelValues("good").Inc()
+		} else {
+			s.metrics.evicted.WithLabelValues("bad").Inc()
+		}
+	})
+	m, err := newMetrics(deps.Registerer, s.store)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	ui, err := parseUI()
+	if err != nil {
+		return nil, err
+	}
+	s.ui = ui
+	return s, nil
+}
+
+// ObserveGood stores a good event that enrich has just put on the enriched stream. raw
+// may be nil (events enrich made up itself). It copies what it keeps, so the caller may
+// reuse raw and ev; it does O(1) work under a short lock and never waits for a reader.
+func (s *Server) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent) {
+	g := newGoodEvent(raw, ev)
+	s.store.add(&entry{appID: ev.Fields[event.AppID], good: g})
+}
+
+// Run reads bad rows from the bad stream into the store until ctx is cancelled (a hard
+// stop) or Shutdown is called (then it first catches up with the stream). It returns nil
+// on either stop and an error when the stream fails.
+func (s *Server) Run(ctx context.Context) error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("web: Run called twice")
+	}
+	defer close(s.done)
+	if s.bad == nil {
+		select {
+		case <-ctx.Done():
+		case <-s.stopping:
+		}
+		return nil
+	}
+	s.consuming.Store(true)
+	defer s.consuming.Store(false)
+	s.log.Info("reading bad events", "stream", s.bad.Name(), "group", s.cfg.ConsumerGroup)
+	err := streams.Consume(ctx, s.bad, s.cp, streams.ConsumeOptions{
+		Group:     s.cfg.ConsumerGroup,
+		BatchSize: s.cfg.BatchSize,
+		Drain:     s.stopping,
+		Logger:    s.log,
+	}, s.storeBadRecords)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading bad events from stream %q: %w", s.bad.Name(), err)
+	}
+	return nil
+}
+
+func (s *Server) storeBadRecords(_ context.Context, records []streams.Record) error {
+	for _, r := range records {
+		b, appID, ok := newBadEvent(r.Data)
+		if ok {
+			s.metrics.badRecords.WithLabelValues("ok").Inc()
+		} else {
+			s.metrics.badRecords.WithLabelValues("unrecognised").Inc()
+			s.log.Debug("record on the bad stream is not a bad row", "shard_id", r.ShardID, "sequence_number", r.SequenceNumber)
+		}
+		s.store.add(&entry{appID: appID, bad: b})
+	}
+	return nil
+}
+
+// Shutdown makes pending /micro/wait requests answer at once with what they have, asks
+// Run to read what is already on the bad stream and return, and waits for that until ctx
+// is done. Calling it before the HTTP server's own Shutdown keeps waits from holding that
+// up. It returns at once when Run was never called.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	if !s.started.Load() {
+		return nil
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("web: waiting for the bad-event reader to drain: %w", ctx.Err())
+	}
+}
+
+// Health reports whether the server can answer with everything the pipeline produced:
+// nil when Run is running and, if there is a bad stream, its reader is running.
+func (s *Server) Health() error {
+	select {
+	case <-s.done:
+		return errors.New("web: stopped")
+	default:
+	}
+	if !s.started.Load() {
+		return errors.New("web: not started")
+	}
+	if s.bad != nil && !s.consuming.Load() {
+		return errors.New("web: bad-event reader not running")
+	}
+	return nil
+}
