@@ -121,12 +121,15 @@ func (e *EnrichedEvent) AppendTSV(dst []byte) []byte {
 
 // hasSeparator reports whether s holds a TAB, CR or LF.
 func hasSeparator(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= '\r' && (c == '\t' || c == '\n' || c == '\r') {
-			return true
+	if len(s) < 16 {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c == '\t' || c == '\n' || c == '\r' {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	return strings.IndexByte(s, '\t') >= 0 || strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0
 }
 
 // MarshalTSV returns the event as one TSV line.
