@@ -124,8 +124,8 @@ func TestBadFilters(t *testing.T) {
 	ts.addBad(t,
 		trackerProtocolViolation(t, "com.snowplowanalytics.snowplow", "tp2", "a"), // 0
 		formatViolation(t), // 1: no payload
-		trackerProtocolViolation(t, "com.acme", "v1", "b"),  // 2
-		schemaViolation(t, fx["link_click"], "a"),           // 3: tp2 payload rebuilt from the raw event
+		trackerProtocolViolation(t, "com.acme", "v1", "b"), // 2
+		schemaViolation(t, fx["link_click"], "a"),          // 3: tp2 payload rebuilt from the raw event
 		trackerProtocolViolation(t, "com.acme", "v2", "a"), // 4
 	)
 	// Each bad event is told apart by its position: the errors[1] texts differ.

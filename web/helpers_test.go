@@ -236,7 +236,7 @@ func schemaViolation(t testing.TB, f fixture, appID string) []byte {
 		Timestamp: testFailedAt,
 		Messages: []badrow.Message{badrow.IgluError{
 			SchemaKey: "iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1",
-			Error: json.RawMessage(`{"error":"ValidationError","dataReports":[{"message":"$.targetUrl: is missing but it is required","path":"$","keyword":"required","targets":["targetUrl"]}]}`),
+			Error:     json.RawMessage(`{"error":"ValidationError","dataReports":[{"message":"$.targetUrl: is missing but it is required","path":"$","keyword":"required","targets":["targetUrl"]}]}`),
 		}},
 		Payload: badrow.NewEnrichmentPayload(&partial, &raw),
 	})

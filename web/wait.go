@@ -228,4 +228,3 @@ scan:
 	}
 	return found, complete
 }
-

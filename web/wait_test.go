@@ -74,9 +74,9 @@ func TestWaitReturnsWhenTheNthEventArrives(t *testing.T) {
 		observeApp(ts, fx["page_view"], "mine", 1) // already there: counts
 		p := ts.start(t.Context(), http.MethodPost, "/micro/wait", `{"count":3,"app_id":"mine","event_type":"page_view","timeout":"10s"}`)
 
-		observeApp(ts, fx["page_view"], "other", 5)    // another test's events
-		observeApp(ts, fx["struct"], "mine", 2)        // not page views
-		observeApp(ts, fx["page_view"], "mine", 1)     // the second
+		observeApp(ts, fx["page_view"], "other", 5) // another test's events
+		observeApp(ts, fx["struct"], "mine", 2)     // not page views
+		observeApp(ts, fx["page_view"], "mine", 1)  // the second
 		synctest.Wait()
 		if p.finished() {
 			t.Fatalf("wait answered with 2 of 3 events: %s", p.rec.Body)
