@@ -265,7 +265,9 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 		h["Cache-Control"] = valNoCache
 		h["Content-Length"] = valPixelLength
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(pixelGIF[:])
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(pixelGIF[:])
+		}
 		c.metrics.request(route, http.StatusOK)
 	default:
 		h[hdrContentType] = valPlainText
