@@ -59,6 +59,9 @@ type Result struct {
 	// Extra are side events to emit along with the event when it is good: the
 	// pii_transformation event of the PII enrichment.
 	Extra []*event.EnrichedEvent
+	// Revalidate is true when the JavaScript enrichment set the contexts or unstruct_event
+	// column: enrich must validate them again, as Snowplow does.
+	Revalidate bool
 }
 
 // Failure is one enrichment failure of an event, as Snowplow's FailureDetails.EnrichmentFailure.
@@ -184,6 +187,8 @@ type state struct {
 	failures []Failure
 	drop     bool
 	extra    []*event.EnrichedEvent
+
+	revalidate bool // contexts or unstruct_event were changed by a script
 }
 
 func (st *state) fail(in Info, identifier string, m Message) {
@@ -208,7 +213,7 @@ func (s *Set) apply(ctx context.Context, ev *event.EnrichedEvent, in *rawInput) 
 			return Result{}, err
 		}
 	}
-	return Result{Derived: st.derived, Failures: st.failures, Extra: st.extra}, nil
+	return Result{Derived: st.derived, Failures: st.failures, Extra: st.extra, Revalidate: st.revalidate}, nil
 }
 
 // Enabled returns the enrichments of s in the order they run.

@@ -28,10 +28,10 @@ type fingerprint struct {
 }
 
 type fpScratch struct {
-	h    hash.Hash
-	buf  []byte
-	idx  []int
-	sum  []byte
+	h   hash.Hash
+	buf []byte
+	idx []int
+	sum []byte
 }
 
 func buildFingerprint(b *builder) (enrichment, error) {
