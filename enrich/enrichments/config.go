@@ -69,7 +69,7 @@ func registry() map[string]kind {
 		{spe, "pii_enrichment_config", 2, orderPII, buildPII},
 		// {spe, "yauaa_enrichment_config", 1, orderYauaa, buildYauaa},
 		{sp, "javascript_script_config", 1, orderJavaScript, buildJavaScript},
-		// {spe, "api_request_enrichment_config", 1, orderAPI, buildAPIRequest},
+		{spe, "api_request_enrichment_config", 1, orderAPI, buildAPIRequest},
 		// {spe, "sql_query_enrichment_config", 1, orderSQL, buildSQLQuery},
 		// {sp, "currency_conversion_config", 1, orderCurrency, buildCurrency},
 		// {spe, "weather_enrichment_config", 1, orderWeather, buildWeather},
