@@ -27,18 +27,25 @@ func BenchmarkGetGood1000(b *testing.B) {
 		ts.ObserveGood(v.raw, v.ev)
 	}
 	req := httptest.NewRequest(http.MethodGet, "/micro/good", nil)
+	w := &countingWriter{header: http.Header{}}
 	b.ReportAllocs()
-	var n int
 	for b.Loop() {
-		rec := httptest.NewRecorder()
-		ts.h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("GET /micro/good = %d", rec.Code)
-		}
-		n = rec.Body.Len()
+		w.n = 0
+		ts.h.ServeHTTP(w, req)
 	}
-	b.SetBytes(int64(n))
+	b.SetBytes(int64(w.n))
 }
+
+// countingWriter is a ResponseWriter that only counts, so that the benchmark measures
+// the server rather than a recorder's buffer growth.
+type countingWriter struct {
+	header http.Header
+	n      int
+}
+
+func (w *countingWriter) Header() http.Header         { return w.header }
+func (w *countingWriter) WriteHeader(int)             {}
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
 
 func BenchmarkAllForApp(b *testing.B) {
 	fx := loadFixtures(b)["page_view"]

@@ -44,10 +44,11 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Bad is the bad-1 stream. When nil, no bad events are read and Run only waits.
 	Bad streams.Stream
-	// Checkpointer stores the bad-stream reader's progress; required with Bad.
+	// Checkpointer stores the bad-stream reader's progress. When nil, Bad is used if it
+	// is a Checkpointer too (as streams.Memory is); otherwise it is required with Bad.
 	Checkpointer streams.Checkpointer
-	// Schemas serves /micro/iglu/...; when nil that endpoint answers 404 with a message.
-	Schemas SchemaResolver
+	// Resolver serves /micro/iglu/...; when nil that endpoint answers 404 with a message.
+	Resolver SchemaResolver
 	// Version is the snowplow-mini version shown in the UI.
 	Version string
 }
@@ -67,9 +68,12 @@ type Server struct {
 	ui      *template.Template
 	bufs    sync.Pool // *[]byte buffers that event lists are rendered into
 
-	// stopping is closed by Shutdown: pending waits answer at once and Run drains.
+	// stopping is closed by Shutdown: Run drains the bad stream and returns.
 	stopping chan struct{}
 	stopOnce sync.Once
+	// endWaits is closed by EndWaits (and Shutdown): waits answer at once.
+	endWaits     chan struct{}
+	endWaitsOnce sync.Once
 	// done is closed when Run returns; started is set when Run begins.
 	done    chan struct{}
 	started atomic.Bool
@@ -84,7 +88,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		errs = append(errs, err)
 	}
 	if deps.Bad != nil && deps.Checkpointer == nil {
-		errs = append(errs, errors.New("web: a checkpointer is required to read the bad stream"))
+		if cp, ok := deps.Bad.(streams.Checkpointer); ok {
+			deps.Checkpointer = cp
+		} else {
+			errs = append(errs, errors.New("web: a checkpointer is required to read the bad stream"))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -98,16 +106,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log:      log.With("component", "web"),
 		bad:      deps.Bad,
 		cp:       deps.Checkpointer,
-		schemas:  deps.Schemas,
+		schemas:  deps.Resolver,
 		version:  deps.Version,
 		stopping: make(chan struct{}),
+		endWaits: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	var evictedGood, evictedBad prometheus.Counter
 	s.store = newStore(cfg.MaxEvents, func(good bool) {
 		if good {
-			s.metrics.evicted.WithLabelValues("good").Inc()
+			evictedGood.Inc()
 		} else {
-			s.metrics.evicted.WithLabelValues("bad").Inc()
+			evictedBad.Inc()
 		}
 	})
 	m, err := newMetrics(deps.Registerer, s.store)
@@ -115,6 +125,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	evictedGood, evictedBad = m.evicted.WithLabelValues("good"), m.evicted.WithLabelValues("bad")
 	ui, err := parseUI()
 	if err != nil {
 		return nil, err
@@ -178,11 +189,18 @@ func (s *Server) storeBadRecords(_ context.Context, records []streams.Record) er
 	return nil
 }
 
-// Shutdown makes pending /micro/wait requests answer at once with what they have, asks
-// Run to read what is already on the bad stream and return, and waits for that until ctx
-// is done. Calling it before the HTTP server's own Shutdown keeps waits from holding that
-// up. It returns at once when Run was never called.
+// EndWaits makes pending and later /micro/wait requests answer at once with what they
+// have. An HTTP server's Shutdown waits for requests in flight, and a wait may last a
+// minute: register EndWaits with the server's RegisterOnShutdown so it does not.
+func (s *Server) EndWaits() {
+	s.endWaitsOnce.Do(func() { close(s.endWaits) })
+}
+
+// Shutdown ends waits (see EndWaits), asks Run to read what is already on the bad stream
+// and return, and waits for that until ctx is done. It returns at once when Run was
+// never called.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.EndWaits()
 	s.stopOnce.Do(func() { close(s.stopping) })
 	if !s.started.Load() {
 		return nil

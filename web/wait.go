@@ -218,7 +218,7 @@ scan:
 			break scan
 		case <-r.Context().Done():
 			break scan
-		case <-s.stopping:
+		case <-s.endWaits:
 			break scan
 		}
 	}

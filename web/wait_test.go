@@ -203,7 +203,7 @@ func TestWaitSurvivesResetAndEviction(t *testing.T) {
 	})
 }
 
-func TestWaitEndsWithShutdownAndClient(t *testing.T) {
+func TestWaitEndsWithClientEndWaitsAndShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts := newTestServer(t, nil)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -215,12 +215,30 @@ func TestWaitEndsWithShutdownAndClient(t *testing.T) {
 		if !gone.finished() {
 			t.Error("wait goes on after its client went away")
 		}
+		if held.finished() {
+			t.Fatal("wait answered early")
+		}
+		ts.EndWaits()
+		synctest.Wait()
+		if got := held.result(t); got.Complete {
+			t.Errorf("wait at EndWaits = %+v, want incomplete", got)
+		}
+		later := ts.start(t.Context(), http.MethodGet, "/micro/wait?timeout=60s", "")
+		synctest.Wait()
+		if !later.finished() {
+			t.Error("wait after EndWaits blocks")
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t, nil)
+		held := ts.start(t.Context(), http.MethodGet, "/micro/wait?timeout=60s", "")
+		synctest.Wait()
 		if err := ts.Shutdown(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		synctest.Wait()
 		if got := held.result(t); got.Complete {
-			t.Errorf("wait at shutdown = %+v, want incomplete", got)
+			t.Errorf("wait at Shutdown = %+v, want incomplete", got)
 		}
 	})
 }
