@@ -70,7 +70,7 @@ func registry() map[string]kind {
 		// {spe, "yauaa_enrichment_config", 1, orderYauaa, buildYauaa},
 		{sp, "javascript_script_config", 1, orderJavaScript, buildJavaScript},
 		{spe, "api_request_enrichment_config", 1, orderAPI, buildAPIRequest},
-		// {spe, "sql_query_enrichment_config", 1, orderSQL, buildSQLQuery},
+		{spe, "sql_query_enrichment_config", 1, orderSQL, buildSQLQuery},
 		// {sp, "currency_conversion_config", 1, orderCurrency, buildCurrency},
 		// {spe, "weather_enrichment_config", 1, orderWeather, buildWeather},
 	}
