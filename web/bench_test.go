@@ -49,7 +49,7 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return le
 
 func BenchmarkAllForApp(b *testing.B) {
 	fx := loadFixtures(b)["page_view"]
-	ts := newTestServer(b, nil)
+	ts := newTestServer(b, func(c *Config, _ *Deps) { c.MaxEvents = 100_000 })
 	for i := range 100_000 {
 		v := fx.variant(map[event.Field]string{event.AppID: fmt.Sprint("app", i%50)})
 		ts.ObserveGood(v.raw, v.ev)

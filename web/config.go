@@ -10,7 +10,9 @@ import (
 type Config struct {
 	// MaxEvents bounds the in-memory store: good and bad events together. When a new
 	// event would exceed it, the oldest event (good or bad) is dropped and counted in
-	// snowplow_mini_web_events_evicted_total. Default 100000.
+	// snowplow_mini_web_events_evicted_total. A stored event takes about 5 KB (typical
+	// web events; more with big contexts), so the default 20000 holds about 100 MB.
+	// Events that must be kept longer belong in a loader's sink.
 	MaxEvents int `json:"maxEvents" yaml:"maxEvents"`
 
 	// ConsumerGroup is the consumer group the bad-event reader uses on the bad stream.
@@ -38,7 +40,7 @@ type WaitConfig struct {
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		MaxEvents:     100_000,
+		MaxEvents:     20_000,
 		ConsumerGroup: "micro",
 		BatchSize:     500,
 		Wait: WaitConfig{

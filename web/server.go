@@ -1,14 +1,3 @@
-// Package web is the human and test-suite face of the pipeline: a Snowplow-Micro-compatible
-// test API under /micro/* (good and bad events, filters, reset, Iglu schema lookup) with a
-// few additions for test suites (waiting for events, per-app_id scoping, CORS), and a small
-// UI at /micro/ui.
-//
-// It reads good events from enrich through ObserveGood (main wires a *Server as enrich's
-// observer) and bad rows from the bad-1 stream, as its own consumer group. Events are kept
-// in a bounded in-memory store, like Micro's. It writes nothing back to the pipeline.
-//
-// web is a stage: it imports only the leaf models (enrich/event, iglu/badrow) and the
-// foundations (streams, iglu); only main.go imports it.
 package web
 
 import (
