@@ -1,0 +1,737 @@
+package loaders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+)
+
+// sqliteSchemaVersion is PRAGMA user_version of a database laid out by this code.
+const sqliteSchemaVersion = 1
+
+// sqliteMaxVariables is SQLite's default SQLITE_MAX_VARIABLE_NUMBER.
+const sqliteMaxVariables = 32766
+
+// sqliteMaxRowsPerInsert bounds the rows of one multi-row INSERT: beyond a few dozen
+// rows a longer statement saves nothing measurable.
+const sqliteMaxRowsPerInsert = 32
+
+// SQLite result codes (primary codes; extended codes carry them in the low byte).
+const (
+	sqliteTooBig     = 18
+	sqliteConstraint = 19
+	sqliteMismatch   = 20
+	sqliteRange      = 25
+)
+
+// sqliteTimeLayout is how the SQLite tables store timestamps: the TSV format, which
+// sorts as text and which SQLite's date functions read.
+const sqliteTimeLayout = event.TimestampLayout
+
+// sqliteStore keeps the sink's tables in one SQLite file, written by a single connection
+// (SQLite has one writer at a time; WAL lets readers go on meanwhile).
+type sqliteStore struct {
+	path   string
+	log    *slog.Logger
+	atomic []column
+
+	w *sql.DB // the writer: one connection
+	r *sql.DB // readers
+
+	mu      sync.Mutex      // guards columns
+	columns map[string]bool // wide columns of the events table
+
+	// stmts caches the writer's prepared INSERTs; only the writer goroutine uses it.
+	stmts map[string]*sql.Stmt
+}
+
+// newSQLiteStore prepares the database handles; it opens no file.
+func newSQLiteStore(path string, log *slog.Logger) (*sqliteStore, error) {
+	s := &sqliteStore{
+		path:    path,
+		log:     log,
+		atomic:  atomicColumns(),
+		columns: make(map[string]bool),
+		stmts:   make(map[string]*sql.Stmt),
+	}
+	var err error
+	if s.w, err = s.openDB(true); err != nil {
+		return nil, err
+	}
+	if s.r, err = s.openDB(false); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sqliteStore) dialect() string { return "sqlite" }
+
+func (s *sqliteStore) table(name string) string { return `"` + name + `"` }
+
+// dsn returns the file: URI of the database with connection parameters.
+func (s *sqliteStore) dsn(write bool) (string, error) {
+	abs, err := filepath.Abs(s.path)
+	if err != nil {
+		return "", fmt.Errorf("sqlite path %q: %w", s.path, err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	if write {
+		// page_size only takes effect when the file is created. Rows of ~130 columns
+		// with URLs, a user agent and contexts are 1-3 KB: 8 KiB pages hold several
+		// and need fewer overflow pages than the default 4 KiB.
+		q.Add("_pragma", "page_size(8192)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "temp_store(MEMORY)")
+		q.Add("_pragma", "cache_size(-32768)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "1")
+		q.Add("_pragma", "cache_size(-16384)")
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String(), nil
+}
+
+func (s *sqliteStore) openDB(write bool) (*sql.DB, error) {
+	dsn, err := s.dsn(write)
+	if err != nil {
+		return nil, err
+	}
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite connector: %w", err)
+	}
+	db := sql.OpenDB(c)
+	if write {
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+	} else {
+		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(4)
+	}
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+func (s *sqliteStore) open(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of %s: %w", s.path, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var version int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("opening %s: %w", s.path, err)
+	}
+	if version > sqliteSchemaVersion {
+		return permanent(fmt.Errorf("%s was laid out by a newer snowplow-mini (layout %d, this one knows %d)", s.path, version, sqliteSchemaVersion))
+	}
+	for _, stmt := range s.ddl() {
+		if _, err := s.w.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("creating tables in %s: %w", s.path, err)
+		}
+	}
+	return s.loadColumns(ctx)
+}
+
+func (s *sqliteStore) ddl() []string {
+	var cols strings.Builder
+	cols.WriteString("id INTEGER PRIMARY KEY")
+	for _, c := range s.atomic {
+		fmt.Fprintf(&cols, ",\n  %s %s", c.name, c.sqliteType())
+	}
+	for _, name := range rawJSONColumns {
+		fmt.Fprintf(&cols, ",\n  %s TEXT", name)
+	}
+	cols.WriteString(",\n  load_tstamp TEXT NOT NULL")
+	return []string{
+		"CREATE TABLE IF NOT EXISTS events (\n  " + cols.String() + "\n)",
+		"CREATE INDEX IF NOT EXISTS events_app_id ON events (app_id)",
+		`CREATE TABLE IF NOT EXISTS bad_rows (
+  id INTEGER PRIMARY KEY,
+  schema TEXT,
+  type TEXT,
+  processor_artifact TEXT,
+  processor_version TEXT,
+  app_id TEXT,
+  failure_tstamp TEXT,
+  failure TEXT,
+  payload TEXT,
+  data TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  load_tstamp TEXT NOT NULL
+)`,
+		"CREATE INDEX IF NOT EXISTS bad_rows_app_id ON bad_rows (app_id)",
+		`CREATE TABLE IF NOT EXISTS checkpoints (
+  consumer_group TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  shard_id TEXT NOT NULL,
+  sequence_number TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (consumer_group, stream, shard_id)
+)`,
+		`CREATE TABLE IF NOT EXISTS row_counts (
+  table_name TEXT PRIMARY KEY,
+  row_count INTEGER NOT NULL
+)`,
+		// Recount at start, so that rows deleted or added by hand are accounted for.
+		`INSERT INTO row_counts (table_name, row_count) VALUES ('events', (SELECT count(*) FROM events))
+  ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
+		`INSERT INTO row_counts (table_name, row_count) VALUES ('bad_rows', (SELECT count(*) FROM bad_rows))
+  ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
+		"PRAGMA user_version = " + strconv.Itoa(sqliteSchemaVersion),
+	}
+}
+
+// loadColumns reads the wide columns the events table has. s.mu is held.
+func (s *sqliteStore) loadColumns(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, "SELECT name FROM pragma_table_info('events')")
+	if err != nil {
+		return fmt.Errorf("reading the columns of events: %w", err)
+	}
+	defer rows.Close()
+	cols := make(map[string]bool)
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Errorf("reading the columns of events: %w", err)
+		}
+		if isWideColumn(name) {
+			cols[name] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the columns of events: %w", err)
+	}
+	s.columns = cols
+	return nil
+}
+
+func (s *sqliteStore) hasColumn(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.columns[name]
+}
+
+func (s *sqliteStore) addColumns(ctx context.Context, names []string) error {
+	for _, name := range names {
+		if s.hasColumn(name) {
+			continue
+		}
+		_, err := s.w.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+quoteIdent(name)+" TEXT")
+		if err != nil && !strings.Contains(err.Error(), "duplicate column name") {
+			return fmt.Errorf("adding column %s to events: %w", name, err)
+		}
+		s.mu.Lock()
+		s.columns[name] = true
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// convert returns the driver values of the atomic and raw JSON columns. SQLite takes any
+// value, so it refuses nothing here.
+func (s *sqliteStore) convert(ev *event.EnrichedEvent, _ []wideColumn) ([]any, error) {
+	vals := make([]any, 0, len(s.atomic)+len(rawJSONColumns))
+	for _, c := range s.atomic {
+		v := ev.Fields[c.field]
+		if v == "" {
+			vals = append(vals, nil)
+			continue
+		}
+		switch c.field.Kind() {
+		case event.KindInt:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			vals = append(vals, n)
+		case event.KindBool:
+			vals = append(vals, boolInt(v == "1"))
+		case event.KindDecimal, event.KindFloat:
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			vals = append(vals, f)
+		default:
+			vals = append(vals, v)
+		}
+	}
+	for _, f := range rawJSONFields {
+		vals = append(vals, nullString(ev.Fields[f]))
+	}
+	return vals, nil
+}
+
+// boolInt returns 0 or 1 (small integers in an interface do not allocate).
+func boolInt(b bool) any {
+	if b {
+		return int64(1)
+	}
+	return int64(0)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// insertStmt returns the prepared INSERT of rows rows into table with cols.
+func (s *sqliteStore) insertStmt(ctx context.Context, table string, cols []string, rows int) (*sql.Stmt, error) {
+	key := table + "\x00" + strings.Join(cols, ",") + "\x00" + strconv.Itoa(rows)
+	if st, ok := s.stmts[key]; ok {
+		return st, nil
+	}
+	if len(s.stmts) >= 64 {
+		for k, st := range s.stmts {
+			_ = st.Close()
+			delete(s.stmts, k)
+		}
+	}
+	st, err := s.w.PrepareContext(ctx, insertSQL(table, cols, rows, func(int) string { return "?" }))
+	if err != nil {
+		return nil, fmt.Errorf("preparing insert into %s: %w", table, err)
+	}
+	s.stmts[key] = st
+	return st, nil
+}
+
+// eventColumns returns the columns an events INSERT of b names.
+func (s *sqliteStore) eventColumns(wide []string) []string {
+	cols := make([]string, 0, len(s.atomic)+len(rawJSONColumns)+1+len(wide))
+	for _, c := range s.atomic {
+		cols = append(cols, c.name)
+	}
+	cols = append(cols, rawJSONColumns[:]...)
+	cols = append(cols, "load_tstamp")
+	return append(cols, wide...)
+}
+
+// appendEventArgs appends the values of one events row (in eventColumns order).
+func appendEventArgs(args []any, e *eventRow, load any, wide []string) []any {
+	args = append(args, e.values...)
+	args = append(args, load)
+	for _, name := range wide {
+		var v any
+		for _, wc := range e.wide {
+			if wc.name == name {
+				v = wc.value
+				break
+			}
+		}
+		args = append(args, v)
+	}
+	return args
+}
+
+var badRowColumns = []string{"schema", "type", "processor_artifact", "processor_version", "app_id",
+	"failure_tstamp", "failure", "payload", "data", "stream", "load_tstamp"}
+
+func (s *sqliteStore) badRowArgs(b *badRowRow, load string) []any {
+	var fts any
+	if !b.failureTstamp.IsZero() {
+		fts = b.failureTstamp.UTC().Format(sqliteTimeLayout)
+	}
+	return []any{nullString(b.schema), nullString(b.typ), nullString(b.processorArtifact),
+		nullString(b.processorVersion), nullString(b.appID), fts, nullString(b.failure),
+		nullString(b.payload), b.data, b.stream, load}
+}
+
+func (s *sqliteStore) write(ctx context.Context, b *txBatch) (err error) {
+	load := b.loadTstamp.UTC().Format(sqliteTimeLayout)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return sqliteError("beginning a transaction", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+
+	if len(b.events) > 0 {
+		cols := s.eventColumns(b.wide)
+		per := min(sqliteMaxRowsPerInsert, sqliteMaxVariables/len(cols))
+		args := make([]any, 0, per*len(cols))
+		for rest := b.events; len(rest) > 0; {
+			n := per
+			for n > len(rest) {
+				n /= 2 // 32, 16, 8, …: few distinct statements for the remainder
+			}
+			st, err := s.insertStmt(ctx, "events", cols, n)
+			if err != nil {
+				return sqliteError("preparing the events insert", err)
+			}
+			args = args[:0]
+			for _, e := range rest[:n] {
+				args = appendEventArgs(args, e, load, b.wide)
+			}
+			if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
+				return sqliteError("inserting events", err)
+			}
+			rest = rest[n:]
+		}
+	}
+	if len(b.bad) > 0 {
+		st, err := s.insertStmt(ctx, "bad_rows", badRowColumns, 1)
+		if err != nil {
+			return sqliteError("preparing the bad_rows insert", err)
+		}
+		txst := tx.StmtContext(ctx, st)
+		for _, r := range b.bad {
+			if _, err := txst.ExecContext(ctx, s.badRowArgs(r, load)...); err != nil {
+				return sqliteError("inserting bad rows", err)
+			}
+		}
+	}
+	if err := s.finishTx(ctx, tx, b, load); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return sqliteError("committing", err)
+	}
+	return nil
+}
+
+// finishTx stores the checkpoints and row counts of b in tx.
+func (s *sqliteStore) finishTx(ctx context.Context, tx *sql.Tx, b *txBatch, load string) error {
+	for _, cp := range b.checkpoints {
+		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (consumer_group, stream, shard_id, sequence_number, updated_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`,
+			cp.group, cp.stream, cp.shard, cp.seq, load)
+		if err != nil {
+			return sqliteError("storing checkpoints", err)
+		}
+	}
+	for table, n := range map[string]int{"events": len(b.events), "bad_rows": len(b.bad)} {
+		if n == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE row_counts SET row_count = row_count + ? WHERE table_name = ?", n, table); err != nil {
+			return sqliteError("counting rows", err)
+		}
+	}
+	return nil
+}
+
+func (s *sqliteStore) findRejected(ctx context.Context, b *txBatch) ([]rejection, error) {
+	load := b.loadTstamp.UTC().Format(sqliteTimeLayout)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, sqliteError("beginning a transaction", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var rejected []rejection
+	try := func(query string, args []any) (string, error) {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT row"); err != nil {
+			return "", sqliteError("savepoint", err)
+		}
+		_, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			err = sqliteError("inserting", err)
+			if !isRowsError(err) {
+				return "", err
+			}
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO row"); rerr != nil {
+				return "", sqliteError("rollback to savepoint", rerr)
+			}
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE row"); rerr != nil {
+			return "", sqliteError("release savepoint", rerr)
+		}
+		if err != nil {
+			return errors.Unwrap(err).Error(), nil
+		}
+		return "", nil
+	}
+	cols := s.eventColumns(b.wide)
+	eventsInsert := insertSQL("events", cols, 1, func(int) string { return "?" })
+	for _, e := range b.events {
+		msg, err := try(eventsInsert, appendEventArgs(nil, e, load, b.wide))
+		if err != nil {
+			return nil, err
+		}
+		if msg != "" {
+			rejected = append(rejected, rejection{req: e.req, index: e.index, message: msg})
+		}
+	}
+	badInsert := insertSQL("bad_rows", badRowColumns, 1, func(int) string { return "?" })
+	for _, r := range b.bad {
+		msg, err := try(badInsert, s.badRowArgs(r, load))
+		if err != nil {
+			return nil, err
+		}
+		if msg != "" {
+			rejected = append(rejected, rejection{req: r.req, bad: true, index: r.index, message: msg})
+		}
+	}
+	return rejected, nil
+}
+
+// sqliteError wraps err with what failed, as a *rowsError when SQLite refused a value
+// rather than failed.
+func sqliteError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqliteTooBig, sqliteConstraint, sqliteMismatch, sqliteRange:
+			return &rowsError{err: err}
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *sqliteStore) checkpoints(ctx context.Context, group, stream string) (map[string]string, error) {
+	rows, err := s.w.QueryContext(ctx, "SELECT shard_id, sequence_number FROM checkpoints WHERE consumer_group = ? AND stream = ?", group, stream)
+	if err != nil {
+		return nil, fmt.Errorf("reading checkpoints: %w", err)
+	}
+	defer rows.Close()
+	cps := make(map[string]string)
+	for rows.Next() {
+		var shard, seq string
+		if err := rows.Scan(&shard, &seq); err != nil {
+			return nil, fmt.Errorf("reading checkpoints: %w", err)
+		}
+		cps[shard] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading checkpoints: %w", err)
+	}
+	return cps, nil
+}
+
+func (s *sqliteStore) prune(ctx context.Context, table string, maxRows int64, cutoff time.Time, limit int) (int64, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("pruning %s: %w", table, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var deleted int64
+	if maxRows > 0 {
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT row_count FROM row_counts WHERE table_name = ?", table).Scan(&n); err != nil {
+			return 0, fmt.Errorf("pruning %s: %w", table, err)
+		}
+		if excess := n - maxRows; excess > 0 {
+			res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" ORDER BY id LIMIT ?)", min(excess, int64(limit)))
+			if err != nil {
+				return 0, fmt.Errorf("pruning %s: %w", table, err)
+			}
+			deleted, _ = res.RowsAffected()
+		}
+	}
+	if deleted == 0 && !cutoff.IsZero() {
+		// Load order is id order, so the oldest rows come first: looking at the first
+		// limit rows finds them without an index on load_tstamp.
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id IN (SELECT id FROM (SELECT id, load_tstamp FROM "+table+
+			" ORDER BY id LIMIT ?) WHERE load_tstamp < ?)", limit, cutoff.UTC().Format(sqliteTimeLayout))
+		if err != nil {
+			return 0, fmt.Errorf("pruning %s: %w", table, err)
+		}
+		deleted, _ = res.RowsAffected()
+	}
+	if deleted == 0 {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE row_counts SET row_count = row_count - ? WHERE table_name = ?", deleted, table); err != nil {
+		return 0, fmt.Errorf("pruning %s: %w", table, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("pruning %s: %w", table, err)
+	}
+	return deleted, nil
+}
+
+func (s *sqliteStore) reset(ctx context.Context, appID string) (Counts, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return Counts{}, fmt.Errorf("resetting: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var c Counts
+	for _, t := range []struct {
+		table string
+		n     *int64
+	}{{"events", &c.Good}, {"bad_rows", &c.Bad}} {
+		var res sql.Result
+		if appID == "" {
+			res, err = tx.ExecContext(ctx, "DELETE FROM "+t.table)
+		} else {
+			res, err = tx.ExecContext(ctx, "DELETE FROM "+t.table+" WHERE app_id = ?", appID)
+		}
+		if err != nil {
+			return Counts{}, fmt.Errorf("resetting %s: %w", t.table, err)
+		}
+		*t.n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, "UPDATE row_counts SET row_count = max(row_count - ?, 0) WHERE table_name = ?", *t.n, t.table); err != nil {
+			return Counts{}, fmt.Errorf("resetting %s: %w", t.table, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Counts{}, fmt.Errorf("resetting: %w", err)
+	}
+	return c, nil
+}
+
+func (s *sqliteStore) count(ctx context.Context, appID string) (Counts, error) {
+	var c Counts
+	var err error
+	if appID == "" {
+		err = s.r.QueryRowContext(ctx, `SELECT
+  coalesce((SELECT row_count FROM row_counts WHERE table_name = 'events'), 0),
+  coalesce((SELECT row_count FROM row_counts WHERE table_name = 'bad_rows'), 0)`).Scan(&c.Good, &c.Bad)
+	} else {
+		err = s.r.QueryRowContext(ctx, `SELECT
+  (SELECT count(*) FROM events WHERE app_id = ?1),
+  (SELECT count(*) FROM bad_rows WHERE app_id = ?1)`, appID).Scan(&c.Good, &c.Bad)
+	}
+	if err != nil {
+		return Counts{}, fmt.Errorf("counting rows: %w", err)
+	}
+	return c, nil
+}
+
+func (s *sqliteStore) recent(ctx context.Context, q Query) ([]StoredEvent, error) {
+	var sb strings.Builder
+	sb.WriteString("SELECT id, load_tstamp")
+	for _, c := range s.atomic {
+		sb.WriteString(", ")
+		sb.WriteString(c.name)
+	}
+	for _, c := range rawJSONColumns {
+		sb.WriteString(", ")
+		sb.WriteString(c)
+	}
+	sb.WriteString(" FROM events WHERE id > ?1 AND (?2 = '' OR app_id = ?2) ORDER BY id DESC LIMIT ?3")
+	rows, err := s.r.QueryContext(ctx, sb.String(), q.AfterID, q.AppID, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredEvent
+	vals := make([]sql.NullString, len(s.atomic)+len(rawJSONColumns))
+	dest := make([]any, 2, 2+len(vals))
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
+	for rows.Next() {
+		var se StoredEvent
+		var load string
+		dest[0], dest[1] = &se.ID, &load
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("reading events: %w", err)
+		}
+		se.LoadTstamp, _ = time.Parse(sqliteTimeLayout, load)
+		se.Event = new(event.EnrichedEvent)
+		for i, c := range s.atomic {
+			se.Event.Fields[c.field] = vals[i].String
+		}
+		for i, f := range rawJSONFields {
+			se.Event.Fields[f] = vals[len(s.atomic)+i].String
+		}
+		out = append(out, se)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqliteStore) recentBad(ctx context.Context, q Query) ([]StoredBadRow, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, load_tstamp, stream, coalesce(schema, ''), coalesce(type, ''), coalesce(app_id, ''), data
+FROM bad_rows WHERE id > ?1 AND (?2 = '' OR app_id = ?2) ORDER BY id DESC LIMIT ?3`, q.AfterID, q.AppID, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading bad rows: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredBadRow
+	for rows.Next() {
+		var b StoredBadRow
+		var load, data string
+		if err := rows.Scan(&b.ID, &load, &b.Stream, &b.Schema, &b.Type, &b.AppID, &data); err != nil {
+			return nil, fmt.Errorf("reading bad rows: %w", err)
+		}
+		b.LoadTstamp, _ = time.Parse(sqliteTimeLayout, load)
+		b.Data = []byte(data)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading bad rows: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqliteStore) readDB() *sql.DB { return s.r }
+
+func (s *sqliteStore) close() error {
+	var errs []error
+	for k, st := range s.stmts {
+		errs = append(errs, st.Close())
+		delete(s.stmts, k)
+	}
+	errs = append(errs, s.r.Close(), s.w.Close())
+	return errors.Join(errs...)
+}
+
+// quoteIdent quotes an SQL identifier (both SQLite and PostgreSQL use double quotes).
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// insertSQL returns INSERT INTO table (cols) VALUES (…)×rows with placeholders from ph
+// (1-based argument number).
+func insertSQL(table string, cols []string, rows int, ph func(int) string) string {
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO ")
+	sb.WriteString(table)
+	sb.WriteString(" (")
+	for i, c := range cols {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(quoteIdent(c))
+	}
+	sb.WriteString(") VALUES ")
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('(')
+		for i := range cols {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(ph(n))
+			n++
+		}
+		sb.WriteByte(')')
+	}
+	return sb.String()
+}

@@ -1,0 +1,410 @@
+package loaders
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
+	"github.com/snowplow-mini/snowplow-mini/streams"
+)
+
+// writeRequest is one handler call's rows and the checkpoint that goes with them.
+type writeRequest struct {
+	stream, shard, seq string
+	events             []*eventRow
+	bad                []*badRowRow
+	done               chan writeResult
+}
+
+func (r *writeRequest) rows() int { return len(r.events) + len(r.bad) }
+
+// writeResult answers a writeRequest. With no rejected rows and no retry, its rows and
+// checkpoint are committed.
+type writeResult struct {
+	rejected []rejection
+	// retry: the transaction was rolled back because of another request's rows;
+	// submit the same request again.
+	retry bool
+}
+
+// submit hands req to the writer and waits for the outcome.
+func (s *Sink) submit(ctx context.Context, req *writeRequest) (writeResult, error) {
+	req.done = make(chan writeResult, 1)
+	select {
+	case s.requests <- req:
+	case <-ctx.Done():
+		return writeResult{}, ctx.Err()
+	}
+	select {
+	case res := <-req.done:
+		return res, nil
+	case <-ctx.Done():
+		return writeResult{}, ctx.Err()
+	}
+}
+
+// runWriter commits requests until stop or ctx, taking every request waiting (up to
+// MaxTransactionRows rows) into one transaction.
+func (s *Sink) runWriter(ctx context.Context, stop <-chan struct{}) {
+	for {
+		var reqs []*writeRequest
+		select {
+		case r := <-s.requests:
+			reqs = append(reqs, r)
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+		rows := reqs[0].rows()
+	more:
+		for rows < s.cfg.MaxTransactionRows {
+			select {
+			case r := <-s.requests:
+				reqs = append(reqs, r)
+				rows += r.rows()
+			default:
+				break more
+			}
+		}
+		s.commit(ctx, reqs)
+	}
+}
+
+// commit writes reqs in one transaction, retrying failures of the database with
+// backoff until it works or ctx is done (the handlers then give up too). Each request
+// is answered on its done channel, except when ctx ended.
+func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
+	b := &txBatch{}
+	seen := make(map[string]bool)
+	for _, r := range reqs {
+		for i, e := range r.events {
+			e.req, e.index = r, i
+			b.events = append(b.events, e)
+			for _, wc := range e.wide {
+				if !seen[wc.name] {
+					seen[wc.name] = true
+					b.wide = append(b.wide, wc.name)
+				}
+			}
+		}
+		for i, br := range r.bad {
+			br.req, br.index = r, i
+			b.bad = append(b.bad, br)
+		}
+		b.checkpoints = append(b.checkpoints, checkpointRow{group: s.cfg.Group, stream: r.stream, shard: r.shard, seq: r.seq})
+	}
+
+	delay := minBackoff
+	for attempt := 1; ; attempt++ {
+		b.loadTstamp = time.Now().UTC().Truncate(time.Millisecond)
+		start := time.Now()
+		err := s.write(ctx, b)
+		if err == nil {
+			s.metrics.observeCommit(b, time.Since(start))
+			if attempt > 1 {
+				s.log.Info("writing to the event store recovered", "attempts", attempt)
+			}
+			for _, r := range reqs {
+				r.done <- writeResult{}
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if isRowsError(err) {
+			rejected, ferr := s.store.findRejected(ctx, b)
+			if ctx.Err() != nil {
+				return
+			}
+			if ferr == nil && len(rejected) > 0 {
+				byReq := make(map[*writeRequest][]rejection)
+				for _, rej := range rejected {
+					byReq[rej.req] = append(byReq[rej.req], rej)
+				}
+				for _, r := range reqs {
+					r.done <- writeResult{rejected: byReq[r], retry: true}
+				}
+				return
+			}
+			if ferr != nil {
+				err = ferr
+			}
+		}
+		s.metrics.writeErrors.Inc()
+		if attempt == 1 {
+			s.log.Error("writing to the event store failed; retrying", "rows", len(b.events)+len(b.bad), "err", err)
+		} else {
+			s.log.Debug("writing to the event store failed again", "attempt", attempt, "err", err)
+		}
+		if !sleep(ctx, delay) {
+			return
+		}
+		delay = min(2*delay, maxBackoff)
+		// The tables may have been dropped or altered behind our back: look again.
+		if oerr := s.store.open(ctx); oerr != nil {
+			s.log.Debug("reopening the event store failed", "err", oerr)
+		}
+	}
+}
+
+// write adds the wide columns b needs, then writes b.
+func (s *Sink) write(ctx context.Context, b *txBatch) error {
+	var missing []string
+	for _, name := range b.wide {
+		if !s.store.hasColumn(name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		if err := s.store.addColumns(ctx, missing); err != nil {
+			return err
+		}
+		s.metrics.columns.Add(float64(len(missing)))
+		s.log.Info("added columns to events", "columns", strings.Join(missing, ","))
+	}
+	return s.store.write(ctx, b)
+}
+
+// outRow is a bad row the sink puts on the bad output stream.
+type outRow struct {
+	partitionKey string
+	data         []byte
+	typ          string // bad-row type, for metrics
+}
+
+// outRow marshals a bad row for the bad output stream, replacing it with a
+// size_violation when it is too big for a record.
+func (s *Sink) outRow(pk string, row badrow.Row) outRow {
+	if pk == "" || utf8.RuneCountInString(pk) > streams.MaxPartitionKey {
+		pk = "loader"
+	}
+	typ := badRowType(row.SchemaURI())
+	data, err := row.Marshal()
+	if err != nil {
+		ge := &badrow.GenericError{Processor: s.processor, Timestamp: time.Now(), Errors: []string{err.Error()}}
+		data, _ = ge.Marshal()
+		typ = badRowType(ge.SchemaURI())
+	}
+	if max := streams.MaxRecordBytes - len(pk); len(data) > max {
+		sv := &badrow.SizeViolation{
+			Processor:               s.processor,
+			Timestamp:               time.Now(),
+			MaximumAllowedSizeBytes: max,
+			ActualSizeBytes:         len(data),
+			Expectation:             fmt.Sprintf("oversized %s bad row: its size %d exceeds the record limit of %d bytes", typ, len(data), max),
+			Payload:                 badrow.TruncatePayload(string(data), max),
+		}
+		data, _ = sv.Marshal()
+		typ = badRowType(sv.SchemaURI())
+	}
+	return outRow{partitionKey: pk, data: data, typ: typ}
+}
+
+// badRowType returns the type name of a bad-row schema URI.
+func badRowType(uri string) string {
+	rest := strings.TrimPrefix(uri, "iglu:"+badrow.Vendor+"/")
+	name, _, _ := strings.Cut(rest, "/")
+	return name
+}
+
+// emitState remembers how many bad rows of a batch are on the bad output stream, so
+// that a handler called again with the same batch (after a failed Put) does not put
+// them twice.
+type emitState struct {
+	batch string
+	done  int
+}
+
+// emit puts rows on the bad output stream. key names the stream and shard, batch the
+// batch and round within it.
+func (s *Sink) emit(ctx context.Context, key, batch string, rows []outRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	s.emitMu.Lock()
+	st := s.emitted[key]
+	if st == nil {
+		st = &emitState{}
+		s.emitted[key] = st
+	}
+	s.emitMu.Unlock()
+	if st.batch != batch {
+		st.batch, st.done = batch, 0
+	}
+	for st.done < len(rows) {
+		var entries []streams.Entry
+		size := 0
+		for _, r := range rows[st.done:] {
+			n := len(r.data) + len(r.partitionKey)
+			if len(entries) == streams.MaxRecordsPerPut || len(entries) > 0 && size+n > streams.MaxBytesPerPut {
+				break
+			}
+			entries = append(entries, streams.Entry{PartitionKey: r.partitionKey, Data: r.data})
+			size += n
+		}
+		if _, err := s.badOut.Put(ctx, entries); err != nil {
+			return fmt.Errorf("putting %d bad rows to stream %q: %w", len(entries), s.badOut.Name(), err)
+		}
+		for _, r := range rows[st.done : st.done+len(entries)] {
+			s.metrics.badRows.WithLabelValues(r.typ).Inc()
+		}
+		st.done += len(entries)
+	}
+	return nil
+}
+
+// prepareBadRow turns a bad-stream record into a bad_rows row. A record that is not a
+// bad row is stored too, with only its data and stream.
+func prepareBadRow(stream string, data []byte) *badRowRow {
+	row := &badRowRow{data: string(data), stream: stream}
+	b, err := badrow.Parse(data)
+	if err != nil {
+		return row
+	}
+	row.schema = b.Schema
+	row.typ = b.Name()
+	row.processorArtifact = b.Processor.Artifact
+	row.processorVersion = b.Processor.Version
+	row.failure = string(b.Failure)
+	row.payload = string(b.Payload)
+	row.appID = badRowAppID(b)
+	var f struct {
+		Timestamp string `json:"timestamp"`
+	}
+	if len(b.Failure) > 0 && b.Failure[0] == '{' && json.Unmarshal(b.Failure, &f) == nil && f.Timestamp != "" {
+		if t, err := time.Parse(time.RFC3339Nano, f.Timestamp); err == nil {
+			row.failureTstamp = t
+		}
+	}
+	return row
+}
+
+// badRowAppID finds the app_id of the event a bad row is about, where its payload
+// tells: the enriched event (schema_violations, enrichment_failures, loader_* rows),
+// the aid parameter (raw events and collector payloads), or the first field of a TSV
+// line (loader_parsing_error).
+func badRowAppID(b *badrow.BadRow) string {
+	var obj struct {
+		AppID *string `json:"app_id"`
+	}
+	if enriched, ok := b.Enriched(); ok {
+		if json.Unmarshal(enriched, &obj) == nil && obj.AppID != nil {
+			return *obj.AppID
+		}
+	}
+	if raw, ok, err := b.RawEvent(); ok && err == nil {
+		if aid, ok := raw.Param("aid"); ok {
+			return aid
+		}
+	}
+	p := b.Payload
+	switch {
+	case len(p) > 0 && p[0] == '{':
+		if json.Unmarshal(p, &obj) == nil && obj.AppID != nil {
+			return *obj.AppID
+		}
+		if cp, ok, err := b.CollectorPayload(); ok && err == nil {
+			for _, nv := range cp.Querystring {
+				if nv.Name == "aid" && nv.Value != nil {
+					return *nv.Value
+				}
+			}
+		}
+	case len(p) > 0 && p[0] == '"':
+		var line string
+		if json.Unmarshal(p, &line) == nil {
+			if first, _, ok := strings.Cut(line, "\t"); ok {
+				return first
+			}
+		}
+	}
+	return ""
+}
+
+// safeForm returns the bad row as plain text only: the record with invalid UTF-8 and
+// NUL made visible, no JSON columns. It is what is stored when the database refuses
+// the row as it came (PostgreSQL refuses NUL characters in text and \u0000 in JSONB).
+func (b *badRowRow) safeForm() *badRowRow {
+	clean := func(s string) string {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+		return strings.ReplaceAll(s, "\x00", `\u0000`)
+	}
+	return &badRowRow{
+		schema:            clean(b.schema),
+		typ:               clean(b.typ),
+		processorArtifact: clean(b.processorArtifact),
+		processorVersion:  clean(b.processorVersion),
+		appID:             clean(b.appID),
+		failureTstamp:     b.failureTstamp,
+		data:              clean(b.data),
+		stream:            b.stream,
+		safe:              true,
+	}
+}
+
+// sinkMetrics are the sink's Prometheus metrics.
+type sinkMetrics struct {
+	rows        *prometheus.CounterVec
+	badRows     *prometheus.CounterVec
+	pruned      *prometheus.CounterVec
+	txDuration  prometheus.Histogram
+	txRows      prometheus.Histogram
+	writeErrors prometheus.Counter
+	columns     prometheus.Counter
+	skipped     prometheus.Counter
+}
+
+func newSinkMetrics(dialect string) *sinkMetrics {
+	labels := prometheus.Labels{"dialect": dialect}
+	return &sinkMetrics{
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_rows_loaded_total", Help: "Rows committed to the event store, by table.", ConstLabels: labels,
+		}, []string{"table"}),
+		badRows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_bad_rows_emitted_total", Help: "Bad rows the sink put on the bad output stream, by type.", ConstLabels: labels,
+		}, []string{"type"}),
+		pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_rows_pruned_total", Help: "Rows deleted by retention, by table.", ConstLabels: labels,
+		}, []string{"table"}),
+		txDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "snowplow_mini_sink_transaction_duration_seconds", Help: "Time to write and commit one transaction.", ConstLabels: labels,
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		txRows: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "snowplow_mini_sink_transaction_rows", Help: "Rows written by one transaction.", ConstLabels: labels,
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+		}),
+		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_write_errors_total", Help: "Failed transactions (retried).", ConstLabels: labels,
+		}),
+		columns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_columns_added_total", Help: "Wide-row columns added to the events table.", ConstLabels: labels,
+		}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_bad_rows_skipped_total", Help: "Bad-stream records the database refused even as plain text.", ConstLabels: labels,
+		}),
+	}
+}
+
+func (m *sinkMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.skipped}
+}
+
+func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {
+	m.txDuration.Observe(d.Seconds())
+	m.txRows.Observe(float64(len(b.events) + len(b.bad)))
+	if len(b.events) > 0 {
+		m.rows.WithLabelValues(tableEvents).Add(float64(len(b.events)))
+	}
+	if len(b.bad) > 0 {
+		m.rows.WithLabelValues(tableBadRows).Add(float64(len(b.bad)))
+	}
+}
