@@ -63,8 +63,8 @@ type Resolver struct {
 }
 
 type metrics struct {
-	cacheHit, cacheMiss                        prometheus.Counter
-	valid, invalid, failed                     prometheus.Counter
+	cacheHit, cacheMiss                         prometheus.Counter
+	valid, invalid, failed                      prometheus.Counter
 	repoFound, repoNotFound, repoFail, repoSkip *prometheus.CounterVec
 }
 
@@ -177,8 +177,8 @@ func (r *Resolver) initMetrics(reg prometheus.Registerer) error {
 	r.m = metrics{
 		cacheHit: lookups.WithLabelValues("hit"), cacheMiss: lookups.WithLabelValues("miss"),
 		valid: validations.WithLabelValues("valid"), invalid: validations.WithLabelValues("invalid"),
-		failed:   validations.WithLabelValues("error"),
-		repoFound: repoRequests.MustCurryWith(prometheus.Labels{"result": "found"}),
+		failed:       validations.WithLabelValues("error"),
+		repoFound:    repoRequests.MustCurryWith(prometheus.Labels{"result": "found"}),
 		repoNotFound: repoRequests.MustCurryWith(prometheus.Labels{"result": "not_found"}),
 		repoFail:     repoRequests.MustCurryWith(prometheus.Labels{"result": "failure"}),
 		repoSkip:     repoRequests.MustCurryWith(prometheus.Labels{"result": "skipped"}),
