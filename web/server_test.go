@@ -26,6 +26,7 @@ func TestEviction(t *testing.T) {
 	for _, max := range []int{5, chunkSize + 3} {
 		t.Run(fmt.Sprint(max), func(t *testing.T) {
 			fx := loadFixtures(t)
+			row := sizeViolation(t)
 			ts := newTestServer(t, func(c *Config, _ *Deps) { c.MaxEvents = max })
 			// 2*max+1 events, every third one bad: the oldest max+1 are evicted.
 			var kept []string
@@ -34,7 +35,7 @@ func TestEviction(t *testing.T) {
 			for i := range n {
 				bad := i%3 == 2
 				if bad {
-					ts.addBad(t, sizeViolation(t))
+					ts.addBad(t, row)
 				} else {
 					id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 					v := fx["struct"].variant(map[event.Field]string{event.EventID: id})
