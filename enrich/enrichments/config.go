@@ -71,8 +71,8 @@ func registry() map[string]kind {
 		{sp, "javascript_script_config", 1, orderJavaScript, buildJavaScript},
 		{spe, "api_request_enrichment_config", 1, orderAPI, buildAPIRequest},
 		{spe, "sql_query_enrichment_config", 1, orderSQL, buildSQLQuery},
-		// {sp, "currency_conversion_config", 1, orderCurrency, buildCurrency},
-		// {spe, "weather_enrichment_config", 1, orderWeather, buildWeather},
+		{sp, "currency_conversion_config", 1, orderCurrency, buildCurrency},
+		{spe, "weather_enrichment_config", 1, orderWeather, buildWeather},
 	}
 	m := make(map[string]kind, len(ks))
 	for _, k := range ks {

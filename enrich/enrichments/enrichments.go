@@ -41,6 +41,13 @@ type Deps struct {
 	AssetsDir string
 	// Now is the clock (PII side events, caches). nil means time.Now.
 	Now func() time.Time
+	// CurrencyAPI is the base URL of the Open Exchange Rates API for the currency
+	// conversion enrichment; "" means DefaultCurrencyAPI. (Snowplow's configuration has no
+	// such setting; tests and proxies need one.)
+	CurrencyAPI string
+	// WeatherScheme is the scheme used with the weather enrichment's apiHost; "" means
+	// "http", as Snowplow's weather client uses.
+	WeatherScheme string
 	// NewEventID returns a fresh event_id (the PII side event). nil means a random UUIDv4.
 	NewEventID func() string
 }
