@@ -1,0 +1,345 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
+	"github.com/snowplow-mini/snowplow-mini/streams"
+)
+
+// ConsumerGroup is the consumer group enrich reads the raw stream as.
+const ConsumerGroup = "enrich"
+
+// ErrNoStreams is returned by Run when Deps lacked the streams or the checkpointer.
+var ErrNoStreams = errors.New("enrich: raw, enriched and bad streams and a checkpointer are required to run")
+
+// Observer is told about every good event once it is on the enriched stream (the
+// Micro-compatible test API follows the pipeline this way). It is called from several
+// goroutines and must not keep or modify raw or ev after returning.
+type Observer interface {
+	ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent)
+}
+
+// Deps are enrich's collaborators.
+type Deps struct {
+	// Logger receives operational messages (never one per event above Debug). Nil
+	// discards them.
+	Logger *slog.Logger
+	// Registerer receives enrich's metrics. Nil registers none.
+	Registerer prometheus.Registerer
+	// Resolver validates self-describing JSON against Iglu schemas. Required.
+	Resolver Resolver
+	// Raw, Enriched and Bad are the streams enrich reads (raw) and writes (enriched TSV,
+	// bad rows to bad-1), and Checkpointer stores its progress on Raw. Required by Run;
+	// Process works without them.
+	Raw, Enriched, Bad streams.Stream
+	Checkpointer       streams.Checkpointer
+	// Enrichments are the configured enrichments. Nil runs none.
+	Enrichments Enrichments
+	// Observer is told about good events. Optional.
+	Observer Observer
+	// Now is the clock for etl_tstamp and bad-row timestamps. Default time.Now.
+	Now func() time.Time
+	// NewEventID returns a fresh event_id for events without eid (and random partition
+	// keys). Default a random UUIDv4.
+	NewEventID func() string
+	// Version is the snowplow-mini version, in v_etl (snowplow-mini-enrich-<version>) and
+	// in bad rows. Required.
+	Version string
+}
+
+// Enricher is the enrich stage. Create it with New, then call Run; Shutdown drains it.
+type Enricher struct {
+	p        *pipeline
+	log      *slog.Logger
+	cfg      Config
+	raw      streams.Stream
+	enriched streams.Stream
+	bad      streams.Stream
+	cp       streams.Checkpointer
+	observer Observer
+	sem      chan struct{} // bounds concurrent Process calls across shards
+	m        *metrics
+
+	drainOnce sync.Once
+	drain     chan struct{}
+	runMu     sync.Mutex
+	running   chan struct{} // closed when the current Run returns; nil when not running
+}
+
+// New checks cfg and deps and builds an enricher. It starts nothing.
+func New(cfg Config, deps Deps) (*Enricher, error) {
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if deps.Resolver == nil {
+		errs = append(errs, errors.New("enrich: a resolver is required"))
+	}
+	if deps.Version == "" {
+		errs = append(errs, errors.New("enrich: version is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	newID := deps.NewEventID
+	if newID == nil {
+		newID = uuid.NewString
+	}
+	p := &pipeline{
+		resolver:             deps.Resolver,
+		enrichments:          deps.Enrichments,
+		now:                  now,
+		newEventID:           newID,
+		processor:            badrow.Processor{Artifact: Artifact, Version: deps.Version},
+		vEtl:                 Artifact + "-" + deps.Version,
+		maxDepth:             cfg.MaxJSONDepth,
+		acceptInvalid:        cfg.AcceptInvalid,
+		maxRecord:            streams.MaxRecordBytes,
+		ipRe:                 newIPHeaderRegexps(),
+		collectorCriterion:   criterion1_0("com.snowplowanalytics.snowplow", "CollectorPayload", "thrift"),
+		payloadDataCriterion: criterion1_0("com.snowplowanalytics.snowplow", "payload_data", "jsonschema"),
+		contextsCriterion:    criterion1_0("com.snowplowanalytics.snowplow", "contexts", "jsonschema"),
+		unstructCriterion:    criterion1_0("com.snowplowanalytics.snowplow", "unstruct_event", "jsonschema"),
+	}
+	p.partition, _ = event.FieldByName(cfg.PartitionKey)
+	for i := range p.limits {
+		f := event.Field(i)
+		p.limits[i] = f.MaxLength()
+		if n, ok := cfg.AtomicFieldsLimits[f.Name()]; ok {
+			p.limits[i] = n
+		}
+	}
+	workers := cfg.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Enricher{
+		p:        p,
+		log:      log.With("component", "enrich"),
+		cfg:      cfg,
+		raw:      deps.Raw,
+		enriched: deps.Enriched,
+		bad:      deps.Bad,
+		cp:       deps.Checkpointer,
+		observer: deps.Observer,
+		sem:      make(chan struct{}, workers),
+		m:        m,
+		drain:    make(chan struct{}),
+	}, nil
+}
+
+// Process enriches one raw record (a Thrift CollectorPayload) without touching any stream:
+// the good events with their TSV lines and the bad rows it becomes. It is safe for
+// concurrent use. The error is operational only (ctx done, an enrichment or the resolver
+// failing to run); invalid input gives bad rows, never an error.
+func (e *Enricher) Process(ctx context.Context, record []byte) (Result, error) {
+	return e.p.process(ctx, record)
+}
+
+// Run consumes the raw stream as consumer group "enrich" until ctx is done (it returns
+// nil), Shutdown's drain completes (nil), or a stream fails permanently (the error).
+// Outputs of a batch are written before its checkpoint is stored (at-least-once).
+func (e *Enricher) Run(ctx context.Context) error {
+	if e.raw == nil || e.enriched == nil || e.bad == nil || e.cp == nil {
+		return ErrNoStreams
+	}
+	e.runMu.Lock()
+	if e.running != nil {
+		e.runMu.Unlock()
+		return errors.New("enrich: already running")
+	}
+	done := make(chan struct{})
+	e.running = done
+	e.runMu.Unlock()
+	defer func() {
+		e.runMu.Lock()
+		e.running = nil
+		e.runMu.Unlock()
+		close(done)
+	}()
+
+	e.log.Info("enrich started", "stream", e.raw.Name(), "workers", cap(e.sem), "batch_size", e.cfg.BatchSize)
+	err := streams.Consume(ctx, e.raw, e.cp, streams.ConsumeOptions{
+		Group:     ConsumerGroup,
+		BatchSize: e.cfg.BatchSize,
+		Drain:     e.drain,
+		Logger:    e.log,
+	}, e.handle)
+	if err != nil {
+		return fmt.Errorf("enrich: %w", err)
+	}
+	e.log.Info("enrich stopped")
+	return nil
+}
+
+// Shutdown asks Run to process what is already on the raw stream and return, and waits
+// for that until ctx is done.
+func (e *Enricher) Shutdown(ctx context.Context) error {
+	e.drainOnce.Do(func() { close(e.drain) })
+	e.runMu.Lock()
+	done := e.running
+	e.runMu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("enrich: waiting for the drain: %w", ctx.Err())
+	}
+}
+
+// handle enriches one batch of raw records in parallel, writes the outputs, and only
+// then lets Consume checkpoint.
+func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
+	results := make([]Result, len(recs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range recs {
+		select {
+		case e.sem <- struct{}{}:
+		case <-gctx.Done():
+			_ = g.Wait()
+			return gctx.Err()
+		}
+		g.Go(func() error {
+			defer func() { <-e.sem }()
+			start := time.Now()
+			r, err := e.p.process(gctx, recs[i].Data)
+			e.m.seconds.Observe(time.Since(start).Seconds())
+			results[i] = r
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	var good, bad []streams.Entry
+	for _, r := range results {
+		for _, gd := range r.Good {
+			good = append(good, streams.Entry{PartitionKey: gd.PartitionKey, Data: gd.TSV})
+		}
+		for _, b := range r.Bad {
+			bad = append(bad, streams.Entry{PartitionKey: e.p.newEventID(), Data: b.JSON})
+		}
+	}
+	if err := putAll(ctx, e.enriched, good); err != nil {
+		return err
+	}
+	if err := putAll(ctx, e.bad, bad); err != nil {
+		return err
+	}
+
+	e.m.records.Add(float64(len(recs)))
+	for _, r := range results {
+		e.m.good.Add(float64(len(r.Good)))
+		e.m.dropped.Add(float64(r.Dropped))
+		for _, b := range r.Bad {
+			e.m.bad(b.Type).Inc()
+		}
+		for _, gd := range r.Good {
+			if e.log.Enabled(ctx, slog.LevelDebug) {
+				e.log.Debug("good event", "event_id", gd.Event.Fields[event.EventID])
+			}
+			if e.observer != nil {
+				e.observer.ObserveGood(gd.Raw, gd.Event)
+			}
+		}
+		if e.log.Enabled(ctx, slog.LevelDebug) {
+			for _, b := range r.Bad {
+				e.log.Debug("bad row", "type", b.Type)
+			}
+		}
+	}
+	return nil
+}
+
+// putAll writes entries in as few Puts as the stream limits allow.
+func putAll(ctx context.Context, s streams.Stream, entries []streams.Entry) error {
+	for len(entries) > 0 {
+		n, size := 0, 0
+		for n < len(entries) && n < streams.MaxRecordsPerPut {
+			sz := len(entries[n].Data) + len(entries[n].PartitionKey)
+			if n > 0 && size+sz > streams.MaxBytesPerPut {
+				break
+			}
+			size += sz
+			n++
+		}
+		if _, err := s.Put(ctx, entries[:n]); err != nil {
+			return fmt.Errorf("putting %d records to stream %q: %w", n, s.Name(), err)
+		}
+		entries = entries[n:]
+	}
+	return nil
+}
+
+type metrics struct {
+	records, good, dropped prometheus.Counter
+	badVec                 *prometheus.CounterVec
+	seconds                prometheus.Histogram
+}
+
+func (m *metrics) bad(typ string) prometheus.Counter { return m.badVec.WithLabelValues(typ) }
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		records: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_enrich_records_total",
+			Help: "Raw records (collector payloads) enriched.",
+		}),
+		good: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_enrich_events_good_total",
+			Help: "Enriched events written to the enriched stream.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_enrich_events_dropped_total",
+			Help: "Events dropped by the JavaScript enrichment.",
+		}),
+		badVec: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "snowplow_mini_enrich_events_bad_total",
+			Help: "Bad rows written to the bad stream, by bad-row type.",
+		}, []string{"type"}),
+		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "snowplow_mini_enrich_processing_seconds",
+			Help:    "Time to enrich one raw record.",
+			Buckets: prometheus.ExponentialBuckets(10e-6, 4, 9),
+		}),
+	}
+	for _, t := range []string{badCPFormat, badAdapter, badTrackerProto, badSchema, badEnrichment, badSizeViolation, "generic_error"} {
+		m.badVec.WithLabelValues(t)
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.records, m.good, m.dropped, m.badVec, m.seconds} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("enrich: registering metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}

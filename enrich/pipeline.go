@@ -1,0 +1,481 @@
+package enrich
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
+	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
+	"github.com/snowplow-mini/snowplow-mini/streams"
+)
+
+// Bad-row types, as the metric label and in Result.
+const (
+	badCPFormat      = "collector_payload_format_violation"
+	badAdapter       = "adapter_failures"
+	badTrackerProto  = "tracker_protocol_violations"
+	badSchema        = "schema_violations"
+	badEnrichment    = "enrichment_failures"
+	badSizeViolation = "size_violation"
+)
+
+const atomicSchema = "iglu:com.snowplowanalytics.snowplow/atomic/jsonschema/1-0-0"
+
+// pipeline turns raw records into enriched events and bad rows. It is safe for
+// concurrent use.
+type pipeline struct {
+	resolver      Resolver
+	enrichments   Enrichments
+	now           func() time.Time
+	newEventID    func() string
+	processor     badrow.Processor
+	vEtl          string
+	maxDepth      int
+	acceptInvalid bool
+	limits        [event.NumFields]int
+	partition     event.Field
+	maxRecord     int
+	ipRe          ipHeaderRegexps
+
+	collectorCriterion   iglu.Criterion
+	payloadDataCriterion iglu.Criterion
+	contextsCriterion    iglu.Criterion
+	unstructCriterion    iglu.Criterion
+}
+
+// criterion1_0 is the criterion iglu:vendor/name/format/1-0-*.
+func criterion1_0(vendor, name, format string) iglu.Criterion {
+	return iglu.Criterion{Vendor: vendor, Name: name, Format: format, Model: 1, Revision: 0, Addition: iglu.Wildcard}
+}
+
+// Good is an event that passed enrichment.
+type Good struct {
+	Event *event.EnrichedEvent
+	// Raw is the event as the adapter extracted it.
+	Raw *event.RawEvent
+	// TSV is the enriched record (Event's TSV line, no newline).
+	TSV []byte
+	// PartitionKey is the key the record is written with.
+	PartitionKey string
+}
+
+// Bad is a bad row.
+type Bad struct {
+	// Type is the bad-row type, e.g. "schema_violations".
+	Type string
+	// JSON is the self-describing bad row.
+	JSON []byte
+}
+
+// Result is what one raw record became.
+type Result struct {
+	Good []Good
+	Bad  []Bad
+	// Dropped counts events the JavaScript enrichment dropped.
+	Dropped int
+}
+
+// process enriches one raw record.
+func (p *pipeline) process(ctx context.Context, record []byte) (Result, error) {
+	var res Result
+	now := p.now().UTC()
+	l, msgs := p.load(record)
+	if msgs != nil {
+		for _, m := range msgs {
+			p.addBad(&res, badCPFormat, &badrow.CollectorPayloadFormatViolation{
+				Processor: p.processor, Timestamp: now, Loader: badrow.LoaderThrift, Message: m, Payload: record,
+			})
+		}
+		return res, nil
+	}
+	evs, fmsgs, err := p.adapt(ctx, l)
+	if err != nil {
+		return Result{}, err
+	}
+	if fmsgs != nil {
+		cp := p.badPayload(l)
+		if isTrackerProtocol(l.vendor, l.version) {
+			p.addBad(&res, badTrackerProto, &badrow.TrackerProtocolViolations{
+				Processor: p.processor, Timestamp: now, Vendor: l.vendor, Version: l.version, Messages: fmsgs, Payload: cp,
+			})
+		} else {
+			p.addBad(&res, badAdapter, &badrow.AdapterFailures{
+				Processor: p.processor, Timestamp: now, Vendor: l.vendor, Version: l.version, Messages: fmsgs, Payload: cp,
+			})
+		}
+		return res, nil
+	}
+	for _, ps := range evs {
+		raw := p.rawEvent(l, ps)
+		if err := p.enrichEvent(ctx, &res, raw, ps, l, now); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+func (p *pipeline) badPayload(l *loaded) badrow.CollectorPayload {
+	cp := l.cp
+	return badrow.CollectorPayload{
+		Vendor: l.vendor, Version: l.version, Querystring: l.qs,
+		ContentType: cp.ContentType, Body: cp.Body, Collector: cp.Collector, Encoding: cp.Encoding,
+		Hostname: cp.Hostname, Timestamp: time.UnixMilli(cp.Timestamp).UTC(), IPAddress: l.ip,
+		UserAgent: cp.UserAgent, RefererURI: cp.RefererURI, Headers: cp.Headers, NetworkUserID: l.nuid,
+	}
+}
+
+func (p *pipeline) rawEvent(l *loaded, ps params) *event.RawEvent {
+	cp := l.cp
+	return &event.RawEvent{
+		Vendor: l.vendor, Version: l.version, Parameters: ps,
+		ContentType: cp.ContentType, LoaderName: cp.Collector, Encoding: cp.Encoding, Hostname: cp.Hostname,
+		Timestamp: time.UnixMilli(cp.Timestamp).UTC(), IPAddress: l.ip, UserAgent: cp.UserAgent,
+		RefererURI: cp.RefererURI, Headers: cp.Headers, UserID: l.nuid,
+	}
+}
+
+// addBad marshals a bad row, replacing it by a size_violation when it is too big for the
+// bad stream.
+func (p *pipeline) addBad(res *Result, typ string, row badrow.Row) {
+	b, err := row.Marshal()
+	if err != nil {
+		// The rows are built from values this package produced; a failure is a bug, but
+		// the event must still be accounted for.
+		b, typ = p.genericBad(err), "generic_error"
+	}
+	if len(b) > p.maxRecord-36 { // the bad row's partition key is a UUID
+		sv := &badrow.SizeViolation{
+			Processor: p.processor, Timestamp: p.now().UTC(),
+			MaximumAllowedSizeBytes: p.maxRecord, ActualSizeBytes: len(b),
+			Expectation: "event failed enrichment, but resulting bad row exceeds allowed size " + strconv.Itoa(p.maxRecord),
+			Payload:     takeUTF16(string(b), p.maxRecord/10),
+		}
+		if b2, err := sv.Marshal(); err == nil {
+			b, typ = b2, badSizeViolation
+		}
+	}
+	res.Bad = append(res.Bad, Bad{Type: typ, JSON: b})
+}
+
+func (p *pipeline) genericBad(err error) []byte {
+	g := &badrow.GenericError{Processor: p.processor, Timestamp: p.now().UTC(), Errors: []string{err.Error()}}
+	b, _ := g.Marshal()
+	return b
+}
+
+// takeUTF16 returns the first n UTF-16 units of s (Java's String.take), never splitting a
+// character.
+func takeUTF16(s string, n int) string {
+	units := 0
+	for i, r := range s {
+		w := 1
+		if r >= 0x10000 {
+			w = 2
+		}
+		if units+w > n {
+			return s[:i]
+		}
+		units += w
+	}
+	return s
+}
+
+// utf16Length is Java's String.length.
+func utf16Length(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+		i += size
+	}
+	return n
+}
+
+// cleanUserAgent is EnrichmentManager.setUseragent: CR and LF removed, tabs as four spaces.
+func cleanUserAgent(ua string) string {
+	if !strings.ContainsAny(ua, "\r\n\t") {
+		return ua
+	}
+	ua = strings.NewReplacer("\r", "", "\n", "").Replace(ua)
+	return strings.ReplaceAll(ua, "\t", "    ")
+}
+
+// atomicViolation is the schema violation against the atomic schema listing errors with
+// keyword (AtomicFields.errorsToSchemaViolation).
+func atomicViolation(errs []parseError, keyword string) badrow.Message {
+	reports := make([]iglu.DataReport, len(errs))
+	for i, e := range errs {
+		reports[i] = iglu.DataReport{Message: e.msg, Path: badrow.Str(e.field), Keyword: badrow.Str(keyword), Targets: []string{}}
+	}
+	return badrow.IgluError{SchemaKey: atomicSchema, Error: &iglu.ClientError{Kind: iglu.ValidationError, DataReports: reports}}
+}
+
+// schemaFields are the event_vendor/name/format/version labels of the non-self-describing
+// event types.
+func schemaFields(eventType string) (vendor, name string, ok bool) {
+	switch eventType {
+	case "page_view", "page_ping", "transaction", "transaction_item":
+		return "com.snowplowanalytics.snowplow", eventType, true
+	case "struct":
+		return "com.google.analytics", "event", true
+	}
+	return "", "", false
+}
+
+// enrichEvent enriches one raw event as Snowplow's EnrichmentManager.enrichEvent and adds
+// the outcome to res.
+func (p *pipeline) enrichEvent(ctx context.Context, res *Result, raw *event.RawEvent, ps params, l *loaded, now time.Time) error {
+	ev := &event.EnrichedEvent{}
+	f := &ev.Fields
+
+	// Set-up and tracker parameters; failures here are input schema violations.
+	f[event.EventID] = p.newEventID()
+	f[event.VCollector] = raw.LoaderName
+	f[event.VEtl] = p.vEtl
+	f[event.EtlTstamp] = formatMillis(now.UnixMilli())
+	f[event.NetworkUserID] = raw.UserID
+	f[event.UserIPAddress] = firstIP(raw.IPAddress)
+	if raw.UserAgent != "" {
+		f[event.UserAgent] = cleanUserAgent(raw.UserAgent)
+	}
+	var perrs []parseError
+	ct := l.cp.Timestamp
+	if y := civilYear(ct); y < 0 || y > 9999 {
+		perrs = append(perrs, parseError{"collector_tstamp", "Formatted as " + formatMillis(ct) + " is not Redshift-compatible"})
+	} else {
+		f[event.CollectorTstamp] = formatMillis(ct)
+	}
+	t := transform(ps, ev)
+	perrs = append(perrs, t.errs...)
+	var inputViolations []badrow.Message
+	if len(perrs) > 0 {
+		inputViolations = append(inputViolations, atomicViolation(perrs, "atomic_field_parse_error"))
+	}
+	in, vmsgs, err := p.extractInputs(ctx, t.contexts, t.unstruct)
+	if err != nil {
+		return err
+	}
+	inputViolations = append(inputViolations, vmsgs...)
+	f[event.Contexts] = event.MarshalContexts(in.contexts)
+	if in.unstruct != nil {
+		f[event.UnstructEvent] = event.MarshalUnstruct(*in.unstruct)
+	}
+
+	// Enrichments; failures here are enrichment failures.
+	var fails []badrow.EnrichmentFailure
+	fail := func(m badrow.Message) { fails = append(fails, badrow.EnrichmentFailure{Message: m}) }
+	if f[event.VCollector] == "" {
+		fail(badrow.InputData{Field: "v_collector", Expectation: "should be set"})
+	}
+	var pageURI javaURI
+	havePage := false
+	if src := f[event.PageURL]; src != "" || raw.RefererURI != "" {
+		if src == "" {
+			src = raw.RefererURI
+		}
+		u, msg := stringToURI(src)
+		if msg != "" {
+			fail(badrow.EnrichmentError{Error: msg})
+		} else {
+			pageURI, havePage = u, true
+			explode(u).setPage(ev)
+		}
+	}
+	f[event.DerivedTstamp] = derivedTstamp(f[event.DvceSentTstamp], f[event.DvceCreatedTstamp], f[event.CollectorTstamp], f[event.TrueTstamp])
+	if r := f[event.PageReferrer]; r != "" {
+		u, msg := stringToURI(r)
+		if msg != "" {
+			fail(badrow.EnrichmentError{Error: msg})
+		} else {
+			explode(u).setReferrer(ev)
+		}
+	}
+	if havePage && pageURI.hasQuery {
+		duid, ts, fv, fm := crossNavigation(pageURI.query, l.cs)
+		if fm != "" {
+			fail(badrow.InputData{Field: "sp_dtm", Value: badrow.Str(fv), Expectation: fm})
+		} else {
+			f[event.RefrDomainUserID], f[event.RefrDvceTstamp] = duid, ts
+		}
+	}
+	switch et := f[event.Event]; et {
+	case "unstruct":
+		if in.unstruct != nil {
+			k := in.unstructK
+			f[event.EventVendor], f[event.EventName], f[event.EventFormat], f[event.EventVersion] = k.Vendor, k.Name, k.Format, k.Version.String()
+		}
+	default:
+		if vendor, name, ok := schemaFields(et); ok {
+			f[event.EventVendor], f[event.EventName], f[event.EventFormat], f[event.EventVersion] = vendor, name, "jsonschema", "1-0-0"
+			break
+		}
+		var value *string
+		shown := "null"
+		if et != "" {
+			value, shown = badrow.Str(et), et
+		}
+		fail(badrow.InputData{Field: "event", Value: value, Expectation: "trying to extract the schema of the enriched event but event type [" + shown + "] doesn't match\n          any of page_view, page_ping, struct, transaction, transaction_item and unstruct\n          "})
+	}
+	var derived []event.SelfDescribing
+	var extra []*event.EnrichedEvent
+	if p.enrichments != nil {
+		r, err := p.enrichments.Apply(ctx, ev, raw, in.contexts, in.unstruct)
+		if err != nil {
+			return fmt.Errorf("running enrichments: %w", err)
+		}
+		if r.Drop {
+			res.Dropped++
+			return nil
+		}
+		for _, ef := range r.Failures {
+			fails = append(fails, convertFailure(ef))
+		}
+		derived, extra = r.Derived, r.Extra
+	}
+	// Snowplow accumulates enrichment failures by prepending them.
+	for i, j := 0, len(fails)-1; i < j; i, j = i+1, j-1 {
+		fails[i], fails[j] = fails[j], fails[i]
+	}
+
+	// Post-enrichment validation: derived contexts and atomic field lengths.
+	var postViolations []badrow.Message
+	valid := derived[:0:0]
+	for _, d := range derived {
+		m, err := p.validateDerived(ctx, d)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			postViolations = append(postViolations, m)
+			continue
+		}
+		valid = append(valid, d)
+	}
+	for _, vi := range in.infos {
+		valid = append(valid, vi.entity())
+	}
+	f[event.DerivedContexts] = event.MarshalContexts(valid)
+	if lerrs := p.lengthErrors(ev); len(lerrs) > 0 && !p.acceptInvalid {
+		postViolations = append(postViolations, atomicViolation(lerrs, "atomic_field_length_exceeded"))
+	}
+
+	switch {
+	case len(inputViolations) > 0:
+		p.addBad(res, badSchema, &badrow.SchemaViolations{Processor: p.processor, Timestamp: now, Messages: inputViolations, Payload: badrow.NewEnrichmentPayload(ev, raw)})
+		return nil
+	case len(fails) > 0:
+		p.addBad(res, badEnrichment, &badrow.EnrichmentFailures{Processor: p.processor, Timestamp: now, Messages: fails, Payload: badrow.NewEnrichmentPayload(ev, raw)})
+		return nil
+	case len(postViolations) > 0:
+		p.addBad(res, badSchema, &badrow.SchemaViolations{Processor: p.processor, Timestamp: now, Messages: postViolations, Payload: badrow.NewEnrichmentPayload(ev, raw)})
+		return nil
+	}
+	p.addGood(res, ev, raw, now)
+	for _, x := range extra {
+		p.addGood(res, x, raw, now)
+	}
+	return nil
+}
+
+// convertFailure turns a failure of the enrichments package into a bad-row message.
+func convertFailure(f enrichments.Failure) badrow.EnrichmentFailure {
+	out := badrow.EnrichmentFailure{}
+	if f.SchemaKey != "" {
+		out.Enrichment = &badrow.EnrichmentInfo{SchemaKey: f.SchemaKey, Identifier: f.Identifier}
+	}
+	switch m := f.Message.(type) {
+	case enrichments.InputData:
+		out.Message = badrow.InputData{Field: m.Field, Value: m.Value, Expectation: m.Expectation}
+	case enrichments.Simple:
+		out.Message = badrow.EnrichmentError{Error: m.Error}
+	default:
+		out.Message = badrow.EnrichmentError{Error: fmt.Sprint(f.Message)}
+	}
+	return out
+}
+
+// validateDerived validates a context added by the enrichments.
+func (p *pipeline) validateDerived(ctx context.Context, d event.SelfDescribing) (badrow.Message, error) {
+	key, err := iglu.ParseSchemaKey(d.Schema)
+	if err != nil {
+		return badrow.NotIglu{JSON: d.AppendJSON(nil), Error: iglu.CodeInvalidIgluURI}, nil
+	}
+	data, jerr := parseJSON(string(d.Data), p.maxDepth)
+	if jerr != nil {
+		return badrow.NotJSON{Field: "derived_contexts", Value: badrow.Str(string(d.Data)), Error: jerr.Error()}, nil
+	}
+	_, ce, verr := p.validate(ctx, key, data)
+	if verr != nil {
+		return nil, verr
+	}
+	if ce != nil {
+		return badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
+	}
+	return nil, nil
+}
+
+// lengthErrors checks the string atomic fields against their length limits (Java string
+// lengths), as AtomicFieldsLengthValidator.
+func (p *pipeline) lengthErrors(ev *event.EnrichedEvent) []parseError {
+	var errs []parseError
+	for i, v := range ev.Fields {
+		limit := p.limits[i]
+		if limit == 0 || len(v) <= limit {
+			continue // UTF-16 length <= byte length
+		}
+		if utf16Length(v) > limit {
+			errs = append(errs, parseError{event.Field(i).Name(), "Field is longer than maximum allowed size " + strconv.Itoa(limit)})
+		}
+	}
+	return errs
+}
+
+// addGood serializes a good event, or makes it a size_violation when it does not fit in a
+// record.
+func (p *pipeline) addGood(res *Result, ev *event.EnrichedEvent, raw *event.RawEvent, now time.Time) {
+	key := ev.Fields[p.partition]
+	if key == "" {
+		key = p.newEventID()
+	} else if len(key) > streams.MaxPartitionKey {
+		key = truncateRunes(key, streams.MaxPartitionKey)
+	}
+	tsv := ev.AppendTSV(make([]byte, 0, 2048))
+	if len(tsv)+len(key) > p.maxRecord {
+		sv := &badrow.SizeViolation{
+			Processor: p.processor, Timestamp: now,
+			MaximumAllowedSizeBytes: p.maxRecord, ActualSizeBytes: len(tsv),
+			Expectation: "event passed enrichment but then exceeded the maximum allowed size " + strconv.Itoa(p.maxRecord) + " bytes",
+			Payload:     takeUTF16(string(tsv), p.maxRecord*8/10),
+		}
+		p.addBad(res, badSizeViolation, sv)
+		return
+	}
+	res.Good = append(res.Good, Good{Event: ev, Raw: raw, TSV: tsv, PartitionKey: key})
+}
+
+func truncateRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}

@@ -1,0 +1,214 @@
+package enrich
+
+import (
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+)
+
+// parseError is an atomic field that could not be converted (AtomicError.ParseError): the
+// tracker parameter (or collector_tstamp) and the message.
+type parseError struct {
+	field string
+	msg   string
+}
+
+// transformed holds what Transform leaves aside for later steps.
+type transformed struct {
+	contexts *string // co / cx (decoded), the last one given
+	unstruct *string // ue_pr / ue_px (decoded), the last one given
+	errs     []parseError
+}
+
+// transform maps the tracker parameters of one event onto ev as Snowplow's
+// Transform.transform: in parameter order (a later parameter for the same field wins),
+// parameters without a value ignored, every conversion failure collected, tnuid applied
+// last.
+func transform(ps params, ev *event.EnrichedEvent) transformed {
+	var t transformed
+	var tnuid *string
+	f := &ev.Fields
+	for i := range ps {
+		kv := &ps[i]
+		if kv.Value == nil {
+			continue
+		}
+		v := *kv.Value
+		fail := func(msg string) { t.errs = append(t.errs, parseError{kv.Name, msg}) }
+		str := func(fld event.Field) { f[fld] = tsvSafe(v) }
+		conv := func(fld event.Field, c func(string) (string, string)) {
+			out, msg := c(v)
+			if msg != "" {
+				fail(msg)
+				return
+			}
+			f[fld] = out
+		}
+		dims := func(wf, hf event.Field) {
+			w, h, msg := convDims(v)
+			if msg != "" {
+				fail(msg)
+				return
+			}
+			f[wf], f[hf] = w, h
+		}
+		switch kv.Name {
+		case "tnuid":
+			s := tsvSafe(v)
+			tnuid = &s
+		case "co", "ue_pr":
+			s := v
+			if kv.Name == "co" {
+				t.contexts = &s
+			} else {
+				t.unstruct = &s
+			}
+		case "cx", "ue_px":
+			s := string(decodeBase64(nil, v))
+			s = validUTF8(s)
+			if kv.Name == "cx" {
+				t.contexts = &s
+			} else {
+				t.unstruct = &s
+			}
+		case "e":
+			if et, ok := eventType(v); ok {
+				f[event.Event] = et
+			} else {
+				fail(msgNotEvent)
+			}
+		case "ip":
+			f[event.UserIPAddress] = firstIP(v)
+		case "aid":
+			str(event.AppID)
+		case "p":
+			if validPlatform(v) {
+				f[event.Platform] = v
+			} else {
+				fail(msgNotPlatform)
+			}
+		case "tid":
+			conv(event.TxnID, convInt)
+		case "uid":
+			str(event.UserID)
+		case "duid":
+			str(event.DomainUserID)
+		case "nuid":
+			str(event.NetworkUserID)
+		case "ua":
+			str(event.UserAgent)
+		case "fp":
+			str(event.UserFingerprint)
+		case "vid":
+			conv(event.DomainSessionIdx, convInt)
+		case "sid":
+			conv(event.DomainSessionID, convUUID)
+		case "dtm":
+			conv(event.DvceCreatedTstamp, convTstamp)
+		case "ttm":
+			conv(event.TrueTstamp, convTstamp)
+		case "stm":
+			conv(event.DvceSentTstamp, convTstamp)
+		case "tna":
+			str(event.NameTracker)
+		case "tv":
+			str(event.VTracker)
+		case "cv":
+			str(event.VCollector)
+		case "lang":
+			str(event.BrLang)
+		case "f_pdf":
+			conv(event.BrFeaturesPDF, convBool)
+		case "f_fla":
+			conv(event.BrFeaturesFlash, convBool)
+		case "f_java":
+			conv(event.BrFeaturesJava, convBool)
+		case "f_dir":
+			conv(event.BrFeaturesDirector, convBool)
+		case "f_qt":
+			conv(event.BrFeaturesQuickTime, convBool)
+		case "f_realp":
+			conv(event.BrFeaturesRealPlayer, convBool)
+		case "f_wma":
+			conv(event.BrFeaturesWindowsMedia, convBool)
+		case "f_gears":
+			conv(event.BrFeaturesGears, convBool)
+		case "f_ag":
+			conv(event.BrFeaturesSilverlight, convBool)
+		case "cookie":
+			conv(event.BrCookies, convBool)
+		case "res":
+			dims(event.DvceScreenWidth, event.DvceScreenHeight)
+		case "cd":
+			str(event.BrColorDepth)
+		case "tz":
+			str(event.OSTimezone)
+		case "refr":
+			str(event.PageReferrer)
+		case "url":
+			str(event.PageURL)
+		case "page":
+			str(event.PageTitle)
+		case "cs":
+			str(event.DocCharset)
+		case "ds":
+			dims(event.DocWidth, event.DocHeight)
+		case "vp":
+			dims(event.BrViewWidth, event.BrViewHeight)
+		case "eid":
+			conv(event.EventID, convUUID)
+		case "ev_ca", "se_ca":
+			str(event.SeCategory)
+		case "ev_ac", "se_ac":
+			str(event.SeAction)
+		case "ev_la", "se_la":
+			str(event.SeLabel)
+		case "ev_pr", "se_pr":
+			str(event.SeProperty)
+		case "ev_va", "se_va":
+			conv(event.SeValue, convDecimal)
+		case "tr_id":
+			str(event.TrOrderID)
+		case "tr_af":
+			str(event.TrAffiliation)
+		case "tr_tt":
+			conv(event.TrTotal, convDecimal)
+		case "tr_tx":
+			conv(event.TrTax, convDecimal)
+		case "tr_sh":
+			conv(event.TrShipping, convDecimal)
+		case "tr_ci":
+			str(event.TrCity)
+		case "tr_st":
+			str(event.TrState)
+		case "tr_co":
+			str(event.TrCountry)
+		case "ti_id":
+			str(event.TiOrderID)
+		case "ti_sk":
+			str(event.TiSku)
+		case "ti_na", "ti_nm":
+			str(event.TiName)
+		case "ti_ca":
+			str(event.TiCategory)
+		case "ti_pr":
+			conv(event.TiPrice, convDecimal)
+		case "ti_qu":
+			conv(event.TiQuantity, convInt)
+		case "pp_mix":
+			conv(event.PpXOffsetMin, convInt)
+		case "pp_max":
+			conv(event.PpXOffsetMax, convInt)
+		case "pp_miy":
+			conv(event.PpYOffsetMin, convInt)
+		case "pp_may":
+			conv(event.PpYOffsetMax, convInt)
+		case "tr_cu":
+			str(event.TrCurrency)
+		case "ti_cu":
+			str(event.TiCurrency)
+		}
+	}
+	if tnuid != nil {
+		f[event.NetworkUserID] = *tnuid
+	}
+	return t
+}
