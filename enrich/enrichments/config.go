@@ -65,7 +65,7 @@ func registry() map[string]kind {
 		{sp, "cookie_extractor_config", 1, orderCookie, buildCookie},
 		{spe, "http_header_extractor_config", 1, orderHeader, buildHeader},
 		{sp, "ip_lookups", 2, orderIPLookups, buildIPLookups},
-		// {spe, "iab_spiders_and_robots_enrichment", 1, orderIAB, buildIAB},
+		{spe, "iab_spiders_and_robots_enrichment", 1, orderIAB, buildIAB},
 		{spe, "pii_enrichment_config", 2, orderPII, buildPII},
 		// {spe, "yauaa_enrichment_config", 1, orderYauaa, buildYauaa},
 		{sp, "javascript_script_config", 1, orderJavaScript, buildJavaScript},
