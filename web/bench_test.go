@@ -9,12 +9,21 @@ import (
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 )
 
+// BenchmarkObserveGood stores into a small and a full default-sized store: the second
+// includes the garbage collector's work over the events kept.
 func BenchmarkObserveGood(b *testing.B) {
 	fx := loadFixtures(b)["link_click"]
-	ts := newTestServer(b, func(c *Config, _ *Deps) { c.MaxEvents = 10_000 })
-	b.ReportAllocs()
-	for b.Loop() {
-		ts.ObserveGood(fx.raw, fx.ev)
+	for _, max := range []int{100, DefaultConfig().MaxEvents} {
+		b.Run(fmt.Sprint("max=", max), func(b *testing.B) {
+			ts := newTestServer(b, func(c *Config, _ *Deps) { c.MaxEvents = max })
+			for range max {
+				ts.ObserveGood(fx.raw, fx.ev)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				ts.ObserveGood(fx.raw, fx.ev)
+			}
+		})
 	}
 }
 
