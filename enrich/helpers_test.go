@@ -231,7 +231,7 @@ func testResolver(t testing.TB, dirs ...string) *iglu.Resolver {
 	cfg := iglu.DefaultConfig()
 	cfg.Repositories = nil
 	cfg.SchemaDirs = dirs
-	r, err := iglu.NewResolver(cfg, iglu.ResolverDeps{})
+	r, err := iglu.NewResolver(cfg, iglu.ResolverDeps{Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatalf("iglu.NewResolver: %v", err)
 	}
