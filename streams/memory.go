@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -297,12 +298,18 @@ func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, now int64,
 		n = len(part)
 		entry = func(k int) int { return int(part[k]) }
 	}
-	// One allocation holds the data of every record of the batch in this shard.
-	size := 0
-	for k := range n {
-		size += len(entries[entry(k)].Data)
+	// One allocation holds the data of every record of the batch in this shard;
+	// bytes.Join makes it without zeroing memory about to be overwritten.
+	var arena []byte
+	if n == 1 {
+		arena = append([]byte(nil), entries[entry(0)].Data...)
+	} else {
+		parts := make([][]byte, n)
+		for k := range parts {
+			parts[k] = entries[entry(k)].Data
+		}
+		arena = bytes.Join(parts, nil)
 	}
-	arena := make([]byte, 0, size)
 
 	seqLen := len(m.epoch) + seqCounterDigits
 	seqBuf := make([]byte, 0, n*seqLen)
@@ -317,18 +324,19 @@ func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, now int64,
 		incrementDecimal(digits)
 	}
 	seqs := string(seqBuf)
+	off := 0
 	for k := range n {
 		i := entry(k)
 		e := &entries[i]
-		off := len(arena)
-		arena = append(arena, e.Data...)
+		end := off + len(e.Data)
 		r := rec{
 			counter: first + uint64(k),
 			seq:     seqs[k*seqLen : (k+1)*seqLen],
 			pk:      e.PartitionKey,
-			data:    arena[off:len(arena):len(arena)],
+			data:    arena[off:end:end],
 			arrival: now,
 		}
+		off = end
 		s.cum += r.size()
 		r.cum = s.cum
 		s.recs = append(s.recs, r)
@@ -609,8 +617,14 @@ func (m *Memory) Read(ctx context.Context, shardID string, from Position, limit 
 // collect returns up to limit records of s from minCounter on. s.mu must be held.
 func (m *Memory) collect(s *shard, minCounter uint64, limit int) []Record {
 	live := s.recs[s.head:]
-	i := sort.Search(len(live), func(i int) bool { return live[i].counter >= minCounter })
-	live = live[i:]
+	// Readers are mostly caught up (nothing new) or behind the oldest record.
+	switch {
+	case len(live) == 0 || live[len(live)-1].counter < minCounter:
+		return nil
+	case live[0].counter < minCounter:
+		i := sort.Search(len(live), func(i int) bool { return live[i].counter >= minCounter })
+		live = live[i:]
+	}
 	n, size := 0, int64(0)
 	for n < len(live) && n < limit {
 		size += live[n].size()
