@@ -10,9 +10,11 @@
 package collector
 
 import (
+	cryptorand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -72,7 +74,9 @@ type Collector struct {
 
 	rawHealth, badHealth sinkHealth
 
-	copyBufs sync.Pool // *[]byte scratch buffers for reading request bodies
+	bodyBufs sync.Pool                     // *[]byte request body buffers
+	rands    sync.Pool                     // *rand.ChaCha8 for UUIDs
+	lastDate atomic.Pointer[formattedDate] // see httpDate
 }
 
 // New validates cfg and deps and returns a collector. It starts nothing.
@@ -119,7 +123,14 @@ func New(cfg Config, deps Deps) (*Collector, error) {
 	}
 	c.rawHealth.name = deps.Raw.Name()
 	c.badHealth.name = deps.Bad.Name()
-	c.copyBufs.New = func() any { b := make([]byte, 32<<10); return &b }
+	c.bodyBufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
+	c.rands.New = func() any {
+		var seed [32]byte
+		// Since Go 1.24 crypto/rand.Read never returns an error (it aborts the
+		// program when the system has no randomness to give).
+		_, _ = cryptorand.Read(seed[:])
+		return rand.NewChaCha8(seed)
+	}
 	if cfg.DoNotTrackCookie.Enabled {
 		// Validate compiled it already; anchoring makes it match the whole value, as
 		// Java's Matcher.matches does.

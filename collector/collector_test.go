@@ -406,8 +406,10 @@ func TestCookies(t *testing.T) {
 			wantCookies: []string{"sp=xDomain=evil.com; " + expires + "; Path=/; SameSite=None; Secure; HttpOnly"},
 		},
 		{
-			name:   "attributes",
-			modify: func(c *Config) { c.Cookie = CookieConfig{Enabled: true, Name: "id", Expiration: Duration(time.Hour), SameSite: "Lax"} },
+			name: "attributes",
+			modify: func(c *Config) {
+				c.Cookie = CookieConfig{Enabled: true, Name: "id", Expiration: Duration(time.Hour), SameSite: "Lax"}
+			},
 			wantCookies: []string{
 				"id=NUID; Expires=Fri, 01 Mar 2024 13:00:00 GMT; Path=/; SameSite=Lax",
 			},

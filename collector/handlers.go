@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -148,10 +150,14 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 	h[hdrACAO] = []string{allowOrigin(r)}
 	h[hdrACAC] = valTrue
 
-	var body string
+	var body []byte
 	if !pixel {
-		var err error
-		body, err = c.readBody(w, r)
+		bufp, err := c.readBody(w, r)
+		if bufp != nil {
+			defer c.releaseBody(bufp)
+			body = *bufp
+			c.metrics.requestBytes.Add(float64(len(body)))
+		}
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
@@ -166,41 +172,12 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 
 	now := c.now()
 	_, anonymous := r.Header[hdrSPAnonymous]
-	cookieValue := c.requestCookie(r, c.cfg.Cookie.Name)
 	doNotTrack := c.doNotTrack(r)
 	redirect := strings.HasPrefix(path, "/r/")
-	bounce := false
-
-	// Network user id, in Snowplow's order of precedence. An empty nuid parameter or
-	// cookie counts as absent, so that a usable id is always recorded.
-	var nuid string
-	switch {
-	case anonymous:
-		nuid = anonymousNetworkUserID
-	default:
-		if v, ok := queryParam(r.URL.RawQuery, "nuid"); ok && v != "" {
-			nuid = v
-		} else {
-			nuid = cookieValue
-		}
-	}
-	if nuid == "" {
-		cb := c.cfg.CookieBounce
-		_, bounced := queryParam(r.URL.RawQuery, cb.Name)
-		switch {
-		case cb.Enabled && bounced:
-			nuid = cb.FallbackNetworkUserID
-		case cb.Enabled && pixel && !redirect && !doNotTrack:
-			bounce = true
-			fallthrough
-		default:
-			id, err := uuid.NewRandom()
-			if err != nil {
-				c.text(w, route, http.StatusInternalServerError, "generating a network user id: "+err.Error())
-				return
-			}
-			nuid = id.String()
-		}
+	nuid, bounce, err := c.networkUserID(r, anonymous, pixel && !redirect && !doNotTrack)
+	if err != nil {
+		c.text(w, route, http.StatusInternalServerError, "generating a network user id: "+err.Error())
+		return
 	}
 
 	if bounce {
@@ -228,7 +205,6 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 			RefererURI:    firstHeader(r.Header, "Referer"),
 			Path:          path,
 			Querystring:   r.URL.RawQuery,
-			Body:          body,
 			Hostname:      hostname(r.Host),
 			NetworkUserID: nuid,
 		}
@@ -240,18 +216,22 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 		if c.cfg.UseIPAddressAsPartitionKey && ipKnown {
 			partitionKey = ip
 		} else {
-			id, err := uuid.NewRandom()
+			id, err := c.newUUID()
 			if err != nil {
 				c.text(w, route, http.StatusInternalServerError, "generating a partition key: "+err.Error())
 				return
 			}
-			partitionKey = id.String()
+			partitionKey = id
 		}
-		if err := c.sink(r, p, partitionKey, now); err != nil {
+		// The body stays in its pooled buffer unless it must become text: a valid
+		// UTF-8 body is encoded from the bytes, sparing a copy.
+		if !utf8.Valid(body) {
+			p.Body, body = toValidUTF8(string(body)), nil
+		}
+		if err := c.sink(r, p, body, partitionKey, now); err != nil {
 			c.sinkFailed(w, r, route, err)
 			return
 		}
-		c.metrics.requestBytes.Add(float64(len(body)))
 	}
 
 	if !doNotTrack {
@@ -277,6 +257,32 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 	}
 }
 
+// networkUserID determines the network user id to record, in Snowplow's order of
+// precedence: the SP-Anonymous id, the nuid query parameter, the request cookie, a new
+// random id. An empty parameter or cookie counts as absent, so that a usable id is
+// always recorded. With cookie bounce enabled, a request that may bounce (mayBounce: a
+// pixel request that is neither a redirect nor do-not-track) and has no id is to be
+// bounced; the bounced request that still has none gets the fallback id.
+func (c *Collector) networkUserID(r *http.Request, anonymous, mayBounce bool) (nuid string, bounce bool, err error) {
+	if anonymous {
+		return anonymousNetworkUserID, false, nil
+	}
+	if v, ok := queryParam(r.URL.RawQuery, "nuid"); ok && v != "" {
+		return v, false, nil
+	}
+	if v := c.requestCookie(r, c.cfg.Cookie.Name); v != "" {
+		return v, false, nil
+	}
+	if cb := c.cfg.CookieBounce; cb.Enabled {
+		if _, bounced := queryParam(r.URL.RawQuery, cb.Name); bounced {
+			return cb.FallbackNetworkUserID, false, nil
+		}
+		bounce = mayBounce
+	}
+	nuid, err = c.newUUID()
+	return nuid, bounce, err
+}
+
 // redirect answers a recorded /r/… request: 302 to the u parameter when it is a URI
 // (with a host from RedirectDomains when that is set), 400 otherwise.
 func (c *Collector) redirect(w http.ResponseWriter, r *http.Request, route string) {
@@ -291,26 +297,59 @@ func (c *Collector) redirect(w http.ResponseWriter, r *http.Request, route strin
 	c.metrics.request(route, http.StatusBadRequest)
 }
 
-// readBody reads the request body, refusing more than DropPayloadSize bytes without
-// reading them (an announced Content-Length over the limit is refused at once).
-// Invalid UTF-8 is replaced as Java's decoder does, since the body is recorded as text.
-func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) (string, error) {
+// readBody reads the request body into a pooled buffer, refusing more than
+// DropPayloadSize bytes without reading them (an announced Content-Length over the limit
+// is refused at once). The caller hands the buffer back with releaseBody.
+func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, error) {
 	limit := int64(c.cfg.Networking.DropPayloadSize)
 	if r.ContentLength > limit {
-		return "", &http.MaxBytesError{Limit: limit}
+		return nil, &http.MaxBytesError{Limit: limit}
 	}
 	rd := http.MaxBytesReader(w, r.Body, limit)
-	var b strings.Builder
-	if r.ContentLength > 0 {
-		b.Grow(int(r.ContentLength))
+	bufp := c.bodyBufs.Get().(*[]byte)
+	b := (*bufp)[:0]
+	if n := int(r.ContentLength); n > cap(b) {
+		b = make([]byte, 0, n+1) // +1: room to see EOF without growing
 	}
-	bufp := c.copyBufs.Get().(*[]byte)
-	_, err := io.CopyBuffer(&b, rd, *bufp)
-	c.copyBufs.Put(bufp)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			*bufp = b
+			return bufp, err
+		}
+	}
+	*bufp = b
+	return bufp, nil
+}
+
+// maxPooledBody is the largest body buffer kept for reuse; larger ones, from rare
+// large requests, go to the garbage collector.
+const maxPooledBody = 256 << 10
+
+func (c *Collector) releaseBody(bufp *[]byte) {
+	if cap(*bufp) <= maxPooledBody {
+		*bufp = (*bufp)[:0]
+		c.bodyBufs.Put(bufp)
+	}
+}
+
+// newUUID returns a random (version 4) UUID from a pooled ChaCha8 generator seeded
+// from crypto/rand: as unpredictable as crypto/rand, without a system call per id.
+func (c *Collector) newUUID() (string, error) {
+	g := c.rands.Get().(*rand.ChaCha8)
+	id, err := uuid.NewRandomFromReader(g)
+	c.rands.Put(g)
 	if err != nil {
 		return "", err
 	}
-	return toValidUTF8(b.String()), nil
+	return id.String(), nil
 }
 
 func (c *Collector) doNotTrack(r *http.Request) bool {
@@ -362,7 +401,7 @@ func (c *Collector) renderCookie(name, value string, expires time.Time, domain s
 	b.WriteByte('=')
 	b.WriteString(sanitizeCookieValue(value))
 	b.WriteString("; Expires=")
-	b.WriteString(expires.UTC().Format(http.TimeFormat))
+	b.WriteString(c.httpDate(expires))
 	if domain != "" {
 		b.WriteString("; Domain=")
 		b.WriteString(domain)
@@ -405,4 +444,21 @@ func bounceLocation(r *http.Request, param string) string {
 		loc += r.URL.RawQuery + "&"
 	}
 	return loc + param + "=true"
+}
+
+// httpDate formats t as an HTTP date, reusing the last result within the same second:
+// every cookie of a busy second has the same Expires.
+func (c *Collector) httpDate(t time.Time) string {
+	sec := t.Unix()
+	if d := c.lastDate.Load(); d != nil && d.unix == sec {
+		return d.text
+	}
+	d := &formattedDate{unix: sec, text: t.UTC().Format(http.TimeFormat)}
+	c.lastDate.Store(d)
+	return d.text
+}
+
+type formattedDate struct {
+	unix int64
+	text string
 }

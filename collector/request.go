@@ -195,20 +195,30 @@ func contentType(v string) string {
 // X-Forwarded-For, X-Real-Ip and Cookie are left out. For a POST the lower-cased
 // content type follows as a bare string.
 func headerList(r *http.Request, anonymous bool, contentType string) []string {
-	out := make([]string, 0, len(r.Header)+2)
-	if r.Host != "" {
-		out = append(out, "Host: "+r.Host)
-	}
-	var names [32]string
-	keys := names[:0]
+	var keyArr [32]string
+	keys := keyArr[:0]
 	for k := range r.Header {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
 		if anonymous && (k == "X-Forwarded-For" || k == "X-Real-Ip" || k == "Cookie") {
 			continue
 		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+
+	// Render every "Name: value" into one string and hand out slices of it: one
+	// allocation instead of one per header.
+	type line struct{ name, value string }
+	var lineArr [32]line
+	lines := lineArr[:0]
+	size := 0
+	add := func(name, value string) {
+		lines = append(lines, line{name, value})
+		size += len(name) + 2 + len(value)
+	}
+	if r.Host != "" {
+		add("Host", r.Host)
+	}
+	for _, k := range keys {
 		for _, v := range r.Header[k] {
 			if k == "Cookie" {
 				var ok bool
@@ -216,8 +226,23 @@ func headerList(r *http.Request, anonymous bool, contentType string) []string {
 					continue
 				}
 			}
-			out = append(out, k+": "+v)
+			add(k, v)
 		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, l := range lines {
+		b.WriteString(l.name)
+		b.WriteString(": ")
+		b.WriteString(l.value)
+	}
+	all := b.String()
+	out := make([]string, 0, len(lines)+1)
+	off := 0
+	for _, l := range lines {
+		n := len(l.name) + 2 + len(l.value)
+		out = append(out, all[off:off+n])
+		off += n
 	}
 	if contentType != "" {
 		out = append(out, contentType)

@@ -34,7 +34,20 @@ type records struct {
 //     {"schema":…,"data":[…]} and whose records are smaller than maxBytes. An element
 //     too large on its own becomes a size_violation; so does a payload that cannot be
 //     split (no body, not JSON, not self-describing, no array, too large without data).
-func (c *Collector) serialize(p *payload.CollectorPayload, maxBytes int, now time.Time) (records, error) {
+//
+// body, when not nil, is the request body held as bytes (valid UTF-8), standing for
+// p.Body, which is then empty.
+func (c *Collector) serialize(p *payload.CollectorPayload, body []byte, maxBytes int, now time.Time) (records, error) {
+	if body != nil {
+		if size := payload.SizeBody(p, body); size < maxBytes {
+			data, err := payload.EncodeBody(p, body)
+			return records{good: [][]byte{data}}, err
+		}
+		// Too large for one record: the rare paths below work on text.
+		q := *p
+		q.Body = string(body)
+		p = &q
+	}
 	size := payload.Size(p)
 	if size < maxBytes {
 		data, err := payload.Encode(p)
@@ -174,10 +187,10 @@ type putError struct {
 func (e *putError) Error() string { return fmt.Sprintf("writing to stream %q: %v", e.stream, e.err) }
 func (e *putError) Unwrap() error { return e.err }
 
-// sink writes the records of p: payloads to the raw stream, then bad rows to the bad
+// sink writes the records of p (with body, see serialize): payloads to the raw stream, then bad rows to the bad
 // stream. It waits at most PutTimeout in all.
-func (c *Collector) sink(r *http.Request, p *payload.CollectorPayload, partitionKey string, now time.Time) error {
-	recs, err := c.serialize(p, c.maxRecordBytes-len(partitionKey), now)
+func (c *Collector) sink(r *http.Request, p *payload.CollectorPayload, body []byte, partitionKey string, now time.Time) error {
+	recs, err := c.serialize(p, body, c.maxRecordBytes-len(partitionKey), now)
 	if err != nil {
 		return fmt.Errorf("serialising collector payload: %w", err)
 	}

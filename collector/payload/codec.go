@@ -60,6 +60,17 @@ func Size(p *CollectorPayload) int {
 	return n
 }
 
+// SizeBody is Size for the payload that EncodeBody(p, body) encodes.
+func SizeBody(p *CollectorPayload, body []byte) int {
+	q := *p
+	q.Body = ""
+	n := Size(&q)
+	if len(body) > 0 {
+		n += 3 + 4 + len(body)
+	}
+	return n
+}
+
 // Encode serialises p as one Thrift struct with TBinaryProtocol (strict, big-endian, no
 // message envelope), as Snowplow's TSerializer does. The result is a fresh slice of
 // exactly Size(p) bytes that the caller owns.
@@ -72,9 +83,20 @@ func Encode(p *CollectorPayload) ([]byte, error) {
 	return AppendEncode(make([]byte, 0, Size(p)), p)
 }
 
+// EncodeBody is Encode for a payload whose body the caller holds as bytes: it encodes
+// p with body as its body field (p.Body is ignored), sparing a large body the copy into
+// a string. body must be valid UTF-8, as a Thrift string is.
+func EncodeBody(p *CollectorPayload, body []byte) ([]byte, error) {
+	return appendEncode(make([]byte, 0, SizeBody(p, body)), p, body, true)
+}
+
 // AppendEncode appends the encoding of p (see Encode) to dst and returns the extended
 // slice, so that a caller can reuse a buffer.
 func AppendEncode(dst []byte, p *CollectorPayload) ([]byte, error) {
+	return appendEncode(dst, p, nil, false)
+}
+
+func appendEncode(dst []byte, p *CollectorPayload, body []byte, bodyBytes bool) ([]byte, error) {
 	if p == nil {
 		return dst, errors.New("encoding collector payload: nil payload")
 	}
@@ -83,8 +105,8 @@ func AppendEncode(dst []byte, p *CollectorPayload) ([]byte, error) {
 			return dst, fmt.Errorf("encoding collector payload: header of %d bytes is too long for Thrift", len(h))
 		}
 	}
-	if Size(p) > maxInt32 {
-		return dst, fmt.Errorf("encoding collector payload: %d bytes is too long for Thrift", Size(p))
+	if n := SizeBody(p, body) + len(p.Body); n > maxInt32 {
+		return dst, fmt.Errorf("encoding collector payload: %d bytes is too long for Thrift", n)
 	}
 	buf := &thrift.TMemoryBuffer{Buffer: bytes.NewBuffer(dst)}
 	e := encoder{w: thrift.NewTBinaryProtocolConf(buf, &thrift.TConfiguration{}), ctx: context.Background()}
@@ -96,7 +118,11 @@ func AppendEncode(dst []byte, p *CollectorPayload) ([]byte, error) {
 	e.optStr(idRefererURI, p.RefererURI)
 	e.optStr(idPath, p.Path)
 	e.str(idQuerystring, p.Querystring)
-	e.optStr(idBody, p.Body)
+	if bodyBytes {
+		e.optBytes(idBody, body)
+	} else {
+		e.optStr(idBody, p.Body)
+	}
 	if p.Headers != nil {
 		e.list(idHeaders, p.Headers)
 	}
@@ -133,6 +159,13 @@ func (e *encoder) str(id int16, v string) {
 func (e *encoder) optStr(id int16, v string) {
 	if v != "" {
 		e.str(id, v)
+	}
+}
+
+func (e *encoder) optBytes(id int16, v []byte) {
+	if len(v) > 0 {
+		e.keep(e.w.WriteFieldBegin(e.ctx, "", thrift.STRING, id))
+		e.keep(e.w.WriteBinary(e.ctx, v))
 	}
 }
 

@@ -344,3 +344,26 @@ func BenchmarkEncodeDecode(b *testing.B) {
 		}
 	}
 }
+
+func TestEncodeBody(t *testing.T) {
+	_, p := realRecord()
+	for _, body := range []string{"", `{"a":"ünï"}`, strings.Repeat("x", 70000)} {
+		q := *p
+		q.Body = body
+		want, err := Encode(&q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Body = "ignored"
+		got, err := EncodeBody(p, []byte(body))
+		if err != nil {
+			t.Fatalf("EncodeBody(%d bytes) error = %v", len(body), err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("EncodeBody(%d bytes) differs from Encode with that body", len(body))
+		}
+		if n := SizeBody(p, []byte(body)); n != len(want) || cap(got) != len(want) {
+			t.Errorf("SizeBody(%d bytes) = %d, cap = %d, want %d", len(body), n, cap(got), len(want))
+		}
+	}
+}
