@@ -103,11 +103,11 @@ func (o ConsumeOptions) withDefaults() (ConsumeOptions, error) {
 // duplicates (or store the checkpoint with their output, see MultiCheckpointer).
 //
 // Consume runs one goroutine per shard (the shards listed when it starts) and blocks
-// until: ctx is done (a hard stop: it returns nil promptly, leaving the batch in hand
-// unacknowledged); opts.Drain was closed and every shard is caught up (nil); or a
-// permanent error (ErrClosed, ErrShardNotFound, ErrInvalidArgument) from the stream or
-// cp (that error, wrapped). Other stream and checkpoint errors are retried like handler
-// errors.
+// until: ctx is done (a hard stop: it returns nil promptly, without checkpointing the
+// batch in hand); opts.Drain was closed and every shard is caught up (nil); or a
+// permanent error (ErrClosed, ErrShardNotFound, ErrInvalidArgument) from the stream, cp
+// or h (that error, wrapped). Other errors are retried. Options out of range are
+// ErrInvalidArgument.
 func Consume(ctx context.Context, s Stream, cp Checkpointer, opts ConsumeOptions, h Handler) error {
 	opts, err := opts.withDefaults()
 	if err != nil {

@@ -5,7 +5,10 @@
 // The Stream interface maps one-to-one onto Kinesis calls (PutRecords, ListShards,
 // GetShardIterator+GetRecords) and a Checkpointer records how far a consumer group has
 // read, so the same stages run over the in-memory implementation (NewMemory) in one
-// process or over real Kinesis. Consume gives at-least-once delivery on top of both.
+// process or over real Kinesis. Consume gives at-least-once delivery on top of both;
+// MultiCheckpointer lets a sink keep its checkpoint with its output. Sequence numbers
+// are decimal strings of any length: compare them with CompareSequenceNumbers. The
+// streamtest package holds the contract every implementation passes.
 //
 // Every stage (collector, enrich, loaders, web) may import this package; it imports no
 // stage.
@@ -127,7 +130,8 @@ type Stream interface {
 // record the group has processed. Implementations are safe for concurrent use.
 type Checkpointer interface {
 	// Checkpoint records that group has processed shardID up to and including seq.
-	// Checkpoints only move forward: an older seq is ignored.
+	// Checkpoints only move forward: an older seq is ignored. An unknown shard is
+	// ErrShardNotFound; a seq that is not a decimal number, ErrInvalidArgument.
 	Checkpoint(ctx context.Context, group, shardID, seq string) error
 	// Checkpoints returns the stored sequence number per shard for group (shards with
 	// no checkpoint are absent).
