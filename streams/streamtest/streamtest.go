@@ -847,9 +847,13 @@ func testConsumeLatest(t *testing.T, newStream NewFunc) {
 	got := make(chan streams.Record, 1000)
 	done := make(chan error, 1)
 	go func() {
-		done <- streams.Consume(runCtx, s, cp, streams.ConsumeOptions{Group: "g", InitialPosition: streams.Latest}, func(_ context.Context, recs []streams.Record) error {
+		done <- streams.Consume(runCtx, s, cp, streams.ConsumeOptions{Group: "g", InitialPosition: streams.Latest}, func(ctx context.Context, recs []streams.Record) error {
 			for _, r := range recs {
-				got <- r
+				select {
+				case got <- r:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
 			return nil
 		})
