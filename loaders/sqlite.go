@@ -358,8 +358,41 @@ func (s *sqliteStore) badRowArgs(b *badRowRow, load string) []any {
 		nullString(b.payload), b.data, b.stream, load}
 }
 
+// insertChunks splits n rows into multi-row INSERTs of at most per rows: full chunks,
+// then halves (16, 8, …) for the rest, so that few distinct statements are prepared.
+func insertChunks(n, per int) []int {
+	var chunks []int
+	for n > 0 {
+		c := per
+		for c > n {
+			c /= 2
+		}
+		chunks = append(chunks, c)
+		n -= c
+	}
+	return chunks
+}
+
 func (s *sqliteStore) write(ctx context.Context, b *txBatch) (err error) {
 	load := b.loadTstamp.UTC().Format(sqliteTimeLayout)
+	// Statements are prepared before the transaction: the writer has one connection,
+	// which the transaction holds until it ends.
+	cols := s.eventColumns(b.wide)
+	per := min(sqliteMaxRowsPerInsert, sqliteMaxVariables/len(cols))
+	chunks := insertChunks(len(b.events), per)
+	stmts := make([]*sql.Stmt, len(chunks))
+	for i, n := range chunks {
+		if stmts[i], err = s.insertStmt(ctx, "events", cols, n); err != nil {
+			return err
+		}
+	}
+	var badStmt *sql.Stmt
+	if len(b.bad) > 0 {
+		if badStmt, err = s.insertStmt(ctx, "bad_rows", badRowColumns, 1); err != nil {
+			return err
+		}
+	}
+
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return sqliteError("beginning a transaction", err)
@@ -369,36 +402,20 @@ func (s *sqliteStore) write(ctx context.Context, b *txBatch) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-
-	if len(b.events) > 0 {
-		cols := s.eventColumns(b.wide)
-		per := min(sqliteMaxRowsPerInsert, sqliteMaxVariables/len(cols))
-		args := make([]any, 0, per*len(cols))
-		for rest := b.events; len(rest) > 0; {
-			n := per
-			for n > len(rest) {
-				n /= 2 // 32, 16, 8, …: few distinct statements for the remainder
-			}
-			st, err := s.insertStmt(ctx, "events", cols, n)
-			if err != nil {
-				return sqliteError("preparing the events insert", err)
-			}
-			args = args[:0]
-			for _, e := range rest[:n] {
-				args = appendEventArgs(args, e, load, b.wide)
-			}
-			if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
-				return sqliteError("inserting events", err)
-			}
-			rest = rest[n:]
+	args := make([]any, 0, per*len(cols))
+	rest := b.events
+	for i, n := range chunks {
+		args = args[:0]
+		for _, e := range rest[:n] {
+			args = appendEventArgs(args, e, load, b.wide)
 		}
+		if _, err := tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args...); err != nil {
+			return sqliteError("inserting events", err)
+		}
+		rest = rest[n:]
 	}
-	if len(b.bad) > 0 {
-		st, err := s.insertStmt(ctx, "bad_rows", badRowColumns, 1)
-		if err != nil {
-			return sqliteError("preparing the bad_rows insert", err)
-		}
-		txst := tx.StmtContext(ctx, st)
+	if badStmt != nil {
+		txst := tx.StmtContext(ctx, badStmt)
 		for _, r := range b.bad {
 			if _, err := txst.ExecContext(ctx, s.badRowArgs(r, load)...); err != nil {
 				return sqliteError("inserting bad rows", err)
