@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// envPrefix is prepended to a flag's name (upper-cased, dashes to underscores) to
+// give the environment variable that sets the same option.
+const envPrefix = "SNOWPLOW_MINI_"
+
+// option is one command-line flag of serve and check-config. Every option can also
+// be given as an environment variable and as a key of the config file.
+type option struct {
+	name    string // flag name, e.g. "data-dir"
+	usage   string
+	isBool  bool
+	set     func(c *Config, v string) error
+	current func(c *Config) string // the default shown in --help
+}
+
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func stringOpt(name, usage string, field func(*Config) *string) option {
+	return option{
+		name:    name,
+		usage:   usage,
+		set:     func(c *Config, v string) error { *field(c) = v; return nil },
+		current: func(c *Config) string { return *field(c) },
+	}
+}
+
+func boolOpt(name, usage string, field func(*Config) *bool) option {
+	return option{
+		name:   name,
+		usage:  usage,
+		isBool: true,
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			*field(c) = b
+			return nil
+		},
+		current: func(c *Config) string { return strconv.FormatBool(*field(c)) },
+	}
+}
+
+// outputOpt is --output-tsv or --output-json: both choose the stdout loader's
+// format, so at most one of them may be on.
+func outputOpt(name, format, usage string) option {
+	return option{
+		name:   name,
+		usage:  usage,
+		isBool: true,
+		set: func(c *Config, v string) error {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			switch {
+			case on && c.Loaders.Stdout.Format != "" && c.Loaders.Stdout.Format != format:
+				return fmt.Errorf("cannot be combined with --output-%s: stdout carries one format", c.Loaders.Stdout.Format)
+			case on:
+				c.Loaders.Stdout.Format = format
+			case c.Loaders.Stdout.Format == format:
+				c.Loaders.Stdout.Format = ""
+			}
+			return nil
+		},
+		current: func(c *Config) string { return strconv.FormatBool(c.Loaders.Stdout.Format == format) },
+	}
+}
+
+func durationOpt(name, usage string, field func(*Config) *time.Duration) option {
+	return option{
+		name:  name,
+		usage: usage,
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("want a duration such as 30s, got %q", v)
+			}
+			*field(c) = d
+			return nil
+		},
+		current: func(c *Config) string { return field(c).String() },
+	}
+}
+
+// options lists the flags of serve and check-config. The config file can set every
+// option of every package; flags cover what people change day to day.
+func options() []option {
+	return []option{
+		stringOpt("addr", "address to listen on (host:port; port 0 picks a free port)", func(c *Config) *string { return &c.Addr }),
+		stringOpt("data-dir", "directory for the event database and S3-style files", func(c *Config) *string { return &c.DataDir }),
+		stringOpt("sink", `event store: "sqlite" (a file in the data dir) or a postgres:// URL`, func(c *Config) *string { return &c.Loaders.Sink.URL }),
+		stringOpt("s3", "write raw, enriched and bad records as S3-loader files to s3://bucket/prefix (default: a folder in the data dir)", func(c *Config) *string { return &c.Loaders.S3.URL }),
+		stringOpt("s3-endpoint", "S3-compatible endpoint URL for --s3 (default: $AWS_ENDPOINT_URL, else AWS)", func(c *Config) *string { return &c.Loaders.S3.Endpoint }),
+		stringOpt("resolver", "Iglu resolver.json (Snowplow's format); the embedded schemas are always available", func(c *Config) *string { return &c.Iglu.ResolverFile }),
+		stringOpt("schemas", "local Iglu schema folder (static-repo layout: schemas/{vendor}/{name}/jsonschema/{version})", func(c *Config) *string { return &c.Iglu.SchemasDir }),
+		stringOpt("enrichments", "folder of Snowplow enrichment configs (enrichments/*.json); default: campaign attribution, event fingerprint, referer parser, UA parser", func(c *Config) *string { return &c.Enrichments.Dir }),
+		boolOpt("no-default-enrichments", "run no enrichment when --enrichments is not given", func(c *Config) *bool { return &c.Enrichments.DisableDefaults }),
+		outputOpt("output-tsv", "tsv", "also print every good event as an enriched TSV line on stdout (logs stay on stderr)"),
+		outputOpt("output-json", "json", "also print every good event as an Analytics-SDK JSON line on stdout (logs stay on stderr)"),
+		stringOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),
+		stringOpt("log-format", "text or json (logs go to stderr)", func(c *Config) *string { return &c.Log.Format }),
+		durationOpt("shutdown-timeout", "how long a shutdown may take to drain the pipeline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+	}
+}
+
+// loadConfig builds the configuration of serve and check-config with the precedence
+// flags > SNOWPLOW_MINI_* environment > config file > defaults. It returns
+// flag.ErrHelp after printing help when asked to.
+func loadConfig(cmd string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	opts := options()
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	raw := make(map[string]*string, len(opts))
+	bools := make(map[string]*bool)
+	for _, o := range opts {
+		if o.isBool {
+			bools[o.name] = fs.Bool(o.name, false, o.usage)
+		} else {
+			raw[o.name] = fs.String(o.name, "", o.usage)
+		}
+	}
+	configFile := fs.String("config", "", "YAML (or JSON) config file; unknown keys are an error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr, cmd, fs)
+			return Config{}, flag.ErrHelp
+		}
+		return Config{}, fmt.Errorf("%w (see %s --help)", err, cmd)
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (see %s --help)", fs.Arg(0), cmd)
+	}
+	setOnCLI := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { setOnCLI[f.Name] = true })
+
+	cfg := DefaultConfig()
+	path := *configFile
+	if !setOnCLI["config"] {
+		path = getenv(envName("config"))
+	}
+	if path != "" {
+		if err := readConfigFile(path, &cfg); err != nil {
+			return Config{}, err
+		}
+	}
+	var errs []error
+	for _, o := range opts {
+		if v := getenv(envName(o.name)); v != "" && !setOnCLI[o.name] {
+			if err := o.set(&cfg, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(o.name), err))
+			}
+		}
+		if setOnCLI[o.name] {
+			v := ""
+			if o.isBool {
+				v = strconv.FormatBool(*bools[o.name])
+			} else {
+				v = *raw[o.name]
+			}
+			if err := o.set(&cfg, v); err != nil {
+				errs = append(errs, fmt.Errorf("--%s: %w", o.name, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// readConfigFile decodes a YAML or JSON config file over cfg. Keys absent from the file
+// keep their defaults; unknown keys are an error naming the key and line.
+func readConfigFile(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
+	def := DefaultConfig()
+	fmt.Fprintf(w, "Usage: snowplow-mini %s [flags]\n\n%s\n\nFlags (each also as an environment variable):\n", cmd, commandHelp[cmd])
+	opts := options()
+	names := make([]string, 0, len(opts)+1)
+	byName := map[string]option{}
+	for _, o := range opts {
+		names = append(names, o.name)
+		byName[o.name] = o
+	}
+	names = append(names, "config")
+	slices.Sort(names)
+	for _, n := range names {
+		f := fs.Lookup(n)
+		o, ok := byName[n]
+		arg := " value"
+		if ok && o.isBool {
+			arg = ""
+		}
+		fmt.Fprintf(w, "  --%s%s  (%s)\n      %s", n, arg, envName(n), f.Usage)
+		if ok {
+			if d := o.current(&def); d != "" && d != "false" {
+				fmt.Fprintf(w, " (default %q)", d)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+var commandHelp = map[string]string{
+	"serve": `Runs the whole pipeline in this process: collector, raw/enriched/bad streams, enrich,
+the event store, S3-style files and the Snowplow Micro test API, all on one port.
+
+Example:
+  snowplow-mini serve --addr localhost:9090 --data-dir ./snowplow-mini-data
+  curl 'http://localhost:9090/i?e=pv&p=web&tv=curl&url=https%3A%2F%2Fexample.com%2F'
+  curl http://localhost:9090/micro/all`,
+	"check-config": `Loads and validates the configuration exactly as serve would (flags, environment,
+config file, resolver.json, enrichment configs), prints it as YAML and exits: 0 when valid,
+1 with every problem listed otherwise.
+
+Example:
+  snowplow-mini check-config --config snowplow-mini.yaml --enrichments ./enrichments`,
+}

@@ -1,0 +1,516 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// sharedDir returns ../shared (fixtures, Iglu Central copies), skipping when absent.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fixtures")); err != nil {
+		t.Skipf("no ../shared/fixtures beside the repository (%v); the end-to-end tests replay those recorded tracker requests", err)
+	}
+	return dir
+}
+
+// fixture is one recorded tracker request.
+type fixture struct {
+	name   string
+	req    *http.Request
+	body   []byte
+	events int // events the request carries
+}
+
+func loadFixtures(t *testing.T) []fixture {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(sharedDir(t), "fixtures", "*.http"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	var out []fixture
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data)))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 1
+		if len(body) > 0 {
+			var sdj struct {
+				Data []json.RawMessage `json:"data"`
+			}
+			if err := json.Unmarshal(body, &sdj); err != nil {
+				t.Fatalf("%s: body: %v", f, err)
+			}
+			n = len(sdj.Data)
+		}
+		out = append(out, fixture{name: strings.TrimSuffix(filepath.Base(f), ".http"), req: req, body: body, events: n})
+	}
+	return out
+}
+
+// send replays a fixture against base and returns the status code.
+func (f fixture) send(t *testing.T, base string) int {
+	t.Helper()
+	req, err := http.NewRequest(f.req.Method, base+f.req.RequestURI, bytes.NewReader(f.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range f.req.Header {
+		req.Header[k] = slices.Clone(vs)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", f.name, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// offlineResolver writes a resolver.json that uses only the embedded schemas, so that
+// tests never reach for the network.
+func offlineResolver(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "resolver.json")
+	const rc = `{"schema":"iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3",
+ "data":{"cacheSize":500,"cacheTtl":600,"repositories":[
+  {"name":"Embedded","priority":0,"vendorPrefixes":[],"connection":{"embedded":{"path":"/iglu-client-embedded"}}}]}}`
+	if err := os.WriteFile(p, []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// server is a running `snowplow-mini serve` inside the test process.
+type server struct {
+	base   string
+	cancel context.CancelFunc
+	done   chan int
+	stderr *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServe runs serve on a free port with the given extra flags and waits until it
+// accepts requests.
+func startServe(t *testing.T, dataDir string, stdout io.Writer, extra ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{cancel: cancel, done: make(chan int, 1), stderr: &lockedBuffer{}}
+	addr := make(chan string, 1)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir,
+		"--resolver", offlineResolver(t), "--log-level", "warn"}, extra...)
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	env := func(string) string { return "" }
+	go func() { s.done <- run(ctx, args, env, stdout, s.stderr, func(a string) { addr <- a }) }()
+	select {
+	case a := <-addr:
+		s.base = "http://" + a
+	case code := <-s.done:
+		t.Fatalf("serve exited with %d before it was ready:\n%s", code, s.stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve was not ready after 30s:\n%s", s.stderr.String())
+	}
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// stop asks serve to shut down (as SIGTERM does) and returns its exit code.
+func (s *server) stop(t *testing.T) int {
+	t.Helper()
+	if s.cancel == nil {
+		return 0
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case code := <-s.done:
+		if code != 0 {
+			t.Errorf("serve exited with %d:\n%s", code, s.stderr.String())
+		}
+		return code
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not stop within 60s:\n%s", s.stderr.String())
+		return -1
+	}
+}
+
+func (s *server) getJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	resp, err := http.Get(s.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", path, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v: %s", path, err, body)
+	}
+}
+
+type summary struct {
+	Total int `json:"total"`
+	Good  int `json:"good"`
+	Bad   int `json:"bad"`
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s; last state: %s", timeout, what, state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func countRows(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestServeEndToEndFixtures(t *testing.T) {
+	fixtures := loadFixtures(t)
+	dataDir := t.TempDir()
+	var out lockedBuffer
+	s := startServe(t, dataDir, &out, "--output-tsv")
+
+	want := 0
+	for _, f := range fixtures {
+		if code := f.send(t, s.base); code/100 != 2 {
+			t.Errorf("%s: status %d, want 2xx", f.name, code)
+		}
+		want += f.events
+	}
+
+	waitFor(t, "every fixture event in /micro/all", 10*time.Second, func() (bool, string) {
+		var sum summary
+		s.getJSON(t, "/micro/all", &sum)
+		return sum.Good == want || sum.Bad > 0, fmt.Sprintf("%+v, want good=%d", sum, want)
+	})
+	var sum summary
+	s.getJSON(t, "/micro/all", &sum)
+	if sum != (summary{Total: want, Good: want}) {
+		var bad []json.RawMessage
+		s.getJSON(t, "/micro/bad", &bad)
+		t.Fatalf("/micro/all = %+v, want %d good and no bad; bad events: %s", sum, want, bad)
+	}
+
+	// The Micro shapes a tracker's test suite reads.
+	var good []struct {
+		EventType string          `json:"eventType"`
+		Schema    string          `json:"schema"`
+		Contexts  []string        `json:"contexts"`
+		RawEvent  json.RawMessage `json:"rawEvent"`
+		Event     map[string]any  `json:"event"`
+	}
+	s.getJSON(t, "/micro/good", &good)
+	types := map[string]int{}
+	for _, g := range good {
+		types[g.EventType]++
+		if g.Event["app_id"] != "snowplow-mini-peer" {
+			t.Errorf("event app_id = %v, want snowplow-mini-peer", g.Event["app_id"])
+		}
+		if g.Event["v_etl"] != "snowplow-mini-enrich-"+version {
+			t.Errorf("event v_etl = %v", g.Event["v_etl"])
+		}
+	}
+	if types["page_view"] == 0 || types["struct"] == 0 || types["unstruct"] == 0 {
+		t.Errorf("event types = %v, want page_view, struct and unstruct", types)
+	}
+
+	// Stop as SIGTERM would: everything acknowledged must be in the sink afterwards.
+	if code := s.stop(t); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "events.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := countRows(t, db, "SELECT count(*) FROM events"); n != want {
+		t.Errorf("SQLite events = %d, want %d", n, want)
+	}
+	if n := countRows(t, db, "SELECT count(*) FROM events WHERE app_id = 'snowplow-mini-peer' AND event_id IS NOT NULL"); n != want {
+		t.Errorf("SQLite events with app_id = %d, want %d", n, want)
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != want {
+		t.Errorf("--output-tsv printed %d lines, want %d", lines, want)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if n := strings.Count(line, "\t"); n != 130 {
+			t.Errorf("stdout TSV line has %d tabs, want 130: %.80q", n, line)
+			break
+		}
+	}
+	gz, _ := filepath.Glob(filepath.Join(dataDir, "s3", "enriched", "*", "*", "*", "*", "*.gz"))
+	if len(gz) == 0 {
+		t.Errorf("no S3-style enriched files under %s", filepath.Join(dataDir, "s3"))
+	}
+}
+
+// TestServeRestartLosesNothing stops serve in the middle of load and restarts it on the
+// same data dir: every event acknowledged with a 2xx is in the sink exactly once.
+func TestServeRestartLosesNothing(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startServe(t, dataDir, nil)
+
+	var (
+		mu    sync.Mutex
+		acked []string
+	)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 10 * time.Second}
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var ids []string
+				var events []string
+				for j := range 5 {
+					id := fmt.Sprintf("00000000-0000-4000-8000-%04d%04d%04d", w, i%10000, j)
+					ids = append(ids, id)
+					events = append(events, fmt.Sprintf(`{"e":"se","p":"srv","tv":"test","aid":"restart","eid":%q,"se_ca":"c","se_ac":"a"}`, id))
+				}
+				body := `{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[` + strings.Join(events, ",") + `]}`
+				resp, err := client.Post(s.base+"/com.snowplowanalytics.snowplow/tp2", "application/json", strings.NewReader(body))
+				if err != nil {
+					return // the server is going away
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode/100 == 2 {
+					mu.Lock()
+					acked = append(acked, ids...)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	waitFor(t, "some acknowledged events", 10*time.Second, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 2000, fmt.Sprint(len(acked))
+	})
+	s.stop(t) // in the middle of load
+	close(stop)
+	wg.Wait()
+
+	// Restart on the same data dir; the sink keeps what it had.
+	s2 := startServe(t, dataDir, nil)
+	s2.stop(t)
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "events.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT event_id, count(*) FROM events WHERE app_id = 'restart' GROUP BY event_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	stored := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		stored[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var lost, dup int
+	for _, id := range acked {
+		switch stored[id] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			dup++
+		}
+	}
+	t.Logf("acknowledged %d events, stored %d distinct", len(acked), len(stored))
+	if lost > 0 || dup > 0 {
+		t.Errorf("of %d acknowledged events, %d were lost and %d duplicated", len(acked), lost, dup)
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	writeFile := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := writeFile("good.yaml", "addr: 127.0.0.1:9999\ncollector:\n  cookie:\n    name: sp2\n")
+	unknown := writeFile("unknown.yaml", "collector:\n  cookei:\n    name: x\n")
+	invalid := writeFile("invalid.yaml", "collector:\n  cookie:\n    name: \"\"\n    sameSite: Sometimes\n")
+
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantOut  []string // substrings of stdout
+		wantErr  []string // substrings of stderr
+	}{
+		{"defaults", nil, nil, 0, []string{"configuration is valid", "addr: localhost:9090"}, nil},
+		{"file", []string{"--config", good}, nil, 0, []string{"addr: 127.0.0.1:9999", "name: sp2"}, nil},
+		{"env over file", []string{"--config", good}, map[string]string{"SNOWPLOW_MINI_ADDR": "127.0.0.1:7777"}, 0, []string{"addr: 127.0.0.1:7777"}, nil},
+		{"flag over env", []string{"--addr", "127.0.0.1:6666"}, map[string]string{"SNOWPLOW_MINI_ADDR": "127.0.0.1:7777"}, 0, []string{"addr: 127.0.0.1:6666"}, nil},
+		{"config from env", nil, map[string]string{"SNOWPLOW_MINI_CONFIG": good}, 0, []string{"name: sp2"}, nil},
+		{"unknown key", []string{"--config", unknown}, nil, 2, nil, []string{"cookei"}},
+		{"invalid values", []string{"--config", invalid}, nil, 1, nil, []string{"collector.cookie.name", "collector.cookie.sameSite"}},
+		{"bad addr", []string{"--addr", "nonsense"}, nil, 1, nil, []string{"addr:"}},
+		{"bad sink", []string{"--sink", "mysql://x"}, nil, 1, nil, []string{"loaders.sink.url"}},
+		{"both outputs", []string{"--output-tsv", "--output-json"}, nil, 2, nil, []string{"--output-json"}},
+		{"missing enrichments dir", []string{"--enrichments", filepath.Join(dir, "nope")}, nil, 1, nil, []string{"nope"}},
+		{"unknown flag", []string{"--nope"}, nil, 2, nil, []string{"nope"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			getenv := func(k string) string { return tt.env[k] }
+			code := run(context.Background(), append([]string{"check-config"}, tt.args...), getenv, &stdout, &stderr, nil)
+			if code != tt.wantCode {
+				t.Fatalf("check-config %v = %d, want %d\nstdout: %s\nstderr: %s", tt.args, code, tt.wantCode, stdout.String(), stderr.String())
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout.String())
+				}
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantCode int
+		want     string // substring of stdout+stderr
+	}{
+		{[]string{"version"}, 0, "snowplow-mini " + version},
+		{[]string{"help"}, 0, "snowplow-mini serve"},
+		{[]string{"serve", "--help"}, 0, "Example:"},
+		{[]string{"check-config", "--help"}, 0, "Example:"},
+		{[]string{"help", "serve"}, 0, "--data-dir"},
+		{[]string{"serve", "--help"}, 0, "SNOWPLOW_MINI_DATA_DIR"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{nil, 2, "Usage"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(context.Background(), tt.args, func(string) string { return "" }, &out, &out, nil)
+			if code != tt.wantCode || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("run(%q) = %d, output %q; want %d and output containing %q", tt.args, code, out.String(), tt.wantCode, tt.want)
+			}
+		})
+	}
+}
+
+// TestStagesDoNotImportEachOther keeps the architecture: collector, enrich, loaders and
+// web share only the leaf models and the foundations; only main wires them.
+func TestStagesDoNotImportEachOther(t *testing.T) {
+	const mod = "github.com/snowplow-mini/snowplow-mini/"
+	stages := []string{"collector", "enrich", "loaders", "web"}
+	// The leaf models every stage may use.
+	leaf := map[string]bool{"collector/payload": true, "enrich/event": true, "iglu/badrow": true}
+	for _, st := range stages {
+		out, err := exec.Command("go", "list", "-deps", "./"+st+"/...").Output()
+		if err != nil {
+			t.Fatalf("go list -deps ./%s/...: %v", st, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if !strings.HasPrefix(dep, mod) {
+				continue
+			}
+			rel := strings.TrimPrefix(dep, mod)
+			for _, other := range stages {
+				if other == st {
+					continue
+				}
+				if (rel == other || strings.HasPrefix(rel, other+"/")) && !leaf[rel] {
+					t.Errorf("stage %s imports %s", st, rel)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/snowplow-mini/snowplow-mini/collector"
+	"github.com/snowplow-mini/snowplow-mini/enrich"
+	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
+	"github.com/snowplow-mini/snowplow-mini/loaders"
+	"github.com/snowplow-mini/snowplow-mini/streams"
+	"github.com/snowplow-mini/snowplow-mini/web"
+)
+
+// consumerGroups lists, per stream, the consumer groups that read it. Each stream is
+// told its groups up front so that retention never drops a record one of them has not
+// processed, even before the group's first read.
+func consumerGroups(cfg Config) map[string][]string {
+	g := map[string][]string{}
+	add := func(group string, names ...string) {
+		for _, n := range names {
+			g[n] = append(g[n], group)
+		}
+	}
+	add(enrich.ConsumerGroup, streams.Raw)
+	sink := cfg.Loaders.Sink
+	add(sink.Group, append([]string{sink.EnrichedStream}, sink.BadStreams...)...)
+	if cfg.Loaders.S3.Enabled {
+		add(cfg.Loaders.S3.Group, cfg.Loaders.S3.Streams...)
+	}
+	if cfg.Loaders.Stdout.Format != "" {
+		add(cfg.Loaders.Stdout.Group, cfg.Loaders.Stdout.Stream)
+	}
+	add(cfg.Web.ConsumerGroup, streams.Bad1)
+	return g
+}
+
+// stage is what the wiring needs of a consuming stage.
+type stage interface {
+	Run(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+}
+
+// pipeline holds everything serve constructed, in pipeline order.
+type pipeline struct {
+	logger   *slog.Logger
+	streams  map[string]*streams.Memory
+	resolver *iglu.Resolver
+	igluAPI  *iglu.Server
+	coll     *collector.Collector
+	enricher *enrich.Enricher
+	web      *web.Server
+	// loaders read enriched and bad records; they are shut down after enrich.
+	loaders []namedStage
+	closers []func() error
+	handler http.Handler
+}
+
+type namedStage struct {
+	name string
+	s    stage
+}
+
+// serve runs the pipeline until ctx is done, then shuts it down in pipeline order:
+// stop accepting HTTP, drain enrich, drain the loaders and the test API, close.
+func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, stderr io.Writer, ready func(string)) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	logger := newLogger(cfg.Log, stderr)
+	p, err := build(ctx, cfg, getenv, logger, stdout)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	// Listen first: with port 0 the real address is known before anything is logged.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           p.handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       610 * time.Second,
+		MaxHeaderBytes:    40960 + 20480,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	// Pending /micro/wait requests answer at once when shutdown begins.
+	srv.RegisterOnShutdown(p.web.EndWaits)
+
+	// Stages run on a context that a signal does not cancel: a signal starts the
+	// orderly shutdown below, and the context is cancelled only once that is done (or a
+	// stage failed, which stops everything at once).
+	runCtx, hardStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardStop()
+	g, gctx := errgroup.WithContext(runCtx)
+
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return p.enricher.Run(gctx) })
+	g.Go(func() error { return p.web.Run(gctx) })
+	for _, l := range p.loaders {
+		g.Go(func() error {
+			if err := l.s.Run(gctx); err != nil {
+				return fmt.Errorf("%s: %w", l.name, err)
+			}
+			return nil
+		})
+	}
+
+	addr := ln.Addr().String()
+	base := "http://" + addr
+	logger.Info("snowplow-mini is running",
+		"version", version,
+		"collector", base,
+		"ui", base+"/micro/ui",
+		"micro_api", base+"/micro/all",
+		"iglu_api", base+"/api/schemas",
+		"metrics", base+"/metrics",
+		"data_dir", cfg.DataDir,
+		"sink", redactURL(cfg.Loaders.Sink.URL),
+	)
+	if ready != nil {
+		ready(addr)
+	}
+
+	g.Go(func() error {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down: draining the pipeline", "timeout", cfg.ShutdownTimeout)
+		case <-gctx.Done():
+			// A stage failed; everything is being stopped already.
+		}
+		sdCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		err := p.shutdown(sdCtx, srv)
+		hardStop()
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}
+
+// shutdown stops the pipeline front to back, each stage draining what is already
+// on its input stream, so an event accepted with a 2xx reaches the sink.
+func (p *pipeline) shutdown(ctx context.Context, srv *http.Server) error {
+	var errs []error
+	step := func(what string, f func(context.Context) error) {
+		start := time.Now()
+		if err := f(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutting down %s: %w", what, err))
+			return
+		}
+		p.logger.Debug("stage stopped", "stage", what, "took", time.Since(start))
+	}
+	step("http server", srv.Shutdown)
+	step("enrich", p.enricher.Shutdown)
+	for _, l := range p.loaders {
+		step(l.name, l.s.Shutdown)
+	}
+	step("test api", p.web.Shutdown)
+	return errors.Join(errs...)
+}
+
+func (p *pipeline) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if err := p.closers[i](); err != nil {
+			p.logger.Warn("closing", "err", err)
+		}
+	}
+}
+
+// build constructs every stream and stage; it starts nothing.
+func build(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
+	p := &pipeline{logger: logger, streams: map[string]*streams.Memory{}}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Streams, each knowing the consumer groups that read it.
+	groups := consumerGroups(cfg)
+	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
+		s, err := streams.NewMemory(cfg.streamConfig(name, groups[name]), logger.With("component", "streams", "stream", name), reg)
+		if err != nil {
+			return nil, fmt.Errorf("stream %s: %w", name, err)
+		}
+		p.streams[name] = s
+		p.closers = append(p.closers, s.Close)
+	}
+	raw, enriched, bad1 := p.streams[streams.Raw], p.streams[streams.Enriched], p.streams[streams.Bad1]
+
+	// Iglu.
+	rc, err := loadResolverConfig(cfg.Iglu)
+	if err != nil {
+		return nil, err
+	}
+	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger.With("component", "iglu"), Registerer: reg})
+	if err != nil {
+		return nil, fmt.Errorf("iglu resolver: %w", err)
+	}
+	p.igluAPI = iglu.NewServer(p.resolver, iglu.ServerConfig{Version: version})
+
+	// Test API (fed by enrich, reads bad-1).
+	p.web, err = web.New(cfg.Web, web.Deps{
+		Logger:     logger,
+		Registerer: reg,
+		Bad:        bad1,
+		Resolver:   p.resolver,
+		Version:    version,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("test api: %w", err)
+	}
+
+	// Collector.
+	p.coll, err = collector.New(cfg.Collector, collector.Deps{
+		Logger:     logger,
+		Registerer: reg,
+		Raw:        raw,
+		Bad:        bad1,
+		Version:    version,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+
+	// Enrich.
+	enr, err := loadEnrichments(ctx, cfg, logger, reg, p.resolver)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := enr.(io.Closer); ok {
+		p.closers = append(p.closers, c.Close)
+	}
+	p.enricher, err = enrich.New(cfg.Enrich, enrich.Deps{
+		Logger:       logger.With("component", "enrich"),
+		Registerer:   reg,
+		Resolver:     p.resolver,
+		Raw:          raw,
+		Checkpointer: raw,
+		Enriched:     enriched,
+		Bad:          bad1,
+		Enrichments:  enr,
+		Observer:     p.web,
+		Version:      version,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enrich: %w", err)
+	}
+
+	// Loaders.
+	if err := p.buildLoaders(cfg, getenv, logger, reg, stdout); err != nil {
+		return nil, err
+	}
+
+	p.handler = p.routes(reg)
+	return p, nil
+}
+
+// loadEnrichments reads the enrichment configs (or the defaults). With a nil logger it
+// only validates (check-config).
+func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, resolver *iglu.Resolver) (enrich.Enrichments, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	deps := enrichments.Deps{Logger: logger.With("component", "enrichments")}
+	switch {
+	case cfg.Enrichments.Dir != "":
+		if st, err := os.Stat(cfg.Enrichments.Dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("enrichments.dir: %q is not a directory", cfg.Enrichments.Dir)
+		}
+		set, err := enrichments.Load(cfg.Enrichments.Dir, deps)
+		if err != nil {
+			return nil, fmt.Errorf("enrichments: %w", err)
+		}
+		return set, nil
+	case cfg.Enrichments.DisableDefaults:
+		return nil, nil
+	default:
+		set, err := enrichments.Defaults(deps, cfg.Enrichments.Disable...)
+		if err != nil {
+			return nil, fmt.Errorf("default enrichments: %w", err)
+		}
+		return set, nil
+	}
+}
+
+func (p *pipeline) buildLoaders(cfg Config, getenv func(string) string, logger *slog.Logger, reg prometheus.Registerer, stdout io.Writer) error {
+	inputs := map[string]loaders.Input{}
+	for name, s := range p.streams {
+		inputs[name] = loaders.Input{Stream: s, Checkpointer: s}
+	}
+	deps := loaders.Deps{
+		Streams:    inputs,
+		DataDir:    cfg.DataDir,
+		Version:    version,
+		Logger:     logger,
+		Registerer: reg,
+		Stdout:     stdout,
+		Getenv:     getenv,
+	}
+	sink, err := loaders.NewSink(cfg.Loaders.Sink, deps)
+	if err != nil {
+		return fmt.Errorf("event store: %w", err)
+	}
+	p.closers = append(p.closers, sink.Close)
+	p.loaders = append(p.loaders, namedStage{"event store", sink})
+	if cfg.Loaders.S3.Enabled {
+		s3, err := loaders.NewS3Loader(cfg.Loaders.S3, deps)
+		if err != nil {
+			return fmt.Errorf("s3 loader: %w", err)
+		}
+		p.loaders = append(p.loaders, namedStage{"s3 loader", s3})
+	}
+	if cfg.Loaders.Stdout.Format != "" {
+		out, err := loaders.NewStdoutLoader(cfg.Loaders.Stdout, deps)
+		if err != nil {
+			return fmt.Errorf("stdout output: %w", err)
+		}
+		p.loaders = append(p.loaders, namedStage{"stdout output", out})
+	}
+	return nil
+}
+
+// routes builds the one router of the process: static routes (test API, Iglu API,
+// health, metrics) first, then the collector's catch-all /{vendor}/{version}.
+func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/health", p.health)
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	p.web.Register(r)
+	p.igluAPI.Register(r)
+	p.coll.Register(r)
+	return r
+}
+
+// health answers 200 only when every stage is running.
+func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
+	var errs []error
+	if err := p.coll.Healthy(); err != nil {
+		errs = append(errs, fmt.Errorf("collector: %w", err))
+	}
+	if err := p.web.Health(); err != nil {
+		errs = append(errs, fmt.Errorf("test api: %w", err))
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := errors.Join(errs...); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, err)
+		return
+	}
+	_, _ = io.WriteString(w, "ok")
+}
+
+// redactURL hides a password in a database URL before it is logged.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
+}
