@@ -147,7 +147,8 @@ type SchemaIssue struct {
 // lastAttemptLayout is the ISO-8601 instant Snowplow writes (UTC, milliseconds).
 const lastAttemptLayout = "2006-01-02T15:04:05.000Z"
 
-// MarshalJSON encodes the error as Snowplow's iglu client does.
+// MarshalJSON encodes the error as Snowplow's iglu client does. Note that
+// encoding/json escapes <, > and & in the result; AppendJSON gives the exact bytes.
 func (e *ClientError) MarshalJSON() ([]byte, error) {
 	return e.AppendJSON(nil), nil
 }

@@ -80,7 +80,9 @@ func message(m string) []byte {
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	// body may be a cached schema: write the newline separately, never append to it.
+	_, _ = w.Write(body)
+	_, _ = w.Write([]byte{'\n'})
 }
 
 // localSchema is one schema of the browsable repositories.
