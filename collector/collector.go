@@ -10,6 +10,7 @@
 package collector
 
 import (
+	"context"
 	cryptorand "crypto/rand"
 	"errors"
 	"fmt"
@@ -77,6 +78,8 @@ type Collector struct {
 	bodyBufs sync.Pool                     // *[]byte request body buffers
 	rands    sync.Pool                     // *rand.ChaCha8 for UUIDs
 	lastDate atomic.Pointer[formattedDate] // see httpDate
+
+	putDeadlines sharedDeadline
 }
 
 // New validates cfg and deps and returns a collector. It starts nothing.
@@ -121,8 +124,15 @@ func New(cfg Config, deps Deps) (*Collector, error) {
 		maxAge:         strconv.FormatInt(int64(cfg.CORS.AccessControlMaxAge.Std()/time.Second), 10),
 		maxRecordBytes: streams.MaxRecordBytes,
 	}
-	c.rawHealth.name = deps.Raw.Name()
-	c.badHealth.name = deps.Bad.Name()
+	for _, s := range []struct {
+		h      *sinkHealth
+		stream streams.Stream
+	}{{&c.rawHealth, deps.Raw}, {&c.badHealth, deps.Bad}} {
+		s.h.name = s.stream.Name()
+		s.h.putOK = m.recordsPut.WithLabelValues(s.h.name)
+		s.h.putFailed = m.putErrors.WithLabelValues(s.h.name)
+	}
+	c.putDeadlines.timeout = cfg.PutTimeout.Std()
 	c.bodyBufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	c.rands.New = func() any {
 		var seed [32]byte
@@ -209,7 +219,9 @@ const unhealthyFor = 10 * time.Second
 // sinkHealth tracks put failures of one stream, to answer health checks and to log
 // one message per episode of failures rather than one per request.
 type sinkHealth struct {
-	name string
+	name      string
+	putOK     prometheus.Counter // records put
+	putFailed prometheus.Counter // failed puts
 
 	mu          sync.Mutex
 	failing     bool
@@ -283,4 +295,34 @@ func crossDomainXML(cfg CrossDomainConfig) string {
 	}
 	b.WriteString("\n</cross-domain-policy>")
 	return b.String()
+}
+
+// sharedDeadline hands out contexts that expire PutTimeout after they were made, one
+// per deadlineGranularity shared by all requests in it: a context with a timer per
+// request costs several percent of a request's CPU, and a put deadline a few
+// milliseconds early does not matter.
+type sharedDeadline struct {
+	timeout time.Duration
+	cur     atomic.Pointer[deadlineCtx]
+}
+
+type deadlineCtx struct {
+	ctx     context.Context
+	cancel  context.CancelFunc // kept for completeness: the deadline cancels ctx
+	created time.Time
+}
+
+const deadlineGranularity = 20 * time.Millisecond
+
+// get returns a context that is done within timeout (and at least timeout less
+// deadlineGranularity) from now. Its timer cancels it when it expires, so nothing
+// needs to be released.
+func (d *sharedDeadline) get() context.Context {
+	now := time.Now()
+	if cur := d.cur.Load(); cur != nil && now.Sub(cur.created) < deadlineGranularity {
+		return cur.ctx
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+	d.cur.Store(&deadlineCtx{ctx: ctx, cancel: cancel, created: now})
+	return ctx
 }

@@ -1060,7 +1060,8 @@ func TestMetrics(t *testing.T) {
 	for _, f := range families {
 		names = append(names, f.GetName())
 	}
-	want := []string{ // put errors appear with the first failure
+	want := []string{
+		"snowplow_mini_collector_put_errors_total",
 		"snowplow_mini_collector_records_put_total",
 		"snowplow_mini_collector_request_body_bytes_total",
 		"snowplow_mini_collector_requests_total",

@@ -228,8 +228,8 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 		if !utf8.Valid(body) {
 			p.Body, body = toValidUTF8(string(body)), nil
 		}
-		if err := c.sink(r, p, body, partitionKey, now); err != nil {
-			c.sinkFailed(w, r, route, err)
+		if err := c.sink(p, body, partitionKey, now); err != nil {
+			c.sinkFailed(w, route, err)
 			return
 		}
 	}

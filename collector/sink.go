@@ -189,13 +189,14 @@ func (e *putError) Unwrap() error { return e.err }
 
 // sink writes the records of p (with body, see serialize): payloads to the raw stream, then bad rows to the bad
 // stream. It waits at most PutTimeout in all.
-func (c *Collector) sink(r *http.Request, p *payload.CollectorPayload, body []byte, partitionKey string, now time.Time) error {
+func (c *Collector) sink(p *payload.CollectorPayload, body []byte, partitionKey string, now time.Time) error {
 	recs, err := c.serialize(p, body, c.maxRecordBytes-len(partitionKey), now)
 	if err != nil {
 		return fmt.Errorf("serialising collector payload: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), c.cfg.PutTimeout.Std())
-	defer cancel()
+	// The put is bounded by PutTimeout, not by the client: once read, a request is
+	// recorded or refused whether or not its client is still there.
+	ctx := c.putDeadlines.get()
 	if err := c.put(ctx, c.raw, &c.rawHealth, recs.good, partitionKey); err != nil {
 		return err
 	}
@@ -223,16 +224,14 @@ func (c *Collector) put(ctx context.Context, s streams.Stream, health *sinkHealt
 			entries = append(entries, streams.Entry{PartitionKey: partitionKey, Data: d})
 		}
 		if _, err := s.Put(ctx, entries); err != nil {
-			c.metrics.putErrors.WithLabelValues(health.name).Inc()
-			// A client that went away cancelled the put; that says nothing about the
-			// stream.
-			if !errors.Is(err, context.Canceled) && health.failed(c.now(), err) {
+			health.putFailed.Inc()
+			if health.failed(c.now(), err) {
 				c.logger.Error("stream not accepting records; answering 503 until it does",
 					"stream", health.name, "err", err)
 			}
 			return &putError{stream: health.name, err: err}
 		}
-		c.metrics.recordsPut.WithLabelValues(health.name).Add(float64(n))
+		health.putOK.Add(float64(n))
 		if health.succeeded() {
 			c.logger.Info("stream accepting records again", "stream", health.name)
 		}
@@ -244,15 +243,14 @@ func (c *Collector) put(ctx context.Context, s streams.Stream, health *sinkHealt
 // sinkFailed answers a request whose records could not all be written. Nothing of it
 // is acknowledged: a stream that is full, closing or too slow gets 503 with
 // Retry-After, anything else 500.
-func (c *Collector) sinkFailed(w http.ResponseWriter, r *http.Request, route string, err error) {
+func (c *Collector) sinkFailed(w http.ResponseWriter, route string, err error) {
 	var pe *putError
 	if !errors.As(err, &pe) {
 		c.logger.Error("recording request", "err", err)
 		c.text(w, route, http.StatusInternalServerError, "could not record the request")
 		return
 	}
-	if errors.Is(err, streams.ErrFull) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, streams.ErrClosed) || r.Context().Err() != nil {
+	if errors.Is(err, streams.ErrFull) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, streams.ErrClosed) {
 		w.Header()["Retry-After"] = []string{"1"}
 		c.text(w, route, http.StatusServiceUnavailable,
 			fmt.Sprintf("stream %q is not accepting records, retry later", pe.stream))
