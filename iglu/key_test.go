@@ -193,8 +193,8 @@ func TestSchemaKeyText(t *testing.T) {
 
 // The reference grammar of iglu-scala-core, used as the oracle of the fuzzers.
 var (
-	rigidKeyRE = regexp.MustCompile(`^iglu:([a-zA-Z0-9\-_.]+)/([a-zA-Z0-9\-_]+)/([a-zA-Z0-9\-_]+)/([1-9][0-9]*(?:-(?:0|[1-9][0-9]*)){2})$`)
-	looseKeyRE = regexp.MustCompile(`^iglu:([a-zA-Z0-9\-_.]+)/([a-zA-Z0-9\-_]+)/([a-zA-Z0-9\-_]+)/([0-9]*-[0-9]*-[0-9]*)$`)
+	rigidKeyRE  = regexp.MustCompile(`^iglu:([a-zA-Z0-9\-_.]+)/([a-zA-Z0-9\-_]+)/([a-zA-Z0-9\-_]+)/([1-9][0-9]*(?:-(?:0|[1-9][0-9]*)){2})$`)
+	looseKeyRE  = regexp.MustCompile(`^iglu:([a-zA-Z0-9\-_.]+)/([a-zA-Z0-9\-_]+)/([a-zA-Z0-9\-_]+)/([0-9]*-[0-9]*-[0-9]*)$`)
 	criterionRE = regexp.MustCompile(`^iglu:([a-zA-Z0-9\-_.]+)/([a-zA-Z0-9\-_]+)/([a-zA-Z0-9\-_]+)/([1-9][0-9]*|\*)-((?:0|[1-9][0-9]*)|\*)-((?:0|[1-9][0-9]*)|\*)$`)
 )
 

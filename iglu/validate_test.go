@@ -197,10 +197,10 @@ func TestValidateReports(t *testing.T) {
 
 func TestValidateSupersededBy(t *testing.T) {
 	dir := writeSchemas(t, map[string]string{
-		"com.acme/evt/jsonschema/1-0-0": selfDesc("com.acme", "evt", "1-0-0", `"$supersededBy":"1-0-2","type":"object","properties":{"a":{"type":"string"}},"additionalProperties":false`),
-		"com.acme/evt/jsonschema/1-0-1": selfDesc("com.acme", "evt", "1-0-1", `"$supersededBy":"1-0-2","type":"object","additionalProperties":false`),
-		"com.acme/evt/jsonschema/1-0-2": selfDesc("com.acme", "evt", "1-0-2", `"$supersedes":["1-0-0","1-0-1"],"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"additionalProperties":false`),
-		"com.acme/bad/jsonschema/1-0-0": selfDesc("com.acme", "bad", "1-0-0", `"$supersededBy":"2-0-0","type":"object"`),
+		"com.acme/evt/jsonschema/1-0-0":  selfDesc("com.acme", "evt", "1-0-0", `"$supersededBy":"1-0-2","type":"object","properties":{"a":{"type":"string"}},"additionalProperties":false`),
+		"com.acme/evt/jsonschema/1-0-1":  selfDesc("com.acme", "evt", "1-0-1", `"$supersededBy":"1-0-2","type":"object","additionalProperties":false`),
+		"com.acme/evt/jsonschema/1-0-2":  selfDesc("com.acme", "evt", "1-0-2", `"$supersedes":["1-0-0","1-0-1"],"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"additionalProperties":false`),
+		"com.acme/bad/jsonschema/1-0-0":  selfDesc("com.acme", "bad", "1-0-0", `"$supersededBy":"2-0-0","type":"object"`),
 		"com.acme/gone/jsonschema/1-0-0": selfDesc("com.acme", "gone", "1-0-0", `"$supersededBy":"1-0-1","type":"object"`),
 	})
 	r := newTestResolver(t, offlineConfig(dir), nil)
