@@ -1091,3 +1091,40 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestPutTimeout checks that a stream that would make a put wait for an hour is given
+// up on after PutTimeout, with a 503.
+func TestPutTimeout(t *testing.T) {
+	mcfg := streams.DefaultMemoryConfig()
+	mcfg.Name = streams.Raw
+	mcfg.MaxBytes = streams.MaxBytesPerPut
+	mcfg.ConsumerGroups = []string{"enrich"}
+	mcfg.PutWait = time.Hour
+	raw, err := streams.NewMemory(mcfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	cfg := DefaultConfig()
+	cfg.PutTimeout = Duration(50 * time.Millisecond)
+	c, err := New(cfg, Deps{Raw: raw, Bad: newMemory(t, streams.Bad1), Version: "0.1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := c.Handler()
+	big := sdj(event(0, 900_000))
+	for i := range 10 {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, newTP2Request("POST", tp2Path, "application/json", big))
+		if rec.Code == http.StatusServiceUnavailable {
+			if !strings.Contains(rec.Body.String(), "retry later") || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("503 answer = %q, Retry-After %q", rec.Body.String(), rec.Header().Get("Retry-After"))
+			}
+			return
+		}
+		if rec.Code != http.StatusOK {
+			t.Fatalf("request %d = %d, want 200 until the stream is full, then 503", i, rec.Code)
+		}
+	}
+	t.Fatalf("10 requests of 900 kB into a 5 MiB stream nobody reads were all accepted")
+}

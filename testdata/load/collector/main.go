@@ -12,8 +12,8 @@
 // load generator over keep-alive connections: pre-built request bytes, a response parser
 // that only reads the status line, headers and Content-Length body. That keeps the
 // client's CPU cost low, like wrk, without installing anything. Rounds alternate between
-// the two servers so that both see the same machine noise; the report gives every round,
-// the medians and the ratio.
+// the two servers, after an unmeasured warm-up of each, so that both see the same machine
+// noise; the report gives every round, the medians and the ratio.
 package main
 
 import (
@@ -50,6 +50,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of one measuring round")
 	conns := flag.Int("conns", 64, "concurrent keep-alive connections")
 	rounds := flag.Int("rounds", 3, "rounds per server, alternating")
+	warmup := flag.Duration("warmup", 3*time.Second, "unmeasured load on each server before the rounds (lets the raw stream and the heap reach their steady size)")
 	fixtures := flag.String("fixtures", filepath.Join("..", "shared", "fixtures"), "folder of the recorded tracker requests")
 	only := flag.String("only", "", `measure only this server ("bare" or "collector")`)
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server process to this file")
@@ -58,7 +59,7 @@ func main() {
 	if *serve {
 		err = runServers(*cpuProfile)
 	} else {
-		err = runLoad(*fixtures, *duration, *conns, *rounds, *only, *cpuProfile)
+		err = runLoad(*fixtures, *duration, *warmup, *conns, *rounds, *only, *cpuProfile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -128,7 +129,7 @@ func newMemory(name string) (*streams.Memory, error) {
 	return streams.NewMemory(cfg, nil, nil)
 }
 
-func runLoad(fixtures string, duration time.Duration, conns, rounds int, only, cpuProfile string) error {
+func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int, only, cpuProfile string) error {
 	body, err := tp2Body(fixtures)
 	if err != nil {
 		return err
@@ -165,8 +166,16 @@ func runLoad(fixtures string, duration time.Duration, conns, rounds int, only, c
 	req := []byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json; charset=UTF-8\r\nUser-Agent: load\r\nContent-Length: %d\r\n\r\n", tp2Path, len(body)))
 	req = append(req, body...)
 
-	fmt.Printf("body %d bytes (10 events), %d connections, %s per round\n", len(body), conns, duration)
+	fmt.Printf("body %d bytes (10 events), %d connections, %s warm-up, %s per round\n", len(body), conns, warmup, duration)
 	names := []string{"bare", "collector"}
+	for i, name := range names {
+		if only != "" && only != name || warmup <= 0 {
+			continue
+		}
+		if _, err := load(addrs[i], req, conns, warmup); err != nil {
+			return fmt.Errorf("%s warm-up: %w", name, err)
+		}
+	}
 	results := map[string][]float64{}
 	for r := range rounds {
 		for i, name := range names {
