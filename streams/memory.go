@@ -225,11 +225,7 @@ func (m *Memory) Put(ctx context.Context, entries []Entry) ([]PutResult, error) 
 	}
 
 	// Route before reserving room, so that a Put that waits holds nothing but bytes.
-	var order []int32 // entry indexes grouped by shard
-	var bounds []int  // order[bounds[s]:bounds[s+1]] go to shard s
-	if len(m.shards) > 1 {
-		order, bounds = m.route(entries)
-	}
+	single, order, bounds := m.route(entries)
 	if err := m.reserve(ctx, total); err != nil {
 		return nil, fmt.Errorf("putting %d records to stream %q: %w", len(entries), m.cfg.Name, err)
 	}
@@ -237,7 +233,7 @@ func (m *Memory) Put(ctx context.Context, entries []Entry) ([]PutResult, error) 
 	results := make([]PutResult, len(entries))
 	now := m.now()
 	if order == nil {
-		m.appendShard(m.shards[0], entries, nil, now, results)
+		m.appendShard(m.shards[single], entries, nil, now, results)
 	} else {
 		for i, s := range m.shards {
 			if part := order[bounds[i]:bounds[i+1]]; len(part) > 0 {
@@ -268,25 +264,44 @@ func validEntry(e *Entry) error {
 	return nil
 }
 
-// route groups entry indexes by shard, keeping their order (a counting sort).
-func (m *Memory) route(entries []Entry) (order []int32, bounds []int) {
-	dest := make([]int32, len(entries))
-	bounds = make([]int, len(m.shards)+1)
-	for i := range entries {
+// route finds the shard of each entry. When they all go to one shard, it returns its
+// index and a nil order; otherwise order holds the entry indexes grouped by shard
+// (order[bounds[s]:bounds[s+1]] go to shard s), in entry order within each shard.
+func (m *Memory) route(entries []Entry) (single int, order []int32, bounds []int) {
+	if len(m.shards) == 1 {
+		return 0, nil, nil
+	}
+	first := shardFor(m.keys, partitionHash(entries[0].PartitionKey))
+	if len(entries) == 1 {
+		return first, nil, nil
+	}
+	buf := make([]int32, 2*len(entries))
+	dest, order := buf[:len(entries)], buf[len(entries):]
+	dest[0] = int32(first)
+	same := true
+	for i := 1; i < len(entries); i++ {
 		s := shardFor(m.keys, partitionHash(entries[i].PartitionKey))
 		dest[i] = int32(s)
+		same = same && s == first
+	}
+	if same {
+		return first, nil, nil
+	}
+	// A counting sort by shard.
+	bounds = make([]int, 2*len(m.shards)+1)
+	bounds, next := bounds[:len(m.shards)+1], bounds[len(m.shards)+1:]
+	for _, s := range dest {
 		bounds[s+1]++
 	}
 	for s := range m.shards {
 		bounds[s+1] += bounds[s]
 	}
-	order = make([]int32, len(entries))
-	next := append([]int(nil), bounds[:len(m.shards)]...)
+	copy(next, bounds[:len(m.shards)])
 	for i, s := range dest {
 		order[next[s]] = int32(i)
 		next[s]++
 	}
-	return order, bounds
+	return 0, order, bounds
 }
 
 // appendShard appends entries[part...] (all entries when part is nil) to s under one
