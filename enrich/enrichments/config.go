@@ -35,7 +35,6 @@ const (
 	orderHeader
 	orderIPLookups
 	orderWeather
-	orderYauaa
 	orderJavaScript
 	orderSQL
 	orderAPI
@@ -67,7 +66,6 @@ func registry() map[string]kind {
 		{sp, "ip_lookups", 2, orderIPLookups, buildIPLookups},
 		{spe, "iab_spiders_and_robots_enrichment", 1, orderIAB, buildIAB},
 		{spe, "pii_enrichment_config", 2, orderPII, buildPII},
-		// {spe, "yauaa_enrichment_config", 1, orderYauaa, buildYauaa},
 		{sp, "javascript_script_config", 1, orderJavaScript, buildJavaScript},
 		{spe, "api_request_enrichment_config", 1, orderAPI, buildAPIRequest},
 		{spe, "sql_query_enrichment_config", 1, orderSQL, buildSQLQuery},
