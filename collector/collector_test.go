@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"gopkg.in/yaml.v3"
 
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/streams"
@@ -1127,4 +1128,59 @@ func TestPutTimeout(t *testing.T) {
 		}
 	}
 	t.Fatalf("10 requests of 900 kB into a 5 MiB stream nobody reads were all accepted")
+}
+
+func TestConfigFiles(t *testing.T) {
+	want := DefaultConfig()
+	want.Cookie.Expiration = Duration(30 * 24 * time.Hour)
+	want.Cookie.SameSite = "Lax"
+	want.Paths = map[string]string{"/com.acme/track": tp2Path}
+	want.PutTimeout = Duration(250 * time.Millisecond)
+	want.Networking.MaxPayloadSize = 500000
+
+	yamlText := `
+cookie:
+  expiration: 720h
+  sameSite: Lax
+paths:
+  /com.acme/track: /com.snowplowanalytics.snowplow/tp2
+putTimeout: 250ms
+networking:
+  maxPayloadSize: 500000
+`
+	jsonText := `{"cookie":{"expiration":"720h","sameSite":"Lax"},"paths":{"/com.acme/track":"/com.snowplowanalytics.snowplow/tp2"},
+		"putTimeout":"250ms","networking":{"maxPayloadSize":500000}}`
+	tests := []struct {
+		name   string
+		decode func(*Config) error
+	}{
+		{"yaml", func(c *Config) error {
+			dec := yaml.NewDecoder(strings.NewReader(yamlText))
+			dec.KnownFields(true)
+			return dec.Decode(c)
+		}},
+		{"json", func(c *Config) error {
+			dec := json.NewDecoder(strings.NewReader(jsonText))
+			dec.DisallowUnknownFields()
+			return dec.Decode(c)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := DefaultConfig()
+			if err := tt.decode(&got); err != nil {
+				t.Fatalf("decoding: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("decoded config mismatch (-want +got):\n%s", diff)
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("Validate() = %v", err)
+			}
+		})
+	}
+	out, err := yaml.Marshal(DefaultConfig())
+	if err != nil || !strings.Contains(string(out), "expiration: 8760h0m0s") {
+		t.Errorf("yaml.Marshal(DefaultConfig()) = %s, %v, want durations as strings", out, err)
+	}
 }
