@@ -160,7 +160,7 @@ func isLatin1(encoding string) bool {
 // a malformed escape is kept as it is. The bytes are read as UTF-8 (invalid sequences become
 // U+FFFD) or, for latin1, as ISO-8859-1.
 func formDecode(s string, latin1 bool) string {
-	if !strings.ContainsAny(s, "+%") && (!latin1 || isASCII(s)) {
+	if !strings.ContainsAny(s, "+%") && (latin1 && isASCII(s) || !latin1 && utf8.ValidString(s)) {
 		return s
 	}
 	b := make([]byte, 0, len(s))
