@@ -54,6 +54,7 @@ type Memory struct {
 	roomMu      sync.Mutex
 	room        chan struct{} // closed when room may have been made
 	roomWaiting atomic.Bool
+	blocked     atomic.Bool // a Put found no room; logged once until one gets room
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -231,13 +232,12 @@ func (m *Memory) Put(ctx context.Context, entries []Entry) ([]PutResult, error) 
 	}
 
 	results := make([]PutResult, len(entries))
-	now := m.now()
 	if order == nil {
-		m.appendShard(m.shards[single], entries, nil, now, results)
+		m.appendShard(m.shards[single], entries, nil, results)
 	} else {
 		for i, s := range m.shards {
 			if part := order[bounds[i]:bounds[i+1]]; len(part) > 0 {
-				m.appendShard(s, entries, part, now, results)
+				m.appendShard(s, entries, part, results)
 			}
 		}
 	}
@@ -306,7 +306,7 @@ func (m *Memory) route(entries []Entry) (single int, order []int32, bounds []int
 
 // appendShard appends entries[part...] (all entries when part is nil) to s under one
 // lock, and fills their results.
-func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, now int64, results []PutResult) {
+func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, results []PutResult) {
 	n := len(entries)
 	entry := func(k int) int { return k }
 	if part != nil {
@@ -330,6 +330,7 @@ func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, now int64,
 	seqBuf := make([]byte, 0, n*seqLen)
 
 	s.mu.Lock()
+	now := m.now() // under the lock, so that arrival times never decrease in a shard
 	m.trimAged(s, now)
 	first := m.counter.Add(uint64(n)) - uint64(n) + 1
 	digits := appendCounter(make([]byte, 0, seqCounterDigits), first)
@@ -391,6 +392,7 @@ func incrementDecimal(d []byte) {
 // for consumers when there is no room.
 func (m *Memory) reserve(ctx context.Context, n int64) error {
 	if m.tryReserve(n, m.cfg.MaxBytes) {
+		m.unblocked()
 		return nil
 	}
 	var timer *time.Timer
@@ -400,10 +402,16 @@ func (m *Memory) reserve(ctx context.Context, n int64) error {
 		// records does not take this path on every Put.
 		m.trimForRoom(n + m.cfg.MaxBytes/32)
 		if m.tryReserve(n, m.cfg.MaxBytes) {
+			m.unblocked()
 			return nil
 		}
 		if m.isClosed() {
 			return m.errClosed()
+		}
+		if m.blocked.CompareAndSwap(false, true) {
+			st := m.Stats()
+			m.logger.Warn("stream full: puts wait for consumer groups to make room",
+				"unread_bytes", st.UnreadBytes, "max_bytes", st.MaxBytes, "consumer_lag", st.Lag)
 		}
 		if timer == nil {
 			if m.cfg.PutWait <= 0 {
@@ -424,6 +432,13 @@ func (m *Memory) reserve(ctx context.Context, n int64) error {
 		case <-m.closed:
 			return m.errClosed()
 		}
+	}
+}
+
+// unblocked logs the end of a full episode.
+func (m *Memory) unblocked() {
+	if m.blocked.Load() && m.blocked.CompareAndSwap(true, false) {
+		m.logger.Info("stream has room again")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sort"
@@ -164,15 +165,20 @@ func TestMemoryRetentionBySizeDropsOldest(t *testing.T) {
 }
 
 func TestMemoryRetentionBySizeKeepsUnread(t *testing.T) {
-	m := newMemory(t, func(c *streams.MemoryConfig) {
-		c.Shards = 1
-		c.MaxBytes = 5 * mib
-		c.ConsumerGroups = []string{"loader"}
-		c.PutWait = 0
-	})
+	cfg := streams.DefaultMemoryConfig()
+	cfg.Name = "raw"
+	cfg.Shards = 1
+	cfg.MaxBytes = 5 * mib
+	cfg.ConsumerGroups = []string{"loader"}
+	cfg.PutWait = 0
+	logs := &logRecorder{}
+	m, err := streams.NewMemory(cfg, slog.New(logs), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A group that never read protects everything put before it started.
 	seqs := fill(t, m, 100_000, 5*mib)
-	_, err := m.Put(t.Context(), []streams.Entry{record("over", 100_000)})
+	_, err = m.Put(t.Context(), []streams.Entry{record("over", 100_000)})
 	if !errors.Is(err, streams.ErrFull) {
 		t.Fatalf("Put() over MaxBytes with unread records: error = %v, want ErrFull", err)
 	}
@@ -201,6 +207,10 @@ func TestMemoryRetentionBySizeKeepsUnread(t *testing.T) {
 	}
 	if lag := m.Lag("loader"); lag != int64(len(seqs)-10+1) {
 		t.Errorf("Lag(loader) = %d, want %d", lag, len(seqs)-10+1)
+	}
+	want := []string{"WARN stream full: puts wait for consumer groups to make room", "INFO stream has room again"}
+	if diff := cmp.Diff(want, logs.msgs); diff != "" {
+		t.Errorf("log records (-want +got):\n%s", diff)
 	}
 }
 
