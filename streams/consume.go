@@ -102,6 +102,9 @@ func (o ConsumeOptions) withDefaults() (ConsumeOptions, error) {
 // the batches not yet checkpointed are delivered again, so handlers must tolerate
 // duplicates (or store the checkpoint with their output, see MultiCheckpointer).
 //
+// One Consume runs per group at a time: there are no leases, so two would both get
+// every record.
+//
 // Consume runs one goroutine per shard (the shards listed when it starts) and blocks
 // until: ctx is done (a hard stop: it returns nil promptly, without checkpointing the
 // batch in hand); opts.Drain was closed and every shard is caught up (nil); or a

@@ -176,6 +176,7 @@ func TestMemoryRetentionBySizeKeepsUnread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer m.Close()
 	// A group that never read protects everything put before it started.
 	seqs := fill(t, m, 100_000, 5*mib)
 	_, err = m.Put(t.Context(), []streams.Entry{record("over", 100_000)})
