@@ -19,9 +19,10 @@ type cacheEntry struct {
 	expires time.Time
 	// fromLocal: the schema came from a local folder.
 	fromLocal bool
-	// used is the UnixNano time of the last use, for LRU eviction; updated without a
-	// lock on every hit.
-	used atomic.Int64
+	// ref is set when the entry is used after it was stored, and cleared by eviction
+	// scans (second-chance eviction). A hit only writes it when it is clear, so a hot
+	// entry's cache line is not written on every hit.
+	ref atomic.Bool
 }
 
 // repoState is one repository's failure for a key.
@@ -63,10 +64,11 @@ func (e *cacheEntry) allNotFound() bool {
 	return true
 }
 
-// lru is a map guarded by a read-write lock: hits take the read lock and stamp the
-// entry's use time atomically; inserts (misses only) take the write lock and, when
-// full, evict the least recently used entry by a scan, which costs less than the miss
-// that caused it.
+// lru is a map guarded by a read-write lock: hits take the read lock and mark the
+// entry used; inserts (misses only) take the write lock and, when full, evict an entry
+// not used since the last scan (second chance, an approximation of least recently
+// used). A new entry starts unused, so one-off keys evict each other before they evict
+// schemas in use. The scan costs less than the miss that caused it.
 type lru struct {
 	mu   sync.RWMutex
 	m    map[SchemaKey]*cacheEntry
@@ -90,20 +92,32 @@ func (c *lru) len() int {
 	return len(c.m)
 }
 
-func (c *lru) put(e *cacheEntry, now time.Time) {
-	e.used.Store(now.UnixNano())
+// touch marks e used.
+func (e *cacheEntry) touch() {
+	if !e.ref.Load() {
+		e.ref.Store(true)
+	}
+}
+
+func (c *lru) put(e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[e.key]; !ok && len(c.m) >= c.size {
-		var victim SchemaKey
-		oldest := int64(0)
-		first := true
-		for k, x := range c.m {
-			if u := x.used.Load(); first || u < oldest {
-				victim, oldest, first = k, u, false
-			}
-		}
-		delete(c.m, victim)
+		c.evictOne()
 	}
 	c.m[e.key] = e
+}
+
+// evictOne removes an entry whose ref is clear, clearing the ref of the entries it
+// passes; after one full pass every ref is clear, so the second pass always finds one.
+func (c *lru) evictOne() {
+	for range 2 {
+		for k, x := range c.m {
+			if !x.ref.Load() {
+				delete(c.m, k)
+				return
+			}
+			x.ref.Store(false)
+		}
+	}
 }

@@ -23,9 +23,9 @@ type ResolverDeps struct {
 	Logger *slog.Logger
 	// Registerer receives the resolver's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
-	// HTTPClient is used for HTTP repositories; its own Timeout, if any, adds to the
-	// per-request ResolverConfig.HTTPTimeout. Defaults to a client with no timeout of
-	// its own.
+	// HTTPClient is used for HTTP repositories. Each request is bounded by
+	// ResolverConfig.HTTPTimeout; the client's own Timeout, if set, applies as well.
+	// Defaults to a client with no timeout of its own.
 	HTTPClient *http.Client
 	// Now defaults to time.Now.
 	Now func() time.Time
@@ -251,7 +251,7 @@ func (s *Schema) validator() (*validator, *ClientError) {
 func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
 	now := r.now()
 	if e := r.cache.get(key); e != nil && e.fresh(now) {
-		e.used.Store(now.UnixNano())
+		e.touch()
 		r.m.cacheHit.Inc()
 		if e.schema != nil {
 			return e.schema, nil
@@ -321,7 +321,7 @@ func (r *Resolver) resolve(ctx context.Context, key SchemaKey) *cacheEntry {
 			stale.expires = now.Add(r.cfg.BackoffMin)
 		}
 		r.log.Warn("serving a stale schema: no repository could be reached", "schema", key.String())
-		r.cache.put(stale, now)
+		r.cache.put(stale)
 		return stale
 	}
 	hist := make([]LookupHistory, len(states))
@@ -330,7 +330,7 @@ func (r *Resolver) resolve(ctx context.Context, key SchemaKey) *cacheEntry {
 	}
 	slices.SortFunc(hist, func(a, b LookupHistory) int { return strings.Compare(a.Repository, b.Repository) })
 	e.err = &ClientError{Kind: ResolutionError, LookupHistory: hist}
-	r.cache.put(e, now)
+	r.cache.put(e)
 	return e
 }
 
@@ -350,7 +350,7 @@ func (r *Resolver) store(key SchemaKey, rp *repo, raw []byte, prev *cacheEntry, 
 	if e.fromLocal && (e.expires.IsZero() || now.Add(r.cfg.LocalRecheck).Before(e.expires)) {
 		e.expires = now.Add(r.cfg.LocalRecheck)
 	}
-	r.cache.put(e, now)
+	r.cache.put(e)
 	return e
 }
 

@@ -74,7 +74,7 @@ const (
 )
 
 func message(m string) []byte {
-	return appendJSONString([]byte(`{"message":`), m)
+	return append(appendJSONString([]byte(`{"message":`), m), '}')
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
