@@ -8,7 +8,7 @@ import (
 )
 
 // benchEvent is a browser page view as enrich hands it over.
-func benchEvent(b *testing.B) (*event.EnrichedEvent, *rawInput) {
+func benchEvent(b testing.TB) (*event.EnrichedEvent, *rawInput) {
 	ev := fields(b,
 		"page_url", "https://shop.example/products/42?utm_source=newsletter&utm_medium=email&utm_campaign=spring&gclid=Cj0KCQ",
 		"page_urlscheme", "https", "page_urlhost", "shop.example", "page_urlpath", "/products/42",
