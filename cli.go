@@ -118,6 +118,7 @@ func options() []option {
 		outputOpt("output-json", "json", "also print every good event as an Analytics-SDK JSON line on stdout (logs stay on stderr)"),
 		stringOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),
 		stringOpt("log-format", "text or json (logs go to stderr)", func(c *Config) *string { return &c.Log.Format }),
+		boolOpt("pprof", "serve Go's profiler at /debug/pprof/ (for performance work)", func(c *Config) *bool { return &c.Debug.Pprof }),
 		durationOpt("shutdown-timeout", "how long a shutdown may take to drain the pipeline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
 
 	Log         LogConfig         `yaml:"log"`
+	Debug       DebugConfig       `yaml:"debug"`
 	Iglu        IgluConfig        `yaml:"iglu"`
 	Enrichments EnrichmentsConfig `yaml:"enrichments"`
 	Streams     StreamsConfig     `yaml:"streams"`
@@ -48,6 +49,12 @@ type Config struct {
 type LogConfig struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error; default info
 	Format string `yaml:"format"` // text or json; default text
+}
+
+// DebugConfig turns on diagnostics that are off by default.
+type DebugConfig struct {
+	// Pprof serves Go's profiler at /debug/pprof/ on the main address.
+	Pprof bool `yaml:"pprof"`
 }
 
 // IgluConfig says where schemas come from, besides the embedded set.

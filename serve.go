@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"time"
@@ -69,6 +70,7 @@ type pipeline struct {
 	loaders []namedStage
 	closers []func() error
 	handler http.Handler
+	pprof   bool
 }
 
 type namedStage struct {
@@ -195,7 +197,7 @@ func (p *pipeline) close() {
 
 // build constructs every stream and stage; it starts nothing.
 func build(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
-	p := &pipeline{logger: logger, streams: map[string]*streams.Memory{}}
+	p := &pipeline{logger: logger, streams: map[string]*streams.Memory{}, pprof: cfg.Debug.Pprof}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -359,6 +361,13 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/health", p.health)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if p.pprof {
+		r.HandleFunc("/debug/pprof/*", pprof.Index)
+		r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		r.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		r.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	p.web.Register(r)
 	p.igluAPI.Register(r)
 	p.coll.Register(r)

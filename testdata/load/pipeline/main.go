@@ -1,0 +1,261 @@
+// Command pipeline measures snowplow-mini end to end on this machine: it starts
+// `snowplow-mini serve` (collector -> enrich -> SQLite, all in one process), sends
+// realistic 10-event tp2 POSTs from concurrent keep-alive connections, and reports the
+// events/s the collector acknowledged and the events/s until the last event was
+// queryable in SQLite.
+//
+//	go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini
+//
+// The load generator runs on the same machine (and cores) as the pipeline, so the
+// figures are what one laptop does with both.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+func main() {
+	bin := flag.String("bin", "", "snowplow-mini binary (build it with: go build -o /tmp/snowplow-mini .)")
+	fixtures := flag.String("fixtures", "../shared/fixtures", "folder of recorded tracker requests whose POST events make up the payload")
+	requests := flag.Int("requests", 20000, "number of POST requests to send")
+	perRequest := flag.Int("events", 10, "events per POST")
+	conns := flag.Int("c", 32, "concurrent connections")
+	timeout := flag.Duration("timeout", 5*time.Minute, "give up waiting for the sink after this long")
+	keep := flag.Bool("keep", false, "keep the data dir")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of snowplow-mini during the load to this file")
+	extra := flag.String("serve-args", "", "extra flags for snowplow-mini serve, space-separated")
+	flag.Parse()
+	if *bin == "" {
+		log.Fatal("-bin is required: go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini")
+	}
+
+	events, err := loadEvents(*fixtures)
+	if err != nil {
+		log.Fatal(err)
+	}
+	dataDir, err := os.MkdirTemp("", "snowplow-mini-load-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if !*keep {
+		defer os.RemoveAll(dataDir)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		log.Fatal(err)
+	}
+	resolver := filepath.Join(dataDir, "resolver.json")
+	if err := os.WriteFile(resolver, []byte(offlineResolver), 0o644); err != nil {
+		log.Fatal(err)
+	}
+
+	args := []string{"serve", "--addr", addr, "--data-dir", dataDir, "--resolver", resolver, "--log-level", "warn"}
+	if *profile != "" {
+		args = append(args, "--pprof")
+	}
+	args = append(args, strings.Fields(*extra)...)
+	cmd := exec.Command(*bin, args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	base := "http://" + addr
+	if err := waitHealthy(base, 30*time.Second); err != nil {
+		log.Fatal(err)
+	}
+
+	// Payloads: every request gets fresh event ids so nothing is a replay.
+	bodies := make([][]byte, *requests)
+	size := 0
+	for i := range bodies {
+		bodies[i] = payload(events, i, *perRequest)
+		size += len(bodies[i])
+	}
+	fmt.Printf("payload: %d events per POST, %d bytes on average; %d requests over %d connections\n",
+		*perRequest, size / *requests, *requests, *conns)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns}}
+	var next, acked, failed atomic.Int64
+	start := time.Now()
+	profDone := make(chan struct{})
+	if *profile != "" {
+		go func() {
+			defer close(profDone)
+			resp, err := http.Get(base + "/debug/pprof/profile?seconds=10")
+			if err != nil {
+				log.Print(err)
+				return
+			}
+			defer resp.Body.Close()
+			f, err := os.Create(*profile)
+			if err != nil {
+				log.Print(err)
+				return
+			}
+			defer f.Close()
+			_, _ = io.Copy(f, resp.Body)
+		}()
+	} else {
+		close(profDone)
+	}
+	var wg sync.WaitGroup
+	for range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) {
+					return
+				}
+				resp, err := client.Post(base+"/com.snowplowanalytics.snowplow/tp2", "application/json; charset=UTF-8", bytes.NewReader(bodies[i]))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode/100 == 2 {
+					acked.Add(int64(*perRequest))
+				} else {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	sent := time.Since(start)
+	want := acked.Load()
+	fmt.Printf("collector: %d events acknowledged in %s = %.0f events/s (%.0f requests/s), %d requests failed\n",
+		want, sent.Round(time.Millisecond), float64(want)/sent.Seconds(), float64(want)/float64(*perRequest)/sent.Seconds(), failed.Load())
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "events.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(*timeout)
+	var n int64
+	for {
+		err := db.QueryRow("SELECT count(*) FROM events WHERE app_id = 'load'").Scan(&n)
+		if err == nil && n >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			log.Fatalf("only %d of %d events queryable after %s (last error: %v)", n, want, *timeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	total := time.Since(start)
+	<-profDone
+	fmt.Printf("end to end: %d events queryable in SQLite %s after the first request = %.0f events/s sustained; last event queryable %s after the last acknowledgement\n",
+		n, total.Round(time.Millisecond), float64(n)/total.Seconds(), (total - sent).Round(time.Millisecond))
+}
+
+const offlineResolver = `{"schema":"iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3",
+ "data":{"cacheSize":500,"cacheTtl":600,"repositories":[
+  {"name":"Embedded","priority":0,"vendorPrefixes":[],"connection":{"embedded":{"path":"/iglu-client-embedded"}}}]}}`
+
+// loadEvents returns the events of every recorded POST in dir.
+func loadEvents(dir string) ([]map[string]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*post*.json"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no POST fixtures in %s (%v)", dir, err)
+	}
+	var out []map[string]string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var fx struct {
+			Body string `json:"bodyUtf8"`
+		}
+		if err := json.Unmarshal(data, &fx); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		var sdj struct {
+			Data []map[string]string `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(fx.Body), &sdj); err != nil {
+			return nil, fmt.Errorf("%s: body: %w", f, err)
+		}
+		out = append(out, sdj.Data...)
+	}
+	return out, nil
+}
+
+// payload builds request i: n events taken round-robin from the fixtures, each with a
+// fresh event id and app_id "load".
+func payload(events []map[string]string, i, n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[`)
+	for j := range n {
+		ev := events[(i*n+j)%len(events)]
+		m := make(map[string]string, len(ev))
+		for k, v := range ev {
+			m[k] = v
+		}
+		m["eid"] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, j)
+		m["aid"] = "load"
+		data, _ := json.Marshal(m)
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(data)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitHealthy(base string, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("snowplow-mini did not become healthy")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
