@@ -76,6 +76,7 @@ type Collector struct {
 	rawHealth, badHealth sinkHealth
 
 	bodyBufs sync.Pool                     // *[]byte request body buffers
+	recBufs  sync.Pool                     // *[]byte record buffers (see records.pooled)
 	rands    sync.Pool                     // *rand.ChaCha8 for UUIDs
 	lastDate atomic.Pointer[formattedDate] // see httpDate
 
@@ -134,6 +135,7 @@ func New(cfg Config, deps Deps) (*Collector, error) {
 	}
 	c.putDeadlines.timeout = cfg.PutTimeout.Std()
 	c.bodyBufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
+	c.recBufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	c.rands.New = func() any {
 		var seed [32]byte
 		// Since Go 1.24 crypto/rand.Read never returns an error (it aborts the

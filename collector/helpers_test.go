@@ -168,7 +168,10 @@ func (f *fakeStream) Put(ctx context.Context, entries []streams.Entry) ([]stream
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f.entries = append(f.entries, entries...)
+	for _, e := range entries {
+		// Put may not keep the caller's Data.
+		f.entries = append(f.entries, streams.Entry{PartitionKey: e.PartitionKey, Data: append([]byte(nil), e.Data...)})
+	}
 	return make([]streams.PutResult, len(entries)), nil
 }
 

@@ -21,6 +21,19 @@ import (
 type records struct {
 	good [][]byte
 	bad  [][]byte
+
+	// pooled, when not nil, is the buffer of good[0], borrowed from Collector.recBufs
+	// (see release).
+	pooled *[]byte
+}
+
+// release hands a pooled record buffer back once the records are put: Stream.Put does
+// not keep the data it is given.
+func (c *Collector) release(recs *records) {
+	if recs.pooled != nil && cap(*recs.pooled) <= maxPooledBody {
+		c.recBufs.Put(recs.pooled)
+	}
+	recs.pooled = nil
 }
 
 // serialize turns p into records as Snowplow's SplitBatch does. maxBytes is the raw
@@ -38,20 +51,28 @@ type records struct {
 // body, when not nil, is the request body held as bytes (valid UTF-8), standing for
 // p.Body, which is then empty.
 func (c *Collector) serialize(p *payload.CollectorPayload, body []byte, maxBytes int, now time.Time) (records, error) {
+	size := payload.Size(p)
 	if body != nil {
-		if size := payload.SizeBody(p, body); size < maxBytes {
-			data, err := payload.EncodeBody(p, body)
-			return records{good: [][]byte{data}}, err
+		size = payload.SizeBody(p, body)
+	}
+	if size < maxBytes {
+		// The common case: one record, encoded into a pooled buffer.
+		bufp := c.recBufs.Get().(*[]byte)
+		var data []byte
+		var err error
+		if body != nil {
+			data, err = payload.AppendEncodeBody((*bufp)[:0], p, body)
+		} else {
+			data, err = payload.AppendEncode((*bufp)[:0], p)
 		}
+		*bufp = data
+		return records{good: [][]byte{data}, pooled: bufp}, err
+	}
+	if body != nil {
 		// Too large for one record: the rare paths below work on text.
 		q := *p
 		q.Body = string(body)
 		p = &q
-	}
-	size := payload.Size(p)
-	if size < maxBytes {
-		data, err := payload.Encode(p)
-		return records{good: [][]byte{data}}, err
 	}
 	var out records
 	violation := func(actual, maxSize int, msg string) error {
@@ -191,6 +212,7 @@ func (e *putError) Unwrap() error { return e.err }
 // stream. It waits at most PutTimeout in all.
 func (c *Collector) sink(p *payload.CollectorPayload, body []byte, partitionKey string, now time.Time) error {
 	recs, err := c.serialize(p, body, c.maxRecordBytes-len(partitionKey), now)
+	defer c.release(&recs)
 	if err != nil {
 		return fmt.Errorf("serialising collector payload: %w", err)
 	}

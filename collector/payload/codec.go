@@ -90,6 +90,12 @@ func EncodeBody(p *CollectorPayload, body []byte) ([]byte, error) {
 	return appendEncode(make([]byte, 0, SizeBody(p, body)), p, body, true)
 }
 
+// AppendEncodeBody appends the encoding of EncodeBody(p, body) to dst, so that a
+// caller can reuse a buffer.
+func AppendEncodeBody(dst []byte, p *CollectorPayload, body []byte) ([]byte, error) {
+	return appendEncode(dst, p, body, true)
+}
+
 // AppendEncode appends the encoding of p (see Encode) to dst and returns the extended
 // slice, so that a caller can reuse a buffer.
 func AppendEncode(dst []byte, p *CollectorPayload) ([]byte, error) {

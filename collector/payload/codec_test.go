@@ -365,5 +365,9 @@ func TestEncodeBody(t *testing.T) {
 		if n := SizeBody(p, []byte(body)); n != len(want) || cap(got) != len(want) {
 			t.Errorf("SizeBody(%d bytes) = %d, cap = %d, want %d", len(body), n, cap(got), len(want))
 		}
+		appended, err := AppendEncodeBody([]byte("x"), p, []byte(body))
+		if err != nil || !bytes.Equal(appended, append([]byte("x"), want...)) {
+			t.Errorf("AppendEncodeBody(x, %d bytes) = %v, want x followed by the encoding", len(body), err)
+		}
 	}
 }

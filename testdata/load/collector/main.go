@@ -177,17 +177,26 @@ func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int,
 		}
 	}
 	results := map[string][]float64{}
+	cpus := map[string][]float64{}
 	for r := range rounds {
 		for i, name := range names {
 			if only != "" && only != name {
 				continue
 			}
+			cpu0, cpuErr := processCPU(child.Process.Pid)
 			rps, err := load(addrs[i], req, conns, duration)
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", name, r+1, err)
 			}
+			cpu1, cpuErr1 := processCPU(child.Process.Pid)
 			results[name] = append(results[name], rps)
-			fmt.Printf("round %d %-9s %8.0f req/s\n", r+1, name, rps)
+			cpuText := ""
+			if cpuErr == nil && cpuErr1 == nil {
+				perReq := (cpu1 - cpu0).Seconds() / (rps * duration.Seconds()) * 1e6
+				cpus[name] = append(cpus[name], perReq)
+				cpuText = fmt.Sprintf("  %6.1f µs server CPU per request", perReq)
+			}
+			fmt.Printf("round %d %-9s %8.0f req/s%s\n", r+1, name, rps, cpuText)
 		}
 	}
 	if only != "" {
@@ -196,6 +205,10 @@ func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int,
 	bare, coll := median(results["bare"]), median(results["collector"])
 	fmt.Printf("median    bare      %8.0f req/s\nmedian    collector %8.0f req/s (%.0f%% of bare, %.0f events/s)\n",
 		bare, coll, 100*coll/bare, 10*coll)
+	if len(cpus["bare"]) > 0 && len(cpus["collector"]) > 0 {
+		b, c := median(cpus["bare"]), median(cpus["collector"])
+		fmt.Printf("median    server CPU per request: bare %.1f µs, collector %.1f µs (bare/collector = %.0f%%)\n", b, c, 100*b/c)
+	}
 	return nil
 }
 
@@ -311,6 +324,31 @@ func tp2Body(dir string) ([]byte, error) {
 		"schema": "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",
 		"data":   events,
 	})
+}
+
+// processCPU returns the user plus system CPU time a process has used, from
+// /proc/<pid>/stat (Linux; elsewhere an error, and the report leaves CPU out).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: fields count from after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux this runs on
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
 }
 
 func median(xs []float64) float64 {
