@@ -411,9 +411,23 @@ func (g *docGen) objects(a, b map[string]any, depth int) []any {
 		}
 	}
 	out := []any{copyMap(base), map[string]any{}}
+	// Wide flat objects (payload_data, PerformanceTiming) vary one member at a time on a
+	// base of the required members only, which keeps the documents small.
+	varyOn := base
+	if len(sorted) > 15 {
+		varyOn = map[string]any{}
+		for _, m := range []map[string]any{a, b} {
+			for _, k := range stringList(m["required"]) {
+				if v, ok := base[k]; ok {
+					varyOn[k] = v
+				}
+			}
+		}
+		out = append(out, copyMap(varyOn))
+	}
 	for _, k := range sorted {
 		for _, c := range cands[k] {
-			d := copyMap(base)
+			d := copyMap(varyOn)
 			d[k] = c
 			out = append(out, d)
 		}
