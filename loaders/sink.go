@@ -88,6 +88,8 @@ type Sink struct {
 
 	emitMu  sync.Mutex
 	emitted map[string]*emitState
+
+	names columnNames // wide-column names by schema URI
 }
 
 type sinkInput struct {
@@ -558,7 +560,7 @@ func (s *Sink) prepareEvent(r *streams.Record) (*eventRow, *outRow) {
 		bad := s.outRow(r.PartitionKey, &badrow.LoaderParsingError{Processor: s.processor, Error: pe, Payload: string(r.Data)})
 		return nil, &bad
 	}
-	wide, err := wideColumns(ev.Fields[event.Contexts], ev.Fields[event.UnstructEvent], ev.Fields[event.DerivedContexts])
+	wide, err := wideColumns(&s.names, ev.Fields[event.Contexts], ev.Fields[event.UnstructEvent], ev.Fields[event.DerivedContexts])
 	if err != nil {
 		iv := event.InvalidValue{Message: err.Error()}
 		var fe *fieldError

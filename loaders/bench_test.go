@@ -1,0 +1,142 @@
+package loaders
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/streams"
+)
+
+// cpuTime returns the CPU time (user and system) the process has used. The machine
+// the benchmarks run on is shared, so CPU per event is a steadier figure than
+// events per wall-clock second.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportRates reports events/s and CPU microseconds per event.
+func reportRates(b *testing.B, events int64, cpuStart time.Duration) {
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime(b)-cpuStart).Microseconds())/float64(events), "cpu-µs/event")
+}
+
+// benchSink loads realistic events (page views with web_page, client_session and the
+// ua_parser derived context; link clicks with web_page and the link_click event) through
+// a running sink: from the enriched stream to committed rows. It reports events/s.
+func benchSink(b *testing.B, cfg SinkConfig, dir string) {
+	const perOp = 10_000
+	p := newPipeline(b)
+	lines := testTSV(perOp, "bench")
+	s := startSinkWith(b, cfg, Deps{Streams: p.inputs(), DataDir: dir, Logger: testLogger(b)})
+	ctx := context.Background()
+	var loaded int64
+	cpu := cpuTime(b)
+	for b.Loop() {
+		put(b, p.enriched, lines...)
+		loaded += perOp
+		for {
+			c, err := s.Count(ctx, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if c.Good >= loaded {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	reportRates(b, loaded, cpu)
+}
+
+func BenchmarkSQLiteSink(b *testing.B) {
+	cfg := DefaultSinkConfig()
+	cfg.Retention.MaxRows = 0
+	benchSink(b, cfg, b.TempDir())
+}
+
+func BenchmarkPostgresSink(b *testing.B) {
+	u := postgresURL(b)
+	cfg := DefaultSinkConfig()
+	cfg.URL = u
+	cfg.Schema = postgresSchema(b, u)
+	cfg.Retention.MaxRows = 0
+	benchSink(b, cfg, b.TempDir())
+}
+
+// BenchmarkSQLiteWrite measures the writer alone: one 1,000-row transaction of
+// prepared rows per operation.
+func BenchmarkSQLiteWrite(b *testing.B) {
+	st, err := newSQLiteStore(b.TempDir()+"/events.db", testLogger(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	ctx := context.Background()
+	if err := st.open(ctx); err != nil {
+		b.Fatal(err)
+	}
+	s := &Sink{store: st}
+	batch := &txBatch{}
+	seen := map[string]bool{}
+	for _, line := range testTSV(1000, "bench") {
+		row, bad := s.prepareEvent(&streams.Record{Data: line})
+		if bad != nil {
+			b.Fatalf("bad row: %s", bad.data)
+		}
+		batch.events = append(batch.events, row)
+		for _, w := range row.wide {
+			if !seen[w.name] {
+				seen[w.name] = true
+				batch.wide = append(batch.wide, w.name)
+			}
+		}
+	}
+	if err := st.addColumns(ctx, batch.wide); err != nil {
+		b.Fatal(err)
+	}
+	cpu := cpuTime(b)
+	for b.Loop() {
+		batch.loadTstamp = time.Now()
+		if err := st.write(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRates(b, int64(b.N*len(batch.events)), cpu)
+}
+
+// BenchmarkPrepareEvent measures what a handler does per record before the writer:
+// parse the TSV, extract the wide-row columns, convert the values.
+func BenchmarkPrepareEvent(b *testing.B) {
+	st, err := newSQLiteStore(b.TempDir()+"/events.db", testLogger(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	s := &Sink{store: st}
+	lines := testTSV(64, "bench")
+	i := 0
+	for b.Loop() {
+		if _, bad := s.prepareEvent(&streams.Record{Data: lines[i%len(lines)]}); bad != nil {
+			b.Fatal("bad row")
+		}
+		i++
+	}
+}
+
+// BenchmarkWideColumns measures the extraction of the wide-row columns alone.
+func BenchmarkWideColumns(b *testing.B) {
+	ev := testEvent(1, "bench")
+	var names columnNames
+	for b.Loop() {
+		if _, err := wideColumns(&names, ev.Fields[event.Contexts], ev.Fields[event.UnstructEvent], ev.Fields[event.DerivedContexts]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
