@@ -1184,3 +1184,27 @@ networking:
 		t.Errorf("yaml.Marshal(DefaultConfig()) = %s, %v, want durations as strings", out, err)
 	}
 }
+
+func TestIsDottedQuad(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"127.0.0.1", true},
+		{"255.255.255.255", true},
+		{"0.0.0.0", true},
+		{"256.0.0.1", false},
+		{"01.2.3.4", false},
+		{"1.2.3", false},
+		{"1.2.3.4.5", false},
+		{"1.2.3.", false},
+		{"::1", false},
+		{"a.b.c.d", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := isDottedQuad(tt.in); got != tt.want {
+			t.Errorf("isDottedQuad(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

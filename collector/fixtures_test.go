@@ -123,8 +123,8 @@ func TestFixtures(t *testing.T) {
 			if diff := cmp.Diff(want, p); diff != "" {
 				t.Errorf("recorded payload mismatch (-want +got):\n%s", diff)
 			}
-			if err := uuid.Validate(p.NetworkUserID); err != nil {
-				t.Errorf("NetworkUserID = %q, want a UUID", p.NetworkUserID)
+			if id, err := uuid.Parse(p.NetworkUserID); err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122 || id.String() != p.NetworkUserID {
+				t.Errorf("NetworkUserID = %q, want a random (version 4) UUID in canonical form", p.NetworkUserID)
 			}
 			wantCookie := "sp=" + p.NetworkUserID + "; Expires=Sat, 01 Mar 2025 12:00:00 GMT; Path=/; SameSite=None; Secure; HttpOnly"
 			if c := resp.Header.Get("Set-Cookie"); c != wantCookie {

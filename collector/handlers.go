@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -174,11 +175,7 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 	_, anonymous := r.Header[hdrSPAnonymous]
 	doNotTrack := c.doNotTrack(r)
 	redirect := strings.HasPrefix(path, "/r/")
-	nuid, bounce, err := c.networkUserID(r, anonymous, pixel && !redirect && !doNotTrack)
-	if err != nil {
-		c.text(w, route, http.StatusInternalServerError, "generating a network user id: "+err.Error())
-		return
-	}
+	nuid, bounce := c.networkUserID(r, anonymous, pixel && !redirect && !doNotTrack)
 
 	if bounce {
 		// Set the cookie and send the browser back once to see whether it keeps it;
@@ -212,16 +209,9 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 			p.ContentType = contentType(firstHeader(r.Header, hdrContentType))
 		}
 		p.Headers = headerList(r, anonymous, p.ContentType)
-		partitionKey := ""
-		if c.cfg.UseIPAddressAsPartitionKey && ipKnown {
-			partitionKey = ip
-		} else {
-			id, err := c.newUUID()
-			if err != nil {
-				c.text(w, route, http.StatusInternalServerError, "generating a partition key: "+err.Error())
-				return
-			}
-			partitionKey = id
+		partitionKey := ip
+		if !c.cfg.UseIPAddressAsPartitionKey || !ipKnown {
+			partitionKey = c.newUUID()
 		}
 		// The body stays in its pooled buffer unless it must become text: a valid
 		// UTF-8 body is encoded from the bytes, sparing a copy.
@@ -263,24 +253,23 @@ func (c *Collector) record(w http.ResponseWriter, r *http.Request, path string, 
 // always recorded. With cookie bounce enabled, a request that may bounce (mayBounce: a
 // pixel request that is neither a redirect nor do-not-track) and has no id is to be
 // bounced; the bounced request that still has none gets the fallback id.
-func (c *Collector) networkUserID(r *http.Request, anonymous, mayBounce bool) (nuid string, bounce bool, err error) {
+func (c *Collector) networkUserID(r *http.Request, anonymous, mayBounce bool) (nuid string, bounce bool) {
 	if anonymous {
-		return anonymousNetworkUserID, false, nil
+		return anonymousNetworkUserID, false
 	}
 	if v, ok := queryParam(r.URL.RawQuery, "nuid"); ok && v != "" {
-		return v, false, nil
+		return v, false
 	}
 	if v := c.requestCookie(r, c.cfg.Cookie.Name); v != "" {
-		return v, false, nil
+		return v, false
 	}
 	if cb := c.cfg.CookieBounce; cb.Enabled {
 		if _, bounced := queryParam(r.URL.RawQuery, cb.Name); bounced {
-			return cb.FallbackNetworkUserID, false, nil
+			return cb.FallbackNetworkUserID, false
 		}
 		bounce = mayBounce
 	}
-	nuid, err = c.newUUID()
-	return nuid, bounce, err
+	return c.newUUID(), bounce
 }
 
 // redirect answers a recorded /r/… request: 302 to the u parameter when it is a URI
@@ -342,14 +331,15 @@ func (c *Collector) releaseBody(bufp *[]byte) {
 
 // newUUID returns a random (version 4) UUID from a pooled ChaCha8 generator seeded
 // from crypto/rand: as unpredictable as crypto/rand, without a system call per id.
-func (c *Collector) newUUID() (string, error) {
+func (c *Collector) newUUID() string {
 	g := c.rands.Get().(*rand.ChaCha8)
-	id, err := uuid.NewRandomFromReader(g)
+	var id uuid.UUID
+	binary.LittleEndian.PutUint64(id[:8], g.Uint64())
+	binary.LittleEndian.PutUint64(id[8:], g.Uint64())
 	c.rands.Put(g)
-	if err != nil {
-		return "", err
-	}
-	return id.String(), nil
+	id[6] = id[6]&0x0f | 0x40 // version 4
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id.String()
 }
 
 func (c *Collector) doNotTrack(r *http.Request) bool {

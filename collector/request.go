@@ -125,11 +125,40 @@ func clientIP(r *http.Request) (string, bool) {
 		}
 		return renderIP(a), true
 	}
+	// Fast path: the peer of an IPv4 connection, "a.b.c.d:port", is already in the
+	// canonical form.
+	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i > 0 && isDottedQuad(r.RemoteAddr[:i]) {
+		return r.RemoteAddr[:i], true
+	}
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return "unknown", false
 	}
 	return renderIP(ap.Addr()), true
+}
+
+// isDottedQuad reports whether s is an IPv4 address in canonical dotted-decimal form.
+func isDottedQuad(s string) bool {
+	parts := 0
+	for s != "" {
+		var part string
+		part, s, _ = strings.Cut(s, ".")
+		parts++
+		if len(part) == 0 || len(part) > 3 || len(part) > 1 && part[0] == '0' {
+			return false
+		}
+		v := 0
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return false
+			}
+			v = v*10 + int(part[i]-'0')
+		}
+		if v > 255 {
+			return false
+		}
+	}
+	return parts == 4
 }
 
 func renderIP(a netip.Addr) string {

@@ -54,12 +54,13 @@ func main() {
 	fixtures := flag.String("fixtures", filepath.Join("..", "shared", "fixtures"), "folder of the recorded tracker requests")
 	only := flag.String("only", "", `measure only this server ("bare" or "collector")`)
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server process to this file")
+	rawKind := flag.String("raw", "memory", `raw stream behind the collector: "memory" (the in-memory stream serve uses) or "discard" (drops records, to measure the collector alone)`)
 	flag.Parse()
 	var err error
 	if *serve {
-		err = runServers(*cpuProfile)
+		err = runServers(*cpuProfile, *rawKind)
 	} else {
-		err = runLoad(*fixtures, *duration, *warmup, *conns, *rounds, *only, *cpuProfile)
+		err = runLoad(*fixtures, *duration, *warmup, *conns, *rounds, *only, *cpuProfile, *rawKind)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -69,7 +70,7 @@ func main() {
 
 // runServers starts the bare handler and the collector on 127.0.0.1 and serves until
 // stdin closes.
-func runServers(cpuProfile string) error {
+func runServers(cpuProfile, rawKind string) error {
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -81,9 +82,18 @@ func runServers(cpuProfile string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	raw, err := newMemory(streams.Raw)
-	if err != nil {
-		return err
+	var raw streams.Stream
+	switch rawKind {
+	case "memory":
+		m, err := newMemory(streams.Raw)
+		if err != nil {
+			return err
+		}
+		raw = m
+	case "discard":
+		raw = discard{}
+	default:
+		return fmt.Errorf("-raw %q: want memory or discard", rawKind)
 	}
 	bad, err := newMemory(streams.Bad1)
 	if err != nil {
@@ -121,6 +131,21 @@ func runServers(cpuProfile string) error {
 	return errors.Join(bare.Shutdown(ctx), coll.Shutdown(ctx))
 }
 
+// discard is a raw stream that accepts and drops every record.
+type discard struct{}
+
+func (discard) Name() string { return streams.Raw }
+
+func (discard) Put(_ context.Context, entries []streams.Entry) ([]streams.PutResult, error) {
+	return make([]streams.PutResult, len(entries)), nil
+}
+
+func (discard) Shards(context.Context) ([]streams.Shard, error) { return nil, nil }
+
+func (discard) Read(context.Context, string, streams.Position, int, time.Duration) ([]streams.Record, streams.Position, error) {
+	return nil, streams.Position{}, errors.New("discard stream holds no records")
+}
+
 // newMemory is a raw stream as serve would make it, without a consumer: records that no
 // declared group protects are trimmed to make room, so the stream never fills up.
 func newMemory(name string) (*streams.Memory, error) {
@@ -129,7 +154,7 @@ func newMemory(name string) (*streams.Memory, error) {
 	return streams.NewMemory(cfg, nil, nil)
 }
 
-func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int, only, cpuProfile string) error {
+func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int, only, cpuProfile, rawKind string) error {
 	body, err := tp2Body(fixtures)
 	if err != nil {
 		return err
@@ -138,7 +163,7 @@ func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int,
 	if err != nil {
 		return err
 	}
-	child := exec.Command(self, "-serve", "-cpuprofile", cpuProfile)
+	child := exec.Command(self, "-serve", "-cpuprofile", cpuProfile, "-raw", rawKind)
 	child.Stderr = os.Stderr
 	stdin, err := child.StdinPipe()
 	if err != nil {
@@ -166,7 +191,7 @@ func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int,
 	req := []byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json; charset=UTF-8\r\nUser-Agent: load\r\nContent-Length: %d\r\n\r\n", tp2Path, len(body)))
 	req = append(req, body...)
 
-	fmt.Printf("body %d bytes (10 events), %d connections, %s warm-up, %s per round\n", len(body), conns, warmup, duration)
+	fmt.Printf("body %d bytes (10 events), %d connections, %s warm-up, %s per round, raw stream %s\n", len(body), conns, warmup, duration, rawKind)
 	names := []string{"bare", "collector"}
 	for i, name := range names {
 		if only != "" && only != name || warmup <= 0 {
