@@ -19,6 +19,9 @@ type cacheEntry struct {
 	expires time.Time
 	// fromLocal: the schema came from a local folder.
 	fromLocal bool
+	// remote: the schema came from an HTTP repository; once expired it is still
+	// served while a refresh runs in the background.
+	remote bool
 	// ref is set when the entry is used after it was stored, and cleared by eviction
 	// scans (second-chance eviction). A hit only writes it when it is clear, so a hot
 	// entry's cache line is not written on every hit.

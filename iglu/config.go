@@ -40,6 +40,12 @@ type ResolverConfig struct {
 	// LocalRecheck is how long a schema read from a local folder (or its absence) is
 	// trusted before the folder is looked at again. Default 2s.
 	LocalRecheck time.Duration `json:"localRecheck" yaml:"localRecheck"`
+	// StrictOrder asks the built-in embedded core set in the place Snowplow's client
+	// gives it (after the repositories whose vendor prefix matches, e.g. after Iglu
+	// Central for com.snowplowanalytics schemas) instead of first. The answers are the
+	// same, as the embedded set holds published versions only; asking it first keeps
+	// lookups of core schemas off the network. Default false.
+	StrictOrder bool `json:"strictOrder" yaml:"strictOrder"`
 	// HTTPTimeout bounds each request to an HTTP repository. Default 2s.
 	HTTPTimeout time.Duration `json:"httpTimeout" yaml:"httpTimeout"`
 	// BackoffMin is how long an HTTP repository is skipped after its first transport

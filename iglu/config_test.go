@@ -135,3 +135,18 @@ func TestDefaultConfigIsValid(t *testing.T) {
 		t.Errorf("DefaultConfig().Validate() = %v", err)
 	}
 }
+
+func FuzzParseResolverConfig(f *testing.F) {
+	f.Add([]byte(snowplowResolverJSON))
+	f.Add([]byte(`{"schema":"iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-1","data":{"cacheSize":1,"repositories":[]}}`))
+	f.Add([]byte(`{"schema":"iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3","data":{"cacheSize":1e3,"cacheTtl":null,"repositories":[{"name":"","priority":-1,"vendorPrefixes":[""],"connection":{"embedded":{"path":""}}}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseResolverConfig(data)
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("ParseResolverConfig(%q) returned a config that does not validate: %v", data, err)
+		}
+	})
+}

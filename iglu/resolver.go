@@ -36,18 +36,21 @@ type ResolverDeps struct {
 // takes one read lock and no allocation.
 //
 // Repositories are tried in this order: local folders (ResolverConfig.SchemaDirs), then
-// the embedded core schemas, then the configured repositories sorted as Snowplow's
-// client sorts them: those with a vendor prefix of the looked-up vendor first, then by
-// class (embedded before HTTP), then by priority. The embedded core set is asked
-// before a matching HTTP repository (Snowplow asks it after): it holds only published
-// versions, which never change, so the answer is the same and no network is needed.
+// the built-in embedded core schemas, then the configured repositories sorted as
+// Snowplow's client sorts them: those with a vendor prefix of the looked-up vendor
+// first, then by class (embedded before HTTP), then by priority. The built-in set is
+// asked before a matching HTTP repository (Snowplow asks it after, which
+// ResolverConfig.StrictOrder restores): it holds only published versions, which never
+// change, so the answer is the same and no network is needed.
 //
 // A schema found is cached for cacheTtl (schemas from local folders: LocalRecheck, then
 // the folder is read again and the compiled validator kept if the file is unchanged).
-// NotFound answers are cached per repository for the same time. Transport failures are
-// not cached as answers: the repository is skipped (reported as RepoFailure without
-// being contacted) for a back-off period, then tried again. When a cached schema
-// expires and no repository can be reached, the stale schema keeps being served.
+// A schema from an HTTP repository that expired keeps being served while one refresh
+// runs in the background, and after it if no repository can be reached. NotFound
+// answers are cached per repository for cacheTtl. Transport failures are not cached as
+// answers: the repository is skipped (reported as RepoFailure without being contacted)
+// for a back-off period, then tried again, so an unreachable network costs at most one
+// HTTPTimeout per repository and back-off period.
 type Resolver struct {
 	cfg   ResolverConfig
 	log   *slog.Logger
@@ -63,7 +66,7 @@ type Resolver struct {
 }
 
 type metrics struct {
-	cacheHit, cacheMiss                         prometheus.Counter
+	cacheHit, cacheMiss, cacheStale             prometheus.Counter
 	valid, invalid, failed                      prometheus.Counter
 	repoFound, repoNotFound, repoFail, repoSkip *prometheus.CounterVec
 }
@@ -116,9 +119,15 @@ func NewResolver(cfg ResolverConfig, deps ResolverDeps) (*Resolver, error) {
 			class: classLocal, backend: &fsBackend{fsys: fsys, jsonExt: true},
 		})
 	}
+	// The built-in embedded set matches every vendor (so it is asked before any HTTP
+	// repository) unless StrictOrder asks for Snowplow's placement (no prefix).
+	builtinPrefixes := []string{""}
+	if cfg.StrictOrder {
+		builtinPrefixes = nil
+	}
 	if !slices.ContainsFunc(cfg.Repositories, func(rc RepositoryConfig) bool { return rc.Name == EmbeddedRepositoryName }) {
 		r.repos = append(r.repos, &repo{
-			name: EmbeddedRepositoryName, prefixes: []string{""}, class: classEmbedded,
+			name: EmbeddedRepositoryName, prefixes: builtinPrefixes, class: classEmbedded,
 			backend: &fsBackend{fsys: EmbeddedSchemas()},
 		})
 	}
@@ -127,7 +136,7 @@ func NewResolver(cfg ResolverConfig, deps ResolverDeps) (*Resolver, error) {
 		if rc.Connection.Embedded != nil {
 			rp.class = classEmbedded
 			rp.backend = &fsBackend{fsys: EmbeddedSchemas()}
-			if rc.Name == EmbeddedRepositoryName {
+			if rc.Name == EmbeddedRepositoryName && !cfg.StrictOrder {
 				rp.prefixes = []string{""}
 			}
 		} else {
@@ -160,7 +169,7 @@ func NewResolver(cfg ResolverConfig, deps ResolverDeps) (*Resolver, error) {
 func (r *Resolver) initMetrics(reg prometheus.Registerer) error {
 	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "snowplow_mini_iglu_cache_lookups_total",
-		Help: "Schema lookups by cache outcome (hit: served from the cache).",
+		Help: "Schema lookups by cache outcome (hit; miss; stale: an expired schema served while it is refreshed).",
 	}, []string{"result"})
 	validations := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "snowplow_mini_iglu_validations_total",
@@ -176,7 +185,8 @@ func (r *Resolver) initMetrics(reg prometheus.Registerer) error {
 	}, func() float64 { return float64(r.cache.len()) })
 	r.m = metrics{
 		cacheHit: lookups.WithLabelValues("hit"), cacheMiss: lookups.WithLabelValues("miss"),
-		valid: validations.WithLabelValues("valid"), invalid: validations.WithLabelValues("invalid"),
+		cacheStale: lookups.WithLabelValues("stale"),
+		valid:      validations.WithLabelValues("valid"), invalid: validations.WithLabelValues("invalid"),
 		failed:       validations.WithLabelValues("error"),
 		repoFound:    repoRequests.MustCurryWith(prometheus.Labels{"result": "found"}),
 		repoNotFound: repoRequests.MustCurryWith(prometheus.Labels{"result": "not_found"}),
@@ -250,13 +260,27 @@ func (s *Schema) validator() (*validator, *ClientError) {
 // another caller goes on.
 func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
 	now := r.now()
-	if e := r.cache.get(key); e != nil && e.fresh(now) {
-		e.touch()
-		r.m.cacheHit.Inc()
-		if e.schema != nil {
+	if e := r.cache.get(key); e != nil {
+		switch {
+		case e.fresh(now):
+			e.touch()
+			r.m.cacheHit.Inc()
+			if e.schema != nil {
+				return e.schema, nil
+			}
+			return nil, e.err.clone()
+		case e.remote:
+			// An expired schema from an HTTP repository: answer with it and refresh
+			// in the background, so that no event waits on the network for a schema
+			// it already had. (Local and embedded schemas are re-read at once: that is
+			// cheap, and an edited local schema must apply to the next event.)
+			e.touch()
+			r.m.cacheStale.Inc()
+			r.group.DoChan(key.String(), func() (any, error) {
+				return r.resolve(context.WithoutCancel(ctx), key), nil
+			})
 			return e.schema, nil
 		}
-		return nil, e.err.clone()
 	}
 	r.m.cacheMiss.Inc()
 	ch := r.group.DoChan(key.String(), func() (any, error) {
@@ -316,7 +340,7 @@ func (r *Resolver) resolve(ctx context.Context, key SchemaKey) *cacheEntry {
 	// than answered NotFound.
 	e := &cacheEntry{key: key, states: states, expires: r.negativeExpiry(states, now)}
 	if prev != nil && prev.schema != nil && !e.allNotFound() {
-		stale := &cacheEntry{key: key, schema: prev.schema, expires: e.expires, fromLocal: prev.fromLocal}
+		stale := &cacheEntry{key: key, schema: prev.schema, expires: e.expires, fromLocal: prev.fromLocal, remote: prev.remote}
 		if stale.expires.IsZero() {
 			stale.expires = now.Add(r.cfg.BackoffMin)
 		}
@@ -343,7 +367,7 @@ func (r *Resolver) store(key SchemaKey, rp *repo, raw []byte, prev *cacheEntry, 
 	} else {
 		s = newSchema(key, raw, rp.name, &r.compile)
 	}
-	e := &cacheEntry{key: key, schema: s, fromLocal: rp.class == classLocal}
+	e := &cacheEntry{key: key, schema: s, fromLocal: rp.class == classLocal, remote: rp.class == classHTTP}
 	if r.ttl > 0 {
 		e.expires = now.Add(r.ttl)
 	}
@@ -428,7 +452,8 @@ const maxSupersedeChain = 8
 // The error is a *ClientError: ResolutionError when the schema cannot be found,
 // ValidationError with DataReports when the instance is invalid (SupersededBy set if a
 // superseding version was used), ValidationError with SchemaIssues when the schema
-// cannot be used; or a context error.
+// cannot be used. Any other error is the caller's: a context error, or an instance
+// that is not a decoded JSON value.
 func (r *Resolver) Validate(ctx context.Context, key SchemaKey, instance any) (Validation, error) {
 	s, err := r.Lookup(ctx, key)
 	if err != nil {

@@ -146,6 +146,26 @@ func TestResolverEmbeddedBeforeNetwork(t *testing.T) {
 	}
 }
 
+func TestResolverStrictOrder(t *testing.T) {
+	central := newFakeRepo(t, "central", nil, map[string]string{
+		"com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0": selfDesc("com.snowplowanalytics.snowplow", "web_page", "1-0-0", `"type":"object"`),
+	})
+	cfg := offlineConfig()
+	cfg.StrictOrder = true
+	cfg.Repositories = []RepositoryConfig{httpRepo("Iglu Central", 0, central.srv.URL, "com.snowplowanalytics")}
+	r := newTestResolver(t, cfg, newTestClock())
+	s, err := r.Lookup(context.Background(), mustKey(t, "iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0"))
+	if err != nil || s.Repository != "Iglu Central" {
+		t.Errorf("Lookup(web_page) with StrictOrder = %v, %v; want it from Iglu Central, asked first", s, err)
+	}
+	// Down: the embedded set answers after it.
+	central.setStatus(http.StatusInternalServerError)
+	s, err = r.Lookup(context.Background(), mustKey(t, "iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1"))
+	if err != nil || s.Repository != EmbeddedRepositoryName {
+		t.Errorf("Lookup(link_click) with Iglu Central down = %v, %v; want the embedded set", s, err)
+	}
+}
+
 func TestResolverNotFoundIsCached(t *testing.T) {
 	repo := newFakeRepo(t, "r", nil, nil)
 	cfg := offlineConfig()
@@ -324,20 +344,44 @@ func TestResolverServesStaleWhenUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// Expired, repository down: the expired schema is served at once, and one refresh
+	// is attempted in the background.
 	repo.setStatus(http.StatusServiceUnavailable)
 	clock.Advance(2 * time.Minute)
 	again, err := r.Lookup(ctx, key)
 	if err != nil || again != first {
-		t.Errorf("Lookup after the TTL with the repository down = %v, %v; want the stale schema", again, err)
+		t.Fatalf("Lookup after the TTL = %v, %v; want the expired schema", again, err)
 	}
-	if repo.hitCount() != 2 {
-		t.Errorf("requests = %d, want 2 (one refresh attempt)", repo.hitCount())
+	waitFor(t, "the background refresh", func() bool { return repo.hitCount() == 2 })
+	waitFor(t, "the refresh to be recorded", func() bool {
+		e := r.cache.get(key)
+		return e != nil && e.schema == first && e.fresh(clock.Now())
+	})
+	// Still served while the repository is backing off.
+	if s, err := r.Lookup(ctx, key); err != nil || s != first {
+		t.Errorf("Lookup during the back-off = %v, %v; want the stale schema", s, err)
 	}
-	// Gone for good (404): the stale schema is no longer served.
+
+	// Gone for good (404): once the refresh has seen it, the schema is not served.
 	repo.setStatus(http.StatusNotFound)
 	clock.Advance(time.Hour)
-	if _, err := r.Lookup(ctx, key); err == nil {
-		t.Errorf("Lookup after the schema was removed = nil error, want NotFound")
+	_, _ = r.Lookup(ctx, key)
+	waitFor(t, "the refresh that sees the 404", func() bool {
+		_, err := r.Lookup(ctx, key)
+		return err != nil
+	})
+}
+
+// waitFor polls cond until it holds, failing the test after a generous deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
