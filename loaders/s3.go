@@ -276,30 +276,19 @@ type s3File struct {
 	last    map[string]string // shard -> last sequence number in the file
 }
 
+// append adds records to the stream's open file, storing it (and starting another)
+// whenever it reaches MaxFileBytes.
 func (l *S3Loader) append(ctx context.Context, in s3Input, recs []streams.Record) error {
 	f := in.file
 	f.mu.Lock()
-	if !f.open {
-		f.buf.Reset()
-		if f.gz == nil {
-			// BestSpeed: a fraction of the CPU of the default level, for files about
-			// 20% larger; the pipeline's CPU is better spent elsewhere.
-			gz, err := gzip.NewWriterLevel(&f.buf, gzip.BestSpeed)
-			if err != nil {
-				f.mu.Unlock()
-				return fmt.Errorf("compressing %s: %w", f.stream, err)
-			}
-			f.gz = gz
-		} else {
-			f.gz.Reset(&f.buf)
-		}
-		f.open = true
-		f.started = l.now()
-		f.size, f.records = 0, 0
-		f.last = make(map[string]string)
-	}
+	defer f.mu.Unlock()
 	var line []byte
 	for i := range recs {
+		if !f.open {
+			if err := f.start(l.now()); err != nil {
+				return err
+			}
+		}
 		r := &recs[i]
 		line = line[:0]
 		if f.base64 {
@@ -312,12 +301,33 @@ func (l *S3Loader) append(ctx context.Context, in s3Input, recs []streams.Record
 		f.size += int64(len(line))
 		f.records++
 		f.last[r.ShardID] = r.SequenceNumber
+		if f.size >= l.cfg.MaxFileBytes {
+			if err := l.store(ctx, in); err != nil {
+				return err
+			}
+		}
 	}
-	full := f.size >= l.cfg.MaxFileBytes
-	f.mu.Unlock()
-	if full {
-		return l.flush(ctx, in, false)
+	return nil
+}
+
+// start opens a new file.
+func (f *s3File) start(now time.Time) error {
+	f.buf.Reset()
+	if f.gz == nil {
+		// BestSpeed: a fraction of the CPU of the default level, for files about 20%
+		// larger; the pipeline's CPU is better spent elsewhere.
+		gz, err := gzip.NewWriterLevel(&f.buf, gzip.BestSpeed)
+		if err != nil {
+			return fmt.Errorf("compressing %s: %w", f.stream, err)
+		}
+		f.gz = gz
+	} else {
+		f.gz.Reset(&f.buf)
 	}
+	f.open = true
+	f.started = now
+	f.size, f.records = 0, 0
+	f.last = make(map[string]string)
 	return nil
 }
 
@@ -342,9 +352,7 @@ func (l *S3Loader) runTimer(ctx context.Context, stop <-chan struct{}) {
 	}
 }
 
-// flush stores the stream's open file when it is full or old enough (or always, with
-// force), then checkpoints what it held. A failed store is retried with backoff until
-// ctx is done; meanwhile the stream's handler waits.
+// flush stores the stream's open file when it is old enough (or always, with force).
 func (l *S3Loader) flush(ctx context.Context, in s3Input, force bool) error {
 	f := in.file
 	f.mu.Lock()
@@ -352,9 +360,17 @@ func (l *S3Loader) flush(ctx context.Context, in s3Input, force bool) error {
 	if !f.open || f.records == 0 {
 		return nil
 	}
-	if !force && f.size < l.cfg.MaxFileBytes && l.now().Sub(f.started) < l.cfg.MaxFileAge.Std() {
+	if !force && l.now().Sub(f.started) < l.cfg.MaxFileAge.Std() {
 		return nil
 	}
+	return l.store(ctx, in)
+}
+
+// store stores the stream's open file, then checkpoints what it held. A failed store is
+// retried with backoff until ctx is done; meanwhile the stream's handler waits. f.mu is
+// held.
+func (l *S3Loader) store(ctx context.Context, in s3Input) error {
+	f := in.file
 	if err := f.gz.Close(); err != nil {
 		return fmt.Errorf("compressing %s: %w", f.stream, err)
 	}
