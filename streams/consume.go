@@ -315,7 +315,9 @@ func (c *consumer) recovered(ep *episode, what, shardID string) {
 // The handler commits its rows with records[len(records)-1].SequenceNumber for
 // records[0].ShardID; Consume starts from the sink's checkpoints and, after each batch
 // the handler committed, tells the stream. Listing the sink's Checkpointer in To as well
-// suits a sink that cannot write it transactionally.
+// suits a sink that cannot write it transactionally. With no To, Consume stores
+// nothing: for a handler that buffers records and checkpoints them itself once they
+// are durable (say, once their file is uploaded).
 type MultiCheckpointer struct {
 	// From is where Checkpoints reads.
 	From Checkpointer
