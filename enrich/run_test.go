@@ -1,0 +1,182 @@
+package enrich
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/streams"
+)
+
+func newMemory(t *testing.T, name string, groups ...string) *streams.Memory {
+	t.Helper()
+	cfg := streams.DefaultMemoryConfig()
+	cfg.Name = name
+	cfg.ConsumerGroups = groups
+	m, err := streams.NewMemory(cfg, nil, nil)
+	if err != nil {
+		t.Fatalf("NewMemory(%s): %v", name, err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// readAll returns every record of every shard of s.
+func readAll(t *testing.T, s streams.Stream) []streams.Record {
+	t.Helper()
+	ctx := context.Background()
+	shards, err := s.Shards(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []streams.Record
+	for _, sh := range shards {
+		pos := streams.Position{Type: streams.TrimHorizon}
+		for {
+			recs, next, err := s.Read(ctx, sh.ID, pos, 1000, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) == 0 {
+				break
+			}
+			out = append(out, recs...)
+			pos = next
+		}
+	}
+	return out
+}
+
+type recordingObserver struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (o *recordingObserver) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ids = append(o.ids, ev.Fields[event.EventID])
+}
+
+// TestRunDrains puts good and bad records on the raw stream, runs enrich, drains it, and
+// checks that every output is on its stream, the checkpoints are stored and the observer
+// saw every good event.
+func TestRunDrains(t *testing.T) {
+	raw := newMemory(t, streams.Raw, ConsumerGroup)
+	enriched := newMemory(t, streams.Enriched)
+	bad := newMemory(t, streams.Bad1)
+	obs := &recordingObserver{}
+	reg := prometheus.NewRegistry()
+	e := newTestEnricher(t, testResolver(t), func(c *Config, d *Deps) {
+		c.BatchSize = 7
+		c.Workers = 3
+		d.Raw, d.Enriched, d.Bad, d.Checkpointer = raw, enriched, bad, raw
+		d.Observer = obs
+		d.Registerer = reg
+	})
+
+	ctx := context.Background()
+	const n = 40
+	var entries []streams.Entry
+	for i := range n {
+		q := url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}}
+		if i%4 == 3 {
+			q.Set("dtm", "not-a-time")
+		}
+		entries = append(entries, streams.Entry{PartitionKey: strings.Repeat("k", i%5+1), Data: encodePayload(t, collectorPayload(get("/i", q)))})
+	}
+	entries = append(entries, streams.Entry{PartitionKey: "garbage", Data: []byte("garbage")})
+	if _, err := raw.Put(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- e.Run(ctx) }()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after the drain")
+	}
+
+	goodRecs := readAll(t, enriched)
+	badRecs := readAll(t, bad)
+	if got, want := len(goodRecs), n-n/4; got != want {
+		t.Errorf("enriched records = %d, want %d", got, want)
+	}
+	if got, want := len(badRecs), n/4+1; got != want {
+		t.Errorf("bad records = %d, want %d", got, want)
+	}
+	var ids []string
+	for _, r := range goodRecs {
+		ev, err := event.ParseTSV(r.Data)
+		if err != nil {
+			t.Fatalf("enriched record is not TSV: %v", err)
+		}
+		if r.PartitionKey != ev.Fields[event.EventID] {
+			t.Errorf("partition key %q, want the event id %q", r.PartitionKey, ev.Fields[event.EventID])
+		}
+		ids = append(ids, ev.Fields[event.EventID])
+	}
+	slices.Sort(ids)
+	obs.mu.Lock()
+	seen := slices.Clone(obs.ids)
+	obs.mu.Unlock()
+	slices.Sort(seen)
+	if !slices.Equal(ids, seen) {
+		t.Errorf("observer saw %d events, the stream holds %d", len(seen), len(ids))
+	}
+	cps, err := raw.Checkpoints(ctx, ConsumerGroup)
+	if err != nil || len(cps) == 0 {
+		t.Errorf("checkpoints = %v, %v; want one per shard read", cps, err)
+	}
+	if lag := raw.Lag(ConsumerGroup); lag != 0 {
+		t.Errorf("lag after drain = %d, want 0", lag)
+	}
+	if got := counterValue(t, e.m.good); got != float64(len(goodRecs)) {
+		t.Errorf("good metric = %v, want %d", got, len(goodRecs))
+	}
+	if got := counterValue(t, e.m.bad("schema_violations")); got != n/4 {
+		t.Errorf("schema_violations metric = %v, want %d", got, n/4)
+	}
+	if got := counterValue(t, e.m.records); got != n+1 {
+		t.Errorf("records metric = %v, want %d", got, n+1)
+	}
+
+	// Shutdown before Run: Run processes what is there and returns.
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(ctx); err != nil {
+		t.Fatalf("Run after Shutdown: %v", err)
+	}
+}
+
+func TestRunNeedsStreams(t *testing.T) {
+	e := newTestEnricher(t, testResolver(t), nil)
+	if err := e.Run(context.Background()); err != ErrNoStreams {
+		t.Errorf("Run without streams = %v, want ErrNoStreams", err)
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
