@@ -38,9 +38,9 @@ func selfDescSchema(vendor, name, version, body string) string {
 }
 
 var acmeSchemas = map[string]string{
-	"com.acme/button/jsonschema/1-0-0": selfDescSchema("com.acme", "button", "1-0-0", `"type":"object","properties":{"a":{"type":"string"},"b":{"type":["string","null"]}},"additionalProperties":false`),
-	"com.acme/ctx/jsonschema/1-0-0":    selfDescSchema("com.acme", "ctx", "1-0-0", `"$supersededBy":"1-0-1","type":"object","properties":{"n":{"type":"integer"}}`),
-	"com.acme/ctx/jsonschema/1-0-1":    selfDescSchema("com.acme", "ctx", "1-0-1", `"type":"object","properties":{"n":{"type":"integer"},"m":{"type":"string"}}`),
+	"com.acme/button/jsonschema/1-0-0":  selfDescSchema("com.acme", "button", "1-0-0", `"type":"object","properties":{"a":{"type":"string"},"b":{"type":["string","null"]}},"additionalProperties":false`),
+	"com.acme/ctx/jsonschema/1-0-0":     selfDescSchema("com.acme", "ctx", "1-0-0", `"$supersededBy":"1-0-1","type":"object","properties":{"n":{"type":"integer"}}`),
+	"com.acme/ctx/jsonschema/1-0-1":     selfDescSchema("com.acme", "ctx", "1-0-1", `"type":"object","properties":{"n":{"type":"integer"},"m":{"type":"string"}}`),
 	"com.acme/derived/jsonschema/1-0-0": selfDescSchema("com.acme", "derived", "1-0-0", `"type":"object","properties":{"v":{"type":"string"}},"required":["v"]`),
 }
 
@@ -279,7 +279,9 @@ func TestEnrichmentsOutcome(t *testing.T) {
 	res := testResolver(t, schemaDir(t, acmeSchemas))
 	good := url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}}
 	badTs := url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}, "dtm": {"x"}}
-	sd := func(schema, data string) event.SelfDescribing { return event.SelfDescribing{Schema: schema, Data: []byte(data)} }
+	sd := func(schema, data string) event.SelfDescribing {
+		return event.SelfDescribing{Schema: schema, Data: []byte(data)}
+	}
 	extra := &event.EnrichedEvent{}
 	extra.Fields[event.EventID] = "00000000-0000-4000-8000-00000000abcd"
 	tests := []struct {
