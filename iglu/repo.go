@@ -37,6 +37,9 @@ var errListUnsupported = errors.New("repository cannot list schemas")
 type fetchError struct {
 	kind RegistryErrorKind
 	msg  string
+	// transport: the repository could not be reached or failed as a whole (network
+	// error, timeout, 5xx), so it is backed off for every key.
+	transport bool
 }
 
 func (e *fetchError) Error() string {
@@ -104,7 +107,7 @@ func (r *repo) record(now time.Time, ferr *fetchError, minBackoff, maxBackoff ti
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ferr == nil || ferr.kind != RepoFailure {
+	if ferr == nil || !ferr.transport {
 		r.failures = 0
 		return time.Time{}
 	}
@@ -261,7 +264,7 @@ func (b *httpBackend) get(ctx context.Context, p string) (*http.Response, *fetch
 	resp, err := b.client.Do(req)
 	if err != nil {
 		cancel()
-		return nil, &fetchError{kind: RepoFailure, msg: err.Error()}
+		return nil, &fetchError{kind: RepoFailure, msg: err.Error(), transport: true}
 	}
 	resp.Body = cancelOnClose{resp.Body, cancel}
 	return resp, nil
@@ -288,23 +291,35 @@ func (b *httpBackend) fetch(ctx context.Context, key SchemaKey) ([]byte, *fetchE
 		return nil, ferr
 	}
 	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, &fetchError{kind: NotFound}
-	case resp.StatusCode != http.StatusOK:
-		return nil, &fetchError{kind: RepoFailure, msg: fmt.Sprintf("unexpected HTTP status %d from %s", resp.StatusCode, b.base)}
+	if ferr := statusError(resp.StatusCode, b.base); ferr != nil {
+		return nil, ferr
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSchemaBytes+1))
 	if err != nil {
-		return nil, &fetchError{kind: RepoFailure, msg: err.Error()}
+		return nil, &fetchError{kind: RepoFailure, msg: err.Error(), transport: true}
 	}
 	if len(data) > maxSchemaBytes {
 		return nil, &fetchError{kind: RepoFailure, msg: fmt.Sprintf("schema larger than %d bytes", maxSchemaBytes)}
 	}
 	if !json.Valid(data) {
-		return nil, &fetchError{kind: ClientFailure, msg: "the repository answered with a body that is not JSON"}
+		return nil, &fetchError{kind: RepoFailure, msg: "the repository answered with a body that is not JSON"}
 	}
 	return data, nil
+}
+
+// statusError maps an HTTP status as Snowplow's client does, except for server
+// errors: any other non-2xx status (404, or the 403 of an S3 bucket that hides
+// missing keys) is NotFound; 5xx and 429 are a failing repository (Snowplow counts
+// them as NotFound too, which would cache an outage as a missing schema).
+func statusError(status int, base string) *fetchError {
+	switch {
+	case status >= 200 && status <= 299:
+		return nil
+	case status >= 500 || status == http.StatusTooManyRequests:
+		return &fetchError{kind: RepoFailure, msg: fmt.Sprintf("unexpected HTTP status %d from %s", status, base), transport: true}
+	default:
+		return &fetchError{kind: NotFound}
+	}
 }
 
 func escapePath(key SchemaKey) string {
@@ -320,11 +335,11 @@ func (b *httpBackend) list(ctx context.Context, vendor, name string, model int) 
 		return nil, ferr
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, errListUnsupported
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, &fetchError{kind: RepoFailure, msg: fmt.Sprintf("unexpected HTTP status %d from %s", resp.StatusCode, b.base)}
+	if ferr := statusError(resp.StatusCode, b.base); ferr != nil {
+		if ferr.kind == NotFound {
+			return nil, errListUnsupported
+		}
+		return nil, ferr
 	}
 	var uris []string
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSchemaBytes)).Decode(&uris); err != nil {

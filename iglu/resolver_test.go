@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -284,6 +285,33 @@ func historyOf(t *testing.T, ce *ClientError, repo string) LookupHistory {
 	return LookupHistory{}
 }
 
+func TestResolverHTTPStatuses(t *testing.T) {
+	tests := []struct {
+		status int
+		want   RegistryErrorKind
+	}{
+		{http.StatusNotFound, NotFound},
+		{http.StatusForbidden, NotFound},
+		{http.StatusUnauthorized, NotFound},
+		{http.StatusInternalServerError, RepoFailure},
+		{http.StatusServiceUnavailable, RepoFailure},
+		{http.StatusTooManyRequests, RepoFailure},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			repo := newFakeRepo(t, "r", nil, nil)
+			repo.setStatus(tt.status)
+			cfg := offlineConfig()
+			cfg.Repositories = []RepositoryConfig{httpRepo("R", 0, repo.srv.URL)}
+			r := newTestResolver(t, cfg, newTestClock())
+			_, err := r.Lookup(context.Background(), mustKey(t, "iglu:com.acme/x/jsonschema/1-0-0"))
+			if h := historyOf(t, resolutionError(t, err), "R"); h.Errors[0].Kind != tt.want {
+				t.Errorf("HTTP %d = %+v, want %s", tt.status, h, tt.want)
+			}
+		})
+	}
+}
+
 func TestResolverTimeout(t *testing.T) {
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -404,8 +432,12 @@ func TestResolverHTTPDetails(t *testing.T) {
 	}
 	repo.mu.Unlock()
 	_, err = r.Lookup(context.Background(), mustKey(t, "iglu:com.acme/bad/jsonschema/1-0-0"))
-	if h := historyOf(t, resolutionError(t, err), "R"); h.Errors[0].Kind != ClientFailure {
-		t.Errorf("non-JSON answer = %+v, want ClientFailure", h)
+	if h := historyOf(t, resolutionError(t, err), "R"); h.Errors[0].Kind != RepoFailure {
+		t.Errorf("non-JSON answer = %+v, want RepoFailure", h)
+	}
+	// The repository answered: it is not backed off for other keys.
+	if _, err := r.Lookup(context.Background(), mustKey(t, "iglu:com.acme/x/jsonschema/1-0-0")); err != nil {
+		t.Errorf("Lookup(x) after a non-JSON answer for another key = %v", err)
 	}
 }
 

@@ -60,7 +60,6 @@ func compileSchema(raw []byte, opts compileOptions) (*validator, *ClientError) {
 		}
 	}
 
-	const url = "http://iglu.invalid/schema.json"
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft4
 	c.LoadURL = func(s string) (io.ReadCloser, error) {
@@ -71,15 +70,19 @@ func compileSchema(raw []byte, opts compileOptions) (*validator, *ClientError) {
 		return io.NopCloser(strings.NewReader("{}")), nil
 	}
 	c.RegisterExtension("strictInteger", nil, strictIntegerCompiler{})
-	if err := c.AddResource(url, bytes.NewReader(src)); err != nil {
-		return nil, schemaIssue("$", err.Error())
+	if err := c.AddResource(compileURL, bytes.NewReader(src)); err != nil {
+		return nil, schemaIssue("$", strings.ReplaceAll(err.Error(), compileURL, "schema"))
 	}
-	s, err := c.Compile(url)
+	s, err := c.Compile(compileURL)
 	if err != nil {
 		return nil, compileIssues(err)
 	}
 	return &validator{schema: s, doc: doc}, nil
 }
+
+// compileURL is the base URI every schema is compiled under. It never resolves: a
+// schema's own "id" may change the base, and remote references are dropped.
+const compileURL = "http://iglu.invalid/schema.json"
 
 // metaSchemaForCompiler turns the Iglu meta-schema (whose $schema is itself) into a
 // document the compiler can read as draft-04.
@@ -105,7 +108,7 @@ func compileIssues(err error) *ClientError {
 		if se := (*jsonschema.SchemaError)(nil); errors.As(err, &se) && se.Err != nil {
 			msg = se.Err.Error()
 		}
-		return schemaIssue("$", strings.TrimPrefix(msg, "jsonschema: "))
+		return schemaIssue("$", strings.ReplaceAll(strings.TrimPrefix(msg, "jsonschema: "), compileURL, "schema"))
 	}
 	var issues []SchemaIssue
 	for _, leaf := range leaves(ve, nil) {
