@@ -51,9 +51,11 @@ func (c *Collector) release(recs *records) {
 // body, when not nil, is the request body held as bytes (valid UTF-8), standing for
 // p.Body, which is then empty.
 func (c *Collector) serialize(p *payload.CollectorPayload, body []byte, maxBytes int, now time.Time) (records, error) {
-	size := payload.Size(p)
+	var size int
 	if body != nil {
 		size = payload.SizeBody(p, body)
+	} else {
+		size = payload.Size(p)
 	}
 	if size < maxBytes {
 		// The common case: one record, encoded into a pooled buffer.
