@@ -514,3 +514,65 @@ func TestStagesDoNotImportEachOther(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRoutes checks that the one router gives each path to the right stage.
+func TestServeRoutes(t *testing.T) {
+	s := startServe(t, t.TempDir(), nil)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct {
+		method, path string
+		header       map[string]string
+		wantCode     int
+		wantHeader   map[string]string
+		wantBody     string // substring
+	}{
+		{"GET", "/health", nil, 200, nil, "ok"},
+		{"GET", "/metrics", nil, 200, nil, "snowplow_mini_"},
+		{"GET", "/micro/all", nil, 200, map[string]string{"Content-Type": "application/json"}, `"total":0`},
+		{"POST", "/micro/all", nil, 200, nil, `"good":0`},
+		{"GET", "/micro/nope", nil, 404, nil, "/micro/good"},
+		{"GET", "/micro/iglu/com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0", nil, 200, nil, `"web_page"`},
+		{"GET", "/micro/iglu/com.acme/nope/jsonschema/1-0-0", nil, 404, nil, `"errors"`},
+		{"GET", "/api/schemas/com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0", nil, 200, nil, `"self"`},
+		{"GET", "/", nil, http.StatusFound, map[string]string{"Location": "/micro/ui"}, ""},
+		{"GET", "/micro/ui", nil, 200, nil, "<html"},
+		{"GET", "/i?e=pv&p=web&tv=t", nil, 200, map[string]string{"Content-Type": "image/gif"}, "GIF89a"},
+		{"GET", "/robots.txt", nil, 200, nil, "Disallow: /"},
+		{"GET", "/r/tp2?u=https%3A%2F%2Fexample.com", nil, 404, nil, "redirects disabled"},
+		{"OPTIONS", "/com.snowplowanalytics.snowplow/tp2", map[string]string{"Origin": "https://shop.example"}, 200,
+			map[string]string{"Access-Control-Allow-Origin": "https://shop.example", "Access-Control-Allow-Credentials": "true"}, ""},
+		{"OPTIONS", "/some/deeper/path", map[string]string{"Origin": "https://shop.example"}, 200,
+			map[string]string{"Access-Control-Allow-Origin": "https://shop.example"}, ""},
+		{"OPTIONS", "/micro/good", map[string]string{"Origin": "https://tests.example", "Access-Control-Request-Method": "POST"}, 204,
+			map[string]string{"Access-Control-Allow-Origin": "https://tests.example"}, ""},
+		{"GET", "/a/b/c", nil, 404, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, s.base+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantCode && !(tt.wantCode == 204 && resp.StatusCode == 200) {
+				t.Errorf("%s %s = %d, want %d (body %.200q)", tt.method, tt.path, resp.StatusCode, tt.wantCode, body)
+			}
+			for k, v := range tt.wantHeader {
+				if got := resp.Header.Get(k); !strings.HasPrefix(got, v) {
+					t.Errorf("%s %s: header %s = %q, want %q", tt.method, tt.path, k, got, v)
+				}
+			}
+			if !strings.Contains(string(body), tt.wantBody) {
+				t.Errorf("%s %s: body %.300q lacks %q", tt.method, tt.path, body, tt.wantBody)
+			}
+		})
+	}
+}

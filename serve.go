@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -71,6 +72,8 @@ type pipeline struct {
 	closers []func() error
 	handler http.Handler
 	pprof   bool
+	// rootResponse: the collector answers GET / itself (else / leads to the UI).
+	rootResponse bool
 }
 
 type namedStage struct {
@@ -197,7 +200,7 @@ func (p *pipeline) close() {
 
 // build constructs every stream and stage; it starts nothing.
 func build(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
-	p := &pipeline{logger: logger, streams: map[string]*streams.Memory{}, pprof: cfg.Debug.Pprof}
+	p := &pipeline{logger: logger, streams: map[string]*streams.Memory{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -359,6 +362,18 @@ func (p *pipeline) buildLoaders(cfg Config, getenv func(string) string, logger *
 // health, metrics) first, then the collector's catch-all /{vendor}/{version}.
 func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	r := chi.NewRouter()
+	// Browsers send a CORS preflight before a tracker's credentialed POST; the collector
+	// answers one on any path (the test API answers its own).
+	preflight := p.coll.Preflight()
+	r.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.Method == http.MethodOptions && !strings.HasPrefix(req.URL.Path, "/micro") {
+				preflight.ServeHTTP(w, req)
+				return
+			}
+			next.ServeHTTP(w, req)
+		})
+	})
 	r.Get("/health", p.health)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	if p.pprof {
@@ -371,6 +386,9 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	p.web.Register(r)
 	p.igluAPI.Register(r)
 	p.coll.Register(r)
+	if !p.rootResponse {
+		r.Get("/", p.web.RedirectToUI().ServeHTTP)
+	}
 	return r
 }
 

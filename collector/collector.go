@@ -328,3 +328,8 @@ func (d *sharedDeadline) get() context.Context {
 	d.cur.Store(&deadlineCtx{ctx: ctx, cancel: cancel, created: now})
 	return ctx
 }
+
+// Preflight answers a CORS preflight as the collector does on every path. A server that
+// mounts the collector beside other routes can send every OPTIONS request it does not
+// answer itself here, as Snowplow's collector answers a preflight on any path.
+func (c *Collector) Preflight() http.Handler { return http.HandlerFunc(c.servePreflight) }
