@@ -426,7 +426,7 @@ func (s *Sink) runPruner(ctx context.Context, stop <-chan struct{}) {
 	for {
 		select {
 		case <-t.C:
-			s.prune(ctx, stop)
+			s.prune(ctx, r, stop)
 		case <-stop:
 			return
 		case <-ctx.Done():
@@ -435,9 +435,8 @@ func (s *Sink) runPruner(ctx context.Context, stop <-chan struct{}) {
 	}
 }
 
-// prune deletes what the retention bounds exclude, a batch per transaction.
-func (s *Sink) prune(ctx context.Context, stop <-chan struct{}) {
-	r := s.cfg.Retention
+// prune deletes what the retention bounds r exclude, a batch per transaction.
+func (s *Sink) prune(ctx context.Context, r RetentionConfig, stop <-chan struct{}) {
 	var cutoff time.Time
 	if r.MaxAge > 0 {
 		cutoff = time.Now().Add(-r.MaxAge.Std())

@@ -462,7 +462,7 @@ func TestSinkRetention(t *testing.T) {
 		s := startSink(t, cfg, dir, p)
 		put(t, p.enriched, testTSV(60, "keep")...)
 		eventually(t, "60 events", func() bool { return s.count(t, "").Good == 60 })
-		s.prune(context.Background(), nil)
+		s.prune(context.Background(), cfg.Retention, nil)
 		if c := s.count(t, ""); c.Good != 25 {
 			t.Fatalf("after pruning to 25 rows Count = %d", c.Good)
 		}
@@ -480,15 +480,16 @@ func TestSinkRetention(t *testing.T) {
 		}
 
 		// Rows loaded more than MaxAge ago go.
-		s.cfg.Retention.MaxRows = 0
-		s.cfg.Retention.MaxAge = Duration(time.Hour)
+		byAge := cfg.Retention
+		byAge.MaxRows = 0
+		byAge.MaxAge = Duration(time.Hour)
 		old := time.Now().Add(-2 * time.Hour).UTC()
 		var oldValue any = old
 		if s.Dialect() == "sqlite" {
 			oldValue = old.Format(sqliteTimeLayout)
 		}
 		execWrite(t, s, "UPDATE "+s.Table("events")+" SET load_tstamp = "+ph(s.Sink, 1)+" WHERE id < "+ph(s.Sink, 2), oldValue, minID+10)
-		s.prune(context.Background(), nil)
+		s.prune(context.Background(), byAge, nil)
 		if c := s.count(t, ""); c.Good != 15 {
 			t.Errorf("after pruning by age Count = %d, want 15", c.Good)
 		}
