@@ -1,0 +1,164 @@
+package enrich
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/snowplow-mini/snowplow-mini/collector/payload"
+)
+
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `[1,2.5e3,-0,"\u00e9\/",true,null]`, `{"a":{"b":[{}]}}`, `{test:`, ``, ` "x" `, `{"a":1,"a":2}`, "\"\x7f\u0085\"", `[1,]`, `01`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseJSON(s, 50)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "invalid json: ") {
+				t.Fatalf("error %q lacks the prefix", err)
+			}
+			if json.Valid([]byte(s)) && utf8.ValidString(s) && jsonDepth(s) <= 50 {
+				t.Fatalf("parseJSON(%q) = %v, but it is valid JSON", s, err)
+			}
+			return
+		}
+		if !json.Valid([]byte(s)) {
+			t.Fatalf("parseJSON(%q) accepted invalid JSON", s)
+		}
+		_ = v
+		c := appendCanonical(nil, s)
+		if !json.Valid(c) {
+			t.Fatalf("canonical form %q of %q is not JSON", c, s)
+		}
+		if c2 := appendCanonical(nil, string(c)); !bytes.Equal(c, c2) {
+			t.Fatalf("canonical form not stable: %q then %q", c, c2)
+		}
+	})
+}
+
+// jsonDepth counts the deepest container nesting of valid JSON.
+func jsonDepth(s string) int {
+	d, m := 0, 0
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in && (c == '{' || c == '['):
+			d++
+			m = max(m, d)
+		case !in && (c == '}' || c == ']'):
+			d--
+		}
+	}
+	return m
+}
+
+func FuzzQueryString(f *testing.F) {
+	for _, s := range []string{"e=pv&p=web", "a=%C3%A9&b=+x+&c", "a=1;b=2&&=x", "x=a|b", "q=%zz", "é=ü", "a=%E2%82"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ps, err := parseQueryString(s, charsetUTF8)
+		if err != nil {
+			return
+		}
+		for _, p := range ps {
+			if p.Name == "" {
+				t.Fatalf("parseQueryString(%q) gave an empty name", s)
+			}
+			if !utf8.ValidString(p.Name) || (p.Value != nil && !utf8.ValidString(*p.Value)) {
+				t.Fatalf("parseQueryString(%q) gave invalid UTF-8", s)
+			}
+		}
+	})
+}
+
+func FuzzDecodeBase64(f *testing.F) {
+	for _, s := range []string{"eyJhIjoxfQ", "-_+/==", "QUJD\nREVG", "!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := decodeBase64(nil, s)
+		if len(out) > len(s)*3/4+1 {
+			t.Fatalf("decodeBase64(%q) gave %d bytes", s, len(out))
+		}
+		if back := decodeBase64(nil, encodeBase64URL([]byte(s))); string(back) != s {
+			t.Fatalf("round trip of %q gave %q", s, back)
+		}
+	})
+}
+
+func FuzzJavaURI(f *testing.F) {
+	for _, s := range []string{"http://a.test:80/p?q#f", "mailto:x@y", "http://[::1]/", "http://my_host/", "/rel", "http://a b", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := parseJavaURI(s)
+		if err != nil {
+			if !strings.HasSuffix(err.Error(), ": "+s) {
+				t.Fatalf("error %q does not end with the input", err)
+			}
+			return
+		}
+		if u.hasQuery && !strings.Contains(s, "?"+u.query) {
+			t.Fatalf("query %q not in %q", u.query, s)
+		}
+		stringToURI(s)
+	})
+}
+
+// FuzzTP2Body posts arbitrary bodies: nothing may crash or error, and every body gives
+// good events or bad rows.
+func FuzzTP2Body(f *testing.F) {
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","p":"web","tv":"t"}]}`, "application/json")
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"ue","p":"web","tv":"t","ue_pr":"{\"schema\":1}","co":"[","vid":"x"}]}`, "application/json; charset=utf-8")
+	f.Add(`[]`, "text/plain")
+	f.Add(``, "application/json")
+	e := newTestEnricher(f, testResolver(f), nil)
+	f.Fuzz(func(t *testing.T, body, ct string) {
+		r := post("/com.snowplowanalytics.snowplow/tp2", "", ct, body)
+		rec := encodePayload(t, collectorPayload(r))
+		res, err := e.Process(context.Background(), rec)
+		if err != nil {
+			t.Fatalf("Process: %v", err)
+		}
+		if len(res.Good)+len(res.Bad)+res.Dropped == 0 {
+			t.Fatal("no output")
+		}
+		for _, b := range res.Bad {
+			if !json.Valid(b.JSON) {
+				t.Fatalf("bad row is not JSON: %s", b.JSON)
+			}
+		}
+	})
+}
+
+// FuzzProcess feeds arbitrary records (and mutated real payloads) to Process.
+func FuzzProcess(f *testing.F) {
+	f.Add([]byte("garbage"))
+	f.Add([]byte{})
+	seed, _ := payload.Encode(&payload.CollectorPayload{Schema: payload.SchemaURI, Encoding: "UTF-8", Collector: "c", Path: "/i", Querystring: "e=pv&p=web&tv=t&cx=eyJ9", Timestamp: 1})
+	f.Add(seed)
+	e := newTestEnricher(f, testResolver(f), nil)
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		res, err := e.Process(context.Background(), rec)
+		if err != nil {
+			t.Fatalf("Process: %v", err)
+		}
+		if len(res.Good)+len(res.Bad)+res.Dropped == 0 {
+			t.Fatal("no output")
+		}
+		for _, g := range res.Good {
+			if bytes.Count(g.TSV, []byte{'\t'}) != 130 || bytes.ContainsAny(g.TSV, "\n\r") {
+				t.Fatalf("malformed TSV %q", g.TSV)
+			}
+		}
+	})
+}
