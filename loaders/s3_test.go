@@ -254,14 +254,41 @@ func TestS3LoaderCheckpointsAfterStoring(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.dest = store
+	clock := &fakeClock{now: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)}
+	l.now = clock.Now
 	recs := testTSV(5, "age")
 	put(t, p.enriched, recs...)
 	runLoader(t, l)
+	f := l.inputs[0].file
+	eventually(t, "the records in the open file", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.records == len(recs)
+	})
+	clock.advance(time.Second)
 	eventually(t, "a file stored by age", func() bool {
 		cps, _ := p.enriched.Checkpoints(context.Background(), "s3-loader")
 		return len(cps) > 0 && len(readFolder(t, root)) > 0
 	})
-	checkFiles(t, readFolder(t, root), map[string][][]byte{streams.Enriched: recs}, time.Now())
+	checkFiles(t, readFolder(t, root), map[string][][]byte{streams.Enriched: recs}, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// fakeClock is a clock the test moves.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func TestS3LoaderBucket(t *testing.T) {
