@@ -138,50 +138,60 @@ func (b *wideBuilder) columns() []wideColumn {
 	return b.cols
 }
 
-// addContexts reads {"schema":"iglu:…/contexts/…","data":[{"schema":…,"data":…},…]}.
+// addContexts reads {"schema":"iglu:…/contexts/…","data":[{"schema":…,"data":…},…]} in
+// one pass: the entities are read where they stand in the envelope's data array.
 func (b *wideBuilder) addContexts(names *columnNames, s string) error {
-	_, data, err := selfDescribing(s)
+	found := false
+	err := members(s, 0, func(key string, i int) (int, error) {
+		if key != "data" {
+			return skipValue(s, i), nil
+		}
+		found = true
+		if s[i] != '[' {
+			return -1, fmt.Errorf("%w: the data of contexts is not an array", errNotSelfDescribing)
+		}
+		i = skipSpace(s, i+1)
+		if i < len(s) && s[i] == ']' {
+			return i + 1, nil
+		}
+		for i < len(s) {
+			schema, entity, end, err := selfDescribingAt(s, i)
+			if err != nil {
+				return -1, fmt.Errorf("entity: %w", err)
+			}
+			name, err := names.get(contextsPrefix, schema)
+			if err != nil {
+				return -1, err
+			}
+			b.add(name, entity, false)
+			i = skipSpace(s, end)
+			if i < len(s) && s[i] == ',' {
+				i = skipSpace(s, i+1)
+				continue
+			}
+			if i < len(s) && s[i] == ']' {
+				return i + 1, nil
+			}
+			break
+		}
+		return -1, errUnexpected
+	})
 	if err != nil {
 		return err
 	}
-	if data == "" || data[0] != '[' {
-		return fmt.Errorf("%w: the data of contexts is not an array", errNotSelfDescribing)
-	}
-	i := skipSpace(data, 1)
-	if i < len(data) && data[i] == ']' {
-		return nil
-	}
-	for i < len(data) {
-		end := skipValue(data, i)
-		if end < 0 {
-			return errUnexpected
-		}
-		schema, entity, err := selfDescribing(data[i:end])
-		if err != nil {
-			return fmt.Errorf("entity: %w", err)
-		}
-		name, err := names.get(contextsPrefix, schema)
-		if err != nil {
-			return err
-		}
-		b.add(name, entity, false)
-		i = skipSpace(data, end)
-		if i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
-			continue
-		}
-		break
+	if !found {
+		return fmt.Errorf("%w: schema and data are required", errNotSelfDescribing)
 	}
 	return nil
 }
 
 // addUnstruct reads {"schema":"iglu:…/unstruct_event/…","data":{"schema":…,"data":…}}.
 func (b *wideBuilder) addUnstruct(names *columnNames, s string) error {
-	_, data, err := selfDescribing(s)
+	_, data, _, err := selfDescribingAt(s, 0)
 	if err != nil {
 		return err
 	}
-	schema, ev, err := selfDescribing(data)
+	schema, ev, _, err := selfDescribingAt(data, 0)
 	if err != nil {
 		return fmt.Errorf("event: %w", err)
 	}
@@ -195,54 +205,89 @@ func (b *wideBuilder) addUnstruct(names *columnNames, s string) error {
 
 var errUnexpected = fmt.Errorf("%w: unexpected JSON structure", errNotSelfDescribing)
 
-// selfDescribing reads an object with a string "schema" and a "data" member (others are
-// ignored, as Iglu clients do) and returns the schema and the text of the data value.
-func selfDescribing(s string) (schema, data string, err error) {
-	i := skipSpace(s, 0)
+// members calls f for each member of the object starting at or after s[i] (after
+// spaces) with the key and the index of its value; f returns the index after the value
+// (-1 and an error to stop). members returns an error for anything but an object.
+func members(s string, i int, f func(key string, value int) (int, error)) error {
+	i = skipSpace(s, i)
 	if i >= len(s) || s[i] != '{' {
-		return "", "", fmt.Errorf("%w: not an object", errNotSelfDescribing)
+		return fmt.Errorf("%w: not an object", errNotSelfDescribing)
 	}
-	var haveSchema, haveData bool
 	i = skipSpace(s, i+1)
 	for i < len(s) && s[i] != '}' {
 		if s[i] != '"' {
-			return "", "", errUnexpected
+			return errUnexpected
 		}
 		kend := skipString(s, i)
 		if kend < 0 {
-			return "", "", errUnexpected
+			return errUnexpected
 		}
 		key := s[i+1 : kend-1]
 		i = skipSpace(s, kend)
 		if i >= len(s) || s[i] != ':' {
-			return "", "", errUnexpected
+			return errUnexpected
 		}
 		i = skipSpace(s, i+1)
-		vend := skipValue(s, i)
-		if vend < 0 {
-			return "", "", errUnexpected
+		if i >= len(s) {
+			return errUnexpected
 		}
-		switch key {
-		case "schema":
-			if s[i] != '"' {
-				return "", "", fmt.Errorf("%w: schema is not a string", errNotSelfDescribing)
-			}
-			if schema, err = unquote(s[i:vend]); err != nil {
-				return "", "", err
-			}
-			haveSchema = true
-		case "data":
-			data, haveData = s[i:vend], true
+		end, err := f(key, i)
+		if err != nil {
+			return err
 		}
-		i = skipSpace(s, vend)
+		if end < 0 {
+			return errUnexpected
+		}
+		i = skipSpace(s, end)
 		if i < len(s) && s[i] == ',' {
 			i = skipSpace(s, i+1)
 		}
 	}
-	if !haveSchema || !haveData {
-		return "", "", fmt.Errorf("%w: schema and data are required", errNotSelfDescribing)
+	if i >= len(s) {
+		return errUnexpected
 	}
-	return schema, data, nil
+	return nil
+}
+
+// selfDescribingAt reads the object at s[i] with a string "schema" and a "data" member
+// (others are ignored, as Iglu clients do) and returns the schema, the text of the data
+// value and the index after the object.
+func selfDescribingAt(s string, i int) (schema, data string, end int, err error) {
+	var haveSchema, haveData bool
+	last := -1
+	err = members(s, i, func(key string, v int) (int, error) {
+		e := skipValue(s, v)
+		if e < 0 {
+			return -1, errUnexpected
+		}
+		switch key {
+		case "schema":
+			if s[v] != '"' {
+				return -1, fmt.Errorf("%w: schema is not a string", errNotSelfDescribing)
+			}
+			var err error
+			if schema, err = unquote(s[v:e]); err != nil {
+				return -1, err
+			}
+			haveSchema = true
+		case "data":
+			data, haveData = s[v:e], true
+		}
+		last = e
+		return e, nil
+	})
+	if err != nil {
+		return "", "", -1, err
+	}
+	if !haveSchema || !haveData {
+		return "", "", -1, fmt.Errorf("%w: schema and data are required", errNotSelfDescribing)
+	}
+	// The object ends at the first '}' after its last member.
+	end = strings.IndexByte(s[last:], '}')
+	if end < 0 {
+		return "", "", -1, errUnexpected
+	}
+	return schema, data, last + end + 1, nil
 }
 
 func skipSpace(s string, i int) int {

@@ -41,7 +41,7 @@ func TestWideColumns(t *testing.T) {
 		{name: "data not an array", contexts: `{"schema":"iglu:a/b/jsonschema/1-0-0","data":{}}`, err: "contexts: not a self-describing JSON: the data of contexts is not an array"},
 		{name: "not iglu", derive: ctx(`{"schema":"http://x","data":{}}`), err: `derived_contexts: not a self-describing JSON: schema "http://x" is not an Iglu URI`},
 		{name: "no data", unstruct: `{"schema":"iglu:a/b/jsonschema/1-0-0","data":{"schema":"iglu:a/c/jsonschema/1-0-0"}}`, err: "unstruct_event: event: not a self-describing JSON: schema and data are required"},
-		{name: "truncated", contexts: `{"schema":"iglu:a/b/jsonschema/1-0-0","data":[{"schema":"iglu:a/c/jsonschema/1-0-0","data":{"a":"`, err: "contexts: not a self-describing JSON: unexpected JSON structure"},
+		{name: "truncated", contexts: `{"schema":"iglu:a/b/jsonschema/1-0-0","data":[{"schema":"iglu:a/c/jsonschema/1-0-0","data":{"a":"`, err: "contexts: entity: not a self-describing JSON: unexpected JSON structure"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
