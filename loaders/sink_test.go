@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -715,5 +716,89 @@ func repoRoot(t testing.TB) string {
 			t.Fatal("go.mod not found")
 		}
 		dir = parent
+	}
+}
+
+// TestSinkLoadsEnrichGoldens loads the enriched events that enrich's golden tests
+// produce from real tracker requests, and reads each back with the same Analytics-SDK
+// JSON.
+func TestSinkLoadsEnrichGoldens(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(repoRoot(t), "testdata", "enrich", "*.tsv"))
+	if err != nil || len(paths) == 0 {
+		t.Skipf("no enriched goldens in testdata/enrich (%v)", err)
+	}
+	var lines [][]byte
+	want := make(map[string]string) // event_id -> SDK JSON
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			ev, err := event.ParseTSV([]byte(line))
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			js, err := ev.AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, []byte(line))
+			want[ev.Fields[event.EventID]] = string(js)
+		}
+	}
+	forEachBackend(t, func(t *testing.T, cfg SinkConfig, dir string) {
+		p := newPipeline(t)
+		put(t, p.enriched, lines...)
+		s := startSink(t, cfg, dir, p)
+		s.shutdown(t)
+		got, err := s.Recent(context.Background(), Query{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(lines) {
+			t.Fatalf("Recent returned %d events, want %d", len(got), len(lines))
+		}
+		for _, se := range got {
+			id := se.Event.Fields[event.EventID]
+			jsonEqual(t, "event "+id, string(se.JSON), want[id])
+		}
+	})
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/loaders")
+
+// TestTableLayoutGolden keeps the tables the sink creates in testdata/loaders, for
+// people to read and for changes to be seen in review.
+func TestTableLayoutGolden(t *testing.T) {
+	sq, err := newSQLiteStore(filepath.Join(t.TempDir(), "events.db"), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sq.close()
+	pg, err := newPostgresStore("postgres://localhost/db", "atomic", testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.close()
+	for name, ddl := range map[string][]string{"sqlite.sql": sq.ddl(), "postgres.sql": pg.ddl()} {
+		got := []byte(strings.Join(ddl, ";\n\n") + ";\n")
+		path := filepath.Join(repoRoot(t), "testdata", "loaders", name)
+		if *updateGolden {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -run TestTableLayoutGolden -update)", err)
+		}
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
 	}
 }
