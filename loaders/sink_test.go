@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
@@ -800,5 +801,116 @@ func TestTableLayoutGolden(t *testing.T) {
 		if diff := cmp.Diff(string(want), string(got)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
+	}
+}
+
+// TestSinkRetriesWrites drops the events table under a running sink: writing fails,
+// is retried, the table is created again and nothing put afterwards is lost.
+func TestSinkRetriesWrites(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, cfg SinkConfig, dir string) {
+		p := newPipeline(t)
+		reg := prometheus.NewRegistry()
+		s := startSinkWith(t, cfg, Deps{Streams: p.inputs(), DataDir: dir, Logger: testLogger(t), Registerer: reg})
+		put(t, p.enriched, testTSV(3, "before")...)
+		eventually(t, "3 events", func() bool { return s.count(t, "").Good == 3 })
+		execWrite(t, s, "DROP TABLE "+s.Table("events"))
+		put(t, p.enriched, testTSV(4, "after")...)
+		eventually(t, "4 events after the drop", func() bool {
+			c, err := s.Count(context.Background(), "after")
+			return err == nil && c.Good == 4
+		})
+		s.shutdown(t)
+		if got := metricValue(t, reg, "snowplow_mini_sink_write_errors_total"); got < 1 {
+			t.Errorf("write errors = %v, want at least 1", got)
+		}
+		if got := metricValue(t, reg, "snowplow_mini_sink_rows_loaded_total"); got != 7 {
+			t.Errorf("rows loaded = %v, want 7", got)
+		}
+	})
+}
+
+// metricValue sums the samples of a counter family.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
+
+func TestSinkLifecycle(t *testing.T) {
+	p := newPipeline(t)
+	s, err := NewSink(DefaultSinkConfig(), Deps{Streams: p.inputs(), DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Shutdown before Run: Run then drains what is there and returns.
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown before Run = %v", err)
+	}
+	put(t, p.enriched, testTSV(2, "life")...)
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if c, err := s.Count(context.Background(), ""); err != nil || c.Good != 2 {
+		t.Errorf("Count = %+v, %v; want 2 good", c, err)
+	}
+	if err := s.Run(context.Background()); err == nil {
+		t.Error("second Run = nil, want an error")
+	}
+	// Two sinks cannot share a registry.
+	reg := prometheus.NewRegistry()
+	a, err := NewSink(DefaultSinkConfig(), Deps{Streams: p.inputs(), DataDir: t.TempDir(), Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if b, err := NewSink(DefaultSinkConfig(), Deps{Streams: p.inputs(), DataDir: t.TempDir(), Registerer: reg}); err == nil {
+		b.Close()
+		t.Error("second NewSink on the same registry = nil error, want a registration error")
+	}
+}
+
+// TestPostgresStoresBadRowsItCannotParse stores a bad row whose failure JSONB refuses
+// (\u0000) in plain-text form, rather than looping on it.
+func TestPostgresStoresBadRowsItCannotParse(t *testing.T) {
+	u := postgresURL(t)
+	cfg := DefaultSinkConfig()
+	cfg.URL = u
+	cfg.Schema = postgresSchema(t, u)
+	p := newPipeline(t)
+	row := `{"schema":"iglu:com.snowplowanalytics.snowplow.badrows/generic_error/jsonschema/1-0-0","data":{"processor":{"artifact":"x","version":"1.0.0"},"failure":{"timestamp":"2024-03-01T12:00:00.000Z","errors":["nul \u0000 here"]},"payload":"p"}}`
+	put(t, p.bad1, []byte(row), []byte("bad\x00bytes \xff"))
+	s := startSink(t, cfg, t.TempDir(), p)
+	s.shutdown(t)
+	got := badRowsOf(t, s)
+	if len(got) != 2 {
+		t.Fatalf("%d bad rows stored, want 2", len(got))
+	}
+	var datas []string
+	for _, b := range got {
+		datas = append(datas, string(b.Data))
+	}
+	slices.Sort(datas)
+	want := []string{`bad\u0000bytes ` + "\uFFFD", row}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, datas); diff != "" {
+		t.Errorf("stored data (-want +got):\n%s", diff)
+	}
+	types := queryStrings(t, s.Sink, "SELECT type FROM "+s.Table("bad_rows")+" WHERE failure IS NULL")
+	slices.Sort(types)
+	if !slices.Equal(types, []string{"<null>", "generic_error"}) {
+		t.Errorf("types of rows stored without failure = %q, want the generic_error and the non-bad-row", types)
 	}
 }
