@@ -64,6 +64,11 @@ func newPostgresStore(connURL, schema string, log *slog.Logger) (*postgresStore,
 
 func (s *postgresStore) dialect() string { return "postgres" }
 
+func (s *postgresStore) location() string {
+	c := s.cfg.ConnConfig
+	return fmt.Sprintf("postgres://%s@%s:%d/%s (schema %s)", c.User, c.Host, c.Port, c.Database, s.schema)
+}
+
 func (s *postgresStore) table(name string) string {
 	return quoteIdent(s.schema) + "." + quoteIdent(name)
 }

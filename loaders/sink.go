@@ -187,7 +187,7 @@ func (s *Sink) Run(ctx context.Context) error {
 		return nil
 	}
 	close(s.ready)
-	s.log.Info("sink ready", "dialect", s.store.dialect())
+	s.log.Info("event store ready", "dialect", s.store.dialect(), "database", s.store.location())
 
 	g, gctx := errgroup.WithContext(ctx)
 	stop := make(chan struct{})
@@ -239,7 +239,7 @@ func (s *Sink) openStore(ctx context.Context) error {
 			return fmt.Errorf("opening the event store: %w", err)
 		}
 		if attempt == 1 {
-			s.log.Error("opening the event store failed; retrying", "err", err)
+			s.log.Error("opening the event store failed; retrying", "database", s.store.location(), "err", err)
 		} else {
 			s.log.Debug("opening the event store failed again", "attempt", attempt, "err", err)
 		}

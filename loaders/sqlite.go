@@ -87,6 +87,8 @@ func newSQLiteStore(path string, log *slog.Logger) (*sqliteStore, error) {
 
 func (s *sqliteStore) dialect() string { return "sqlite" }
 
+func (s *sqliteStore) location() string { return s.path }
+
 func (s *sqliteStore) table(name string) string { return `"` + name + `"` }
 
 // dsn returns the file: URI of the database with connection parameters.

@@ -57,6 +57,8 @@ type store interface {
 	readDB() *sql.DB
 	// dialect is "sqlite" or "postgres".
 	dialect() string
+	// location names the database for logs (no password).
+	location() string
 	// table returns the quoted, qualified name of one of the sink's tables.
 	table(name string) string
 
