@@ -88,26 +88,34 @@ func (p *pipeline) adaptTP2(ctx context.Context, l *loaded) ([]params, []badrow.
 		return []params{qs}, nil, nil
 	}
 
-	// Body: a self-describing payload_data JSON.
-	v, jerr := parseJSON(body, p.maxDepth)
-	if jerr != nil {
+	// Body: a self-describing payload_data JSON. The body is checked without being
+	// decoded; it is decoded for the validator only when it is not a plainly valid
+	// instance of a published payload_data schema.
+	var members []keyVal
+	if jerr := checkJSON(body, p.maxDepth, &members); jerr != nil {
 		return nil, []badrow.Message{badrow.NotJSON{Field: "body", Value: badrow.Str(body), Error: jerr.Error()}}, nil
 	}
-	s, code := parseSDJ(v, body)
+	key, dataRaw, code := rawSDJ(members)
 	if code != "" {
 		return nil, []badrow.Message{notIglu(body, code)}, nil
 	}
-	_, ce, err := p.validate(ctx, s.key, s.data)
-	if err != nil {
-		return nil, nil, err
+	if evs, ok := p.plainPayloadData(key, dataRaw, qs); ok {
+		return evs, nil, nil
 	}
-	if ce != nil {
-		return nil, []badrow.Message{badrow.IgluError{SchemaKey: s.key.String(), Error: ce}}, nil
+	{
+		data, _ := parseJSON(dataRaw, p.maxDepth)
+		_, ce, err := p.validate(ctx, key, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ce != nil {
+			return nil, []badrow.Message{badrow.IgluError{SchemaKey: key.String(), Error: ce}}, nil
+		}
 	}
-	if !p.payloadDataCriterion.Matches(s.key) {
-		return nil, []badrow.Message{badrow.CriterionMismatch{SchemaKey: s.key.String(), SchemaCriterion: p.payloadDataCriterion.String()}}, nil
+	if !p.payloadDataCriterion.Matches(key) {
+		return nil, []badrow.Message{badrow.CriterionMismatch{SchemaKey: key.String(), SchemaCriterion: p.payloadDataCriterion.String()}}, nil
 	}
-	return tp2Events(s.dataRaw, qs)
+	return tp2Events(dataRaw, qs)
 }
 
 // tp2Events reads the data array of payload_data: one event per object, every value a

@@ -120,6 +120,7 @@ func New(cfg Config, deps Deps) (*Enricher, error) {
 		payloadDataCriterion: criterion1_0("com.snowplowanalytics.snowplow", "payload_data", "jsonschema"),
 		contextsCriterion:    criterion1_0("com.snowplowanalytics.snowplow", "contexts", "jsonschema"),
 		unstructCriterion:    criterion1_0("com.snowplowanalytics.snowplow", "unstruct_event", "jsonschema"),
+		payloadDataKeys:      payloadDataKeys(),
 	}
 	p.partition, _ = event.FieldByName(cfg.PartitionKey)
 	for i := range p.limits {

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 func FuzzParseJSON(f *testing.F) {
@@ -158,6 +161,46 @@ func FuzzProcess(f *testing.F) {
 		for _, g := range res.Good {
 			if bytes.Count(g.TSV, []byte{'\t'}) != 130 || bytes.ContainsAny(g.TSV, "\n\r") {
 				t.Fatalf("malformed TSV %q", g.TSV)
+			}
+		}
+	})
+}
+
+// FuzzPlainFastPaths checks the shortcuts that skip the generic validator: whenever
+// plainPayloadData or plainEnvelope accepts an instance, the resolver must accept it too,
+// and plainPayloadData must read the same events as the general path.
+func FuzzPlainFastPaths(f *testing.F) {
+	f.Add(`[{"e":"pv","p":"web","tv":"t","aid":"a\u00e9"}]`, 4)
+	f.Add(`[{"e":"pv","p":"web","tv":"t","e":"x"}]`, 0)
+	f.Add(`[{"schema":"iglu:com.acme/x/jsonschema/1-0-0","data":{}}]`, 1)
+	f.Add(`{"schema":"iglu:com.acme/x/jsonschema/1-0-0","data":null}`, 0)
+	e := newTestEnricher(f, testResolver(f), nil)
+	p := e.p
+	f.Fuzz(func(t *testing.T, data string, addition int) {
+		if addition < 0 || addition > 4 || checkJSON(data, 50, nil) != nil {
+			return
+		}
+		v, _ := parseJSON(data, 50)
+		ctx := context.Background()
+		pd := criterion1_0("com.snowplowanalytics.snowplow", "payload_data", "jsonschema")
+		key := iglu.SchemaKey{Vendor: pd.Vendor, Name: pd.Name, Format: pd.Format, Version: iglu.SchemaVer{Model: 1, Addition: addition}}
+		if evs, ok := p.plainPayloadData(key, data, nil); ok {
+			if _, err := p.resolver.Validate(ctx, key, v); err != nil {
+				t.Fatalf("plainPayloadData accepted %s, the validator says %v", data, err)
+			}
+			want, msgs, _ := tp2Events(data, nil)
+			if msgs != nil || !cmp.Equal(want, evs) {
+				t.Fatalf("plainPayloadData events %v, tp2Events %v %v", evs, want, msgs)
+			}
+		}
+		for _, k := range []iglu.SchemaKey{
+			{Vendor: "com.snowplowanalytics.snowplow", Name: "contexts", Format: "jsonschema", Version: iglu.SchemaVer{Model: 1, Addition: addition % 2}},
+			{Vendor: "com.snowplowanalytics.snowplow", Name: "unstruct_event", Format: "jsonschema", Version: iglu.SchemaVer{Model: 1}},
+		} {
+			if plainEnvelope(k, v) {
+				if _, err := p.resolver.Validate(ctx, k, v); err != nil {
+					t.Fatalf("plainEnvelope accepted %s for %s, the validator says %v", data, k, err)
+				}
 			}
 		}
 	})

@@ -27,6 +27,11 @@ const msgTooDeep = "maximum allowed JSON depth exceeded"
 type jsonParser struct {
 	s        string
 	maxDepth int
+	scanOnly bool // check the text (same errors) without building values
+	utf8OK   bool // the text is known to be valid UTF-8
+	// top, when set, receives the members of a top-level object: key text (with quotes)
+	// and value text.
+	top *[]keyVal
 }
 
 // exhausted is raised (by position) when the input ends inside a value.
@@ -34,7 +39,23 @@ const exhausted = "exhausted input"
 
 // parseJSON parses exactly one JSON value (surrounded by optional whitespace).
 func parseJSON(s string, maxDepth int) (any, *jsonError) {
-	p := jsonParser{s: s, maxDepth: maxDepth}
+	return jsonParser{s: s, maxDepth: maxDepth}.parse()
+}
+
+// parseValidJSON is parseJSON for text known to be valid UTF-8.
+func parseValidJSON(s string, maxDepth int) (any, *jsonError) {
+	return jsonParser{s: s, maxDepth: maxDepth, utf8OK: true}.parse()
+}
+
+// checkJSON is parseJSON without building the value: it reports the same errors. When
+// the text is an object, its members are appended to top (raw key and value texts).
+func checkJSON(s string, maxDepth int, top *[]keyVal) *jsonError {
+	_, err := jsonParser{s: s, maxDepth: maxDepth, scanOnly: true, top: top}.parse()
+	return err
+}
+
+func (p jsonParser) parse() (any, *jsonError) {
+	s := p.s
 	i := p.skipWS(0)
 	if i >= len(s) {
 		return nil, &jsonError{exhausted}
@@ -126,6 +147,9 @@ func (p *jsonParser) value(i, depth int) (any, int, *jsonError) {
 		if err != nil {
 			return nil, 0, err
 		}
+		if p.scanOnly {
+			return nil, j, nil
+		}
 		return json.Number(s[i:j]), j, nil
 	case c == 't':
 		if err := p.literal(i, "true"); err != nil {
@@ -215,15 +239,18 @@ func (p *jsonParser) number(i int) (int, *jsonError) {
 // str parses the string starting at the quote at i.
 func (p *jsonParser) str(i int) (string, int, *jsonError) {
 	s := p.s
-	j := i + 1
+	j := skipPlain(s, i+1)
 	for {
 		if j >= len(s) {
 			return "", 0, &jsonError{exhausted}
 		}
 		c := s[j]
 		if c == '"' {
+			if p.scanOnly {
+				return "", j + 1, nil
+			}
 			v := s[i+1 : j]
-			if !utf8.ValidString(v) {
+			if !p.utf8OK && !utf8.ValidString(v) {
 				v = strings.ToValidUTF8(v, "\uFFFD")
 			}
 			return v, j + 1, nil
@@ -246,6 +273,9 @@ func (p *jsonParser) str(i int) (string, int, *jsonError) {
 		c := s[j]
 		switch {
 		case c == '"':
+			if p.scanOnly {
+				return "", j + 1, nil
+			}
 			v := string(b)
 			if !utf8.ValidString(v) {
 				v = strings.ToValidUTF8(v, "\uFFFD")
@@ -320,7 +350,10 @@ func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
 		return nil, 0, &jsonError{msgTooDeep}
 	}
 	s := p.s
-	m := make(map[string]any)
+	var m map[string]any
+	if !p.scanOnly {
+		m = make(map[string]any)
+	}
 	j := p.skipWS(i + 1)
 	if j >= len(s) {
 		return nil, 0, &jsonError{exhausted}
@@ -332,10 +365,12 @@ func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
 		if s[j] != '"' {
 			return nil, 0, p.die(j, `expected "`)
 		}
+		keyStart := j
 		k, next, err := p.str(j)
 		if err != nil {
 			return nil, 0, err
 		}
+		keyEnd := next
 		j = p.skipWS(next)
 		if j >= len(s) {
 			return nil, 0, &jsonError{exhausted}
@@ -351,7 +386,12 @@ func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
 		if err != nil {
 			return nil, 0, err
 		}
-		m[k] = v
+		if m != nil {
+			m[k] = v
+		}
+		if depth == 1 && p.top != nil {
+			*p.top = append(*p.top, keyVal{key: s[keyStart:keyEnd], val: s[j:next]})
+		}
 		j = p.skipWS(next)
 		if j >= len(s) {
 			return nil, 0, &jsonError{exhausted}
@@ -375,7 +415,10 @@ func (p *jsonParser) array(i, depth int) (any, int, *jsonError) {
 		return nil, 0, &jsonError{msgTooDeep}
 	}
 	s := p.s
-	a := make([]any, 0, 4)
+	var a []any
+	if !p.scanOnly {
+		a = make([]any, 0, 4)
+	}
 	j := p.skipWS(i + 1)
 	if j >= len(s) {
 		return nil, 0, &jsonError{exhausted}
@@ -388,7 +431,9 @@ func (p *jsonParser) array(i, depth int) (any, int, *jsonError) {
 		if err != nil {
 			return nil, 0, err
 		}
-		a = append(a, v)
+		if !p.scanOnly {
+			a = append(a, v)
+		}
 		j = p.skipWS(next)
 		if j >= len(s) {
 			return nil, 0, &jsonError{exhausted}
@@ -405,4 +450,30 @@ func (p *jsonParser) array(i, depth int) (any, int, *jsonError) {
 			return nil, 0, p.die(j, "expected ] or ,")
 		}
 	}
+}
+
+// skipPlain returns the index of the first byte at or after i that is a quote, a
+// backslash or a control character (or len(s)), eight bytes at a time.
+func skipPlain(s string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q := x ^ (ones * '"')
+		b := x ^ (ones * '\\')
+		// A byte is flagged when it is below 0x20 or equals one of the two.
+		if ((x-ones*0x20)&^x|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) {
+		if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+		i++
+	}
+	return i
 }

@@ -17,15 +17,23 @@ func rawSkipWS(s string, i int) int {
 
 // rawSkipString returns the index after the string starting at the quote at i.
 func rawSkipString(s string, i int) int {
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
+	j := i + 1
+	for {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return len(s)
+		}
+		j += k
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for b := j - 1; b > i && s[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
 			return j + 1
 		}
+		j++
 	}
-	return len(s)
 }
 
 // rawSkipValue returns the index after the value starting at i (not whitespace).
@@ -72,6 +80,15 @@ func rawString(lit string) string {
 		return inner
 	}
 	return v
+}
+
+// rawStringUTF8 is rawString for text already known to be valid UTF-8.
+func rawStringUTF8(lit string) string {
+	inner := lit[1 : len(lit)-1]
+	if strings.IndexByte(inner, '\\') < 0 {
+		return inner
+	}
+	return rawString(lit)
 }
 
 // rawMembers calls fn for each member of the object s (trimmed), in text order, with the

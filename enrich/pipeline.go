@@ -47,6 +47,7 @@ type pipeline struct {
 	payloadDataCriterion iglu.Criterion
 	contextsCriterion    iglu.Criterion
 	unstructCriterion    iglu.Criterion
+	payloadDataKeys      []map[string]uint8
 }
 
 // criterion1_0 is the criterion iglu:vendor/name/format/1-0-*.
@@ -111,9 +112,10 @@ func (p *pipeline) process(ctx context.Context, record []byte) (Result, error) {
 		}
 		return res, nil
 	}
+	var memo inputMemo
 	for _, ps := range evs {
 		raw := p.rawEvent(l, ps)
-		if err := p.enrichEvent(ctx, &res, raw, ps, l, now); err != nil {
+		if err := p.enrichEvent(ctx, &res, &memo, raw, ps, l, now); err != nil {
 			return Result{}, err
 		}
 	}
@@ -240,12 +242,11 @@ func schemaFields(eventType string) (vendor, name string, ok bool) {
 
 // enrichEvent enriches one raw event as Snowplow's EnrichmentManager.enrichEvent and adds
 // the outcome to res.
-func (p *pipeline) enrichEvent(ctx context.Context, res *Result, raw *event.RawEvent, ps params, l *loaded, now time.Time) error {
+func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo, raw *event.RawEvent, ps params, l *loaded, now time.Time) error {
 	ev := &event.EnrichedEvent{}
 	f := &ev.Fields
 
 	// Set-up and tracker parameters; failures here are input schema violations.
-	f[event.EventID] = p.newEventID()
 	f[event.VCollector] = raw.LoaderName
 	f[event.VEtl] = p.vEtl
 	f[event.EtlTstamp] = formatMillis(now.UnixMilli())
@@ -262,20 +263,23 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, raw *event.RawE
 		f[event.CollectorTstamp] = formatMillis(ct)
 	}
 	t := transform(ps, ev)
+	if f[event.EventID] == "" {
+		// Snowplow generates the id first and lets eid replace it; generating it only
+		// when needed gives the same events.
+		f[event.EventID] = p.newEventID()
+	}
 	perrs = append(perrs, t.errs...)
 	var inputViolations []badrow.Message
 	if len(perrs) > 0 {
 		inputViolations = append(inputViolations, atomicViolation(perrs, "atomic_field_parse_error"))
 	}
-	in, vmsgs, err := p.extractInputs(ctx, t.contexts, t.unstruct)
+	in, vmsgs, err := p.extractInputs(ctx, memo, t.contexts, t.unstruct)
 	if err != nil {
 		return err
 	}
 	inputViolations = append(inputViolations, vmsgs...)
-	f[event.Contexts] = event.MarshalContexts(in.contexts)
-	if in.unstruct != nil {
-		f[event.UnstructEvent] = event.MarshalUnstruct(*in.unstruct)
-	}
+	f[event.Contexts] = in.contextsColumn
+	f[event.UnstructEvent] = in.unstructColumn
 
 	// Enrichments; failures here are enrichment failures.
 	var fails []badrow.EnrichmentFailure
@@ -455,7 +459,11 @@ func (p *pipeline) addGood(res *Result, ev *event.EnrichedEvent, raw *event.RawE
 	} else if len(key) > streams.MaxPartitionKey {
 		key = truncateRunes(key, streams.MaxPartitionKey)
 	}
-	tsv := ev.AppendTSV(make([]byte, 0, 2048))
+	n := event.NumFields - 1
+	for _, v := range ev.Fields {
+		n += len(v)
+	}
+	tsv := ev.AppendTSV(make([]byte, 0, n))
 	if len(tsv)+len(key) > p.maxRecord {
 		sv := &badrow.SizeViolation{
 			Processor: p.processor, Timestamp: now,

@@ -80,10 +80,12 @@ func (vi validationInfo) entity() event.SelfDescribing {
 
 // inputs are the validated contexts and self-describing event of an event.
 type inputs struct {
-	contexts  []event.SelfDescribing
-	unstruct  *event.SelfDescribing
-	unstructK iglu.SchemaKey
-	infos     []validationInfo
+	contexts       []event.SelfDescribing
+	contextsColumn string
+	unstruct       *event.SelfDescribing
+	unstructK      iglu.SchemaKey
+	unstructColumn string
+	infos          []validationInfo
 }
 
 func (in *inputs) addInfo(vi validationInfo) {
@@ -95,80 +97,158 @@ func (in *inputs) addInfo(vi validationInfo) {
 	in.infos = append(in.infos, vi)
 }
 
+// extracted is the outcome of reading one contexts or self-describing-event text.
+type extracted struct {
+	entities []event.SelfDescribing // valid entities (one for an unstruct event)
+	column   string                 // the contexts or unstruct_event column for them
+	keys     []iglu.SchemaKey       // their keys
+	infos    []validationInfo
+	msgs     []badrow.Message
+}
+
+// inputMemo remembers, within one raw record, what each contexts and event text gave:
+// trackers attach the same contexts to every event of a batch, and validation is a
+// function of the text and the schema, so each distinct text is read once.
+type inputMemo struct {
+	contexts, contextsB64 map[string]*extracted // by co / cx text
+	unstruct, unstructB64 map[string]*extracted // by ue_pr / ue_px text
+}
+
+func (m *inputMemo) forContexts(j *jsonParam) *map[string]*extracted {
+	if j.base64 {
+		return &m.contextsB64
+	}
+	return &m.contexts
+}
+
+func (m *inputMemo) forUnstruct(j *jsonParam) *map[string]*extracted {
+	if j.base64 {
+		return &m.unstructB64
+	}
+	return &m.unstruct
+}
+
 // extractInputs parses and validates the co/cx and ue_pr/ue_px texts as Snowplow's
 // IgluUtils.extractAndValidateInputJsons: contexts first, then the self-describing event.
 // Invalid entities are dropped and reported; valid ones are kept (with the superseding
 // version when one was used).
-func (p *pipeline) extractInputs(ctx context.Context, contextsRaw, unstructRaw *string) (inputs, []badrow.Message, error) {
+func (p *pipeline) extractInputs(ctx context.Context, memo *inputMemo, contextsRaw, unstructRaw *jsonParam) (inputs, []badrow.Message, error) {
 	var in inputs
 	var msgs []badrow.Message
 	if contextsRaw != nil {
-		data, dataRaw, m, err := p.extractInputData(ctx, *contextsRaw, "contexts", p.contextsCriterion)
+		x, err := memoized(memo.forContexts(contextsRaw), contextsRaw.text, func() (*extracted, error) { return p.extractContexts(ctx, contextsRaw.json()) })
 		if err != nil {
 			return in, nil, err
 		}
-		if m != nil {
-			msgs = append(msgs, m)
-		} else {
-			arr, _ := data.([]any)
-			i := 0
-			var ierr error
-			rawElements(dataRaw, func(el string) bool {
-				if i >= len(arr) {
-					return false
-				}
-				v := arr[i]
-				i++
-				ent, vi, m, err := p.parseAndValidate(ctx, v, el)
-				if err != nil {
-					ierr = err
-					return false
-				}
-				if m != nil {
-					msgs = append(msgs, m)
-					return true
-				}
-				in.contexts = append(in.contexts, ent)
-				if vi != nil {
-					in.addInfo(*vi)
-				}
-				return true
-			})
-			if ierr != nil {
-				return in, nil, ierr
-			}
+		in.contexts, in.contextsColumn = x.entities, x.column
+		msgs = append(msgs, x.msgs...)
+		for _, vi := range x.infos {
+			in.addInfo(vi)
 		}
 	}
 	if unstructRaw != nil {
-		data, dataRaw, m, err := p.extractInputData(ctx, *unstructRaw, "unstruct", p.unstructCriterion)
+		x, err := memoized(memo.forUnstruct(unstructRaw), unstructRaw.text, func() (*extracted, error) { return p.extractUnstruct(ctx, unstructRaw.json()) })
 		if err != nil {
 			return in, nil, err
 		}
-		if m != nil {
-			msgs = append(msgs, m)
-		} else {
-			ent, vi, m, err := p.parseAndValidate(ctx, data, dataRaw)
-			if err != nil {
-				return in, nil, err
-			}
-			if m != nil {
-				msgs = append(msgs, m)
-			} else {
-				in.unstruct = &ent
-				in.unstructK, _ = iglu.ParseSchemaKey(ent.Schema)
-				if vi != nil {
-					in.addInfo(*vi)
-				}
-			}
+		msgs = append(msgs, x.msgs...)
+		if len(x.entities) == 1 {
+			in.unstruct, in.unstructK, in.unstructColumn = &x.entities[0], x.keys[0], x.column
+		}
+		for _, vi := range x.infos {
+			in.addInfo(vi)
 		}
 	}
 	return in, msgs, nil
 }
 
+func memoized(m *map[string]*extracted, key string, f func() (*extracted, error)) (*extracted, error) {
+	if x, ok := (*m)[key]; ok {
+		return x, nil
+	}
+	x, err := f()
+	if err != nil {
+		return nil, err
+	}
+	if *m == nil {
+		*m = make(map[string]*extracted, 2)
+	}
+	(*m)[key] = x
+	return x, nil
+}
+
+func (p *pipeline) extractContexts(ctx context.Context, raw string) (*extracted, error) {
+	x := &extracted{}
+	data, dataRaw, m, err := p.extractInputData(ctx, raw, "contexts", p.contextsCriterion)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		x.msgs = append(x.msgs, m)
+		return x, nil
+	}
+	arr, _ := data.([]any)
+	i := 0
+	var ierr error
+	rawElements(dataRaw, func(el string) bool {
+		if i >= len(arr) {
+			return false
+		}
+		v := arr[i]
+		i++
+		ent, key, vi, m, err := p.parseAndValidate(ctx, v, el)
+		if err != nil {
+			ierr = err
+			return false
+		}
+		if m != nil {
+			x.msgs = append(x.msgs, m)
+			return true
+		}
+		x.entities = append(x.entities, ent)
+		x.keys = append(x.keys, key)
+		if vi != nil {
+			x.infos = append(x.infos, *vi)
+		}
+		return true
+	})
+	if ierr != nil {
+		return nil, ierr
+	}
+	x.column = event.MarshalContexts(x.entities)
+	return x, nil
+}
+
+func (p *pipeline) extractUnstruct(ctx context.Context, raw string) (*extracted, error) {
+	x := &extracted{}
+	data, dataRaw, m, err := p.extractInputData(ctx, raw, "unstruct", p.unstructCriterion)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		x.msgs = append(x.msgs, m)
+		return x, nil
+	}
+	ent, key, vi, m, err := p.parseAndValidate(ctx, data, dataRaw)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		x.msgs = append(x.msgs, m)
+		return x, nil
+	}
+	x.entities, x.keys = []event.SelfDescribing{ent}, []iglu.SchemaKey{key}
+	x.column = event.MarshalUnstruct(ent)
+	if vi != nil {
+		x.infos = append(x.infos, *vi)
+	}
+	return x, nil
+}
+
 // extractInputData parses the envelope text, checks it is self-describing with a schema
 // matching crit, validates it, and returns its data.
 func (p *pipeline) extractInputData(ctx context.Context, raw, field string, crit iglu.Criterion) (any, string, badrow.Message, error) {
-	v, jerr := parseJSON(raw, p.maxDepth)
+	v, jerr := parseValidJSON(raw, p.maxDepth) // from a decoded parameter: valid UTF-8
 	if jerr != nil {
 		return nil, "", badrow.NotJSON{Field: field, Value: badrow.Str(raw), Error: jerr.Error()}, nil
 	}
@@ -179,28 +259,30 @@ func (p *pipeline) extractInputData(ctx context.Context, raw, field string, crit
 	if !crit.Matches(s.key) {
 		return nil, "", badrow.CriterionMismatch{SchemaKey: s.key.String(), SchemaCriterion: crit.String()}, nil
 	}
-	_, ce, err := p.validate(ctx, s.key, s.data)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	if ce != nil {
-		return nil, "", badrow.IgluError{SchemaKey: s.key.String(), Error: ce}, nil
+	if !plainEnvelope(s.key, s.data) {
+		_, ce, err := p.validate(ctx, s.key, s.data)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if ce != nil {
+			return nil, "", badrow.IgluError{SchemaKey: s.key.String(), Error: ce}, nil
+		}
 	}
 	return s.data, s.dataRaw, nil, nil
 }
 
 // parseAndValidate reads one entity (or the event inside unstruct_event) and validates it.
-func (p *pipeline) parseAndValidate(ctx context.Context, v any, raw string) (event.SelfDescribing, *validationInfo, badrow.Message, error) {
+func (p *pipeline) parseAndValidate(ctx context.Context, v any, raw string) (event.SelfDescribing, iglu.SchemaKey, *validationInfo, badrow.Message, error) {
 	s, code := parseSDJ(v, raw)
 	if code != "" {
-		return event.SelfDescribing{}, nil, notIglu(raw, code), nil
+		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, notIglu(raw, code), nil
 	}
 	val, ce, err := p.validate(ctx, s.key, s.data)
 	if err != nil {
-		return event.SelfDescribing{}, nil, nil, err
+		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, nil, err
 	}
 	if ce != nil {
-		return event.SelfDescribing{}, nil, badrow.IgluError{SchemaKey: s.key.String(), Error: ce}, nil
+		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: s.key.String(), Error: ce}, nil
 	}
 	key := s.key
 	var vi *validationInfo
@@ -208,5 +290,5 @@ func (p *pipeline) parseAndValidate(ctx context.Context, v any, raw string) (eve
 		vi = &validationInfo{original: s.key.String(), with: val.SupersededBy.String()}
 		key.Version = val.SupersededBy
 	}
-	return event.SelfDescribing{Schema: key.String(), Data: appendCanonical(nil, s.dataRaw)}, vi, nil, nil
+	return event.SelfDescribing{Schema: key.String(), Data: appendCanonical(nil, s.dataRaw)}, key, vi, nil, nil
 }

@@ -13,9 +13,23 @@ type parseError struct {
 
 // transformed holds what Transform leaves aside for later steps.
 type transformed struct {
-	contexts *string // co / cx (decoded), the last one given
-	unstruct *string // ue_pr / ue_px (decoded), the last one given
+	contexts *jsonParam // co / cx, the last one given
+	unstruct *jsonParam // ue_pr / ue_px, the last one given
 	errs     []parseError
+}
+
+// jsonParam is the value of co, cx, ue_pr or ue_px as sent.
+type jsonParam struct {
+	text   string
+	base64 bool // cx and ue_px: the JSON is base64-encoded
+}
+
+// json returns the JSON text, decoded as Snowplow decodes cx and ue_px.
+func (j *jsonParam) json() string {
+	if !j.base64 {
+		return j.text
+	}
+	return validUTF8(string(decodeBase64(make([]byte, 0, len(j.text)*3/4+3), j.text)))
 }
 
 // transform maps the tracker parameters of one event onto ev as Snowplow's
@@ -54,20 +68,12 @@ func transform(ps params, ev *event.EnrichedEvent) transformed {
 		case "tnuid":
 			s := tsvSafe(v)
 			tnuid = &s
-		case "co", "ue_pr":
-			s := v
-			if kv.Name == "co" {
-				t.contexts = &s
+		case "co", "ue_pr", "cx", "ue_px":
+			jp := &jsonParam{text: v, base64: kv.Name == "cx" || kv.Name == "ue_px"}
+			if kv.Name == "co" || kv.Name == "cx" {
+				t.contexts = jp
 			} else {
-				t.unstruct = &s
-			}
-		case "cx", "ue_px":
-			s := string(decodeBase64(nil, v))
-			s = validUTF8(s)
-			if kv.Name == "cx" {
-				t.contexts = &s
-			} else {
-				t.unstruct = &s
+				t.unstruct = jp
 			}
 		case "e":
 			if et, ok := eventType(v); ok {
