@@ -80,6 +80,8 @@ type Result struct {
 	Bad  []Bad
 	// Dropped counts events the JavaScript enrichment dropped.
 	Dropped int
+
+	tsvBuf []byte // backing store of the TSV lines of Good
 }
 
 // process enriches one raw record.
@@ -113,9 +115,14 @@ func (p *pipeline) process(ctx context.Context, record []byte) (Result, error) {
 		return res, nil
 	}
 	var memo inputMemo
-	for _, ps := range evs {
-		raw := p.rawEvent(l, ps)
-		if err := p.enrichEvent(ctx, &res, &memo, raw, ps, l, now); err != nil {
+	// One allocation each for the events, the raw events and their TSV lines.
+	events := make([]event.EnrichedEvent, len(evs))
+	raws := make([]event.RawEvent, len(evs))
+	res.tsvBuf = make([]byte, 0, len(record)+len(evs)*512)
+	for i, ps := range evs {
+		raw := &raws[i]
+		p.fillRawEvent(raw, l, ps)
+		if err := p.enrichEvent(ctx, &res, &memo, &events[i], raw, ps, l, now); err != nil {
 			return Result{}, err
 		}
 	}
@@ -132,9 +139,9 @@ func (p *pipeline) badPayload(l *loaded) badrow.CollectorPayload {
 	}
 }
 
-func (p *pipeline) rawEvent(l *loaded, ps params) *event.RawEvent {
+func (p *pipeline) fillRawEvent(r *event.RawEvent, l *loaded, ps params) {
 	cp := l.cp
-	return &event.RawEvent{
+	*r = event.RawEvent{
 		Vendor: l.vendor, Version: l.version, Parameters: ps,
 		ContentType: cp.ContentType, LoaderName: cp.Collector, Encoding: cp.Encoding, Hostname: cp.Hostname,
 		Timestamp: time.UnixMilli(cp.Timestamp).UTC(), IPAddress: l.ip, UserAgent: cp.UserAgent,
@@ -242,8 +249,7 @@ func schemaFields(eventType string) (vendor, name string, ok bool) {
 
 // enrichEvent enriches one raw event as Snowplow's EnrichmentManager.enrichEvent and adds
 // the outcome to res.
-func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo, raw *event.RawEvent, ps params, l *loaded, now time.Time) error {
-	ev := &event.EnrichedEvent{}
+func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo, ev *event.EnrichedEvent, raw *event.RawEvent, ps params, l *loaded, now time.Time) error {
 	f := &ev.Fields
 
 	// Set-up and tracker parameters; failures here are input schema violations.
@@ -459,11 +465,9 @@ func (p *pipeline) addGood(res *Result, ev *event.EnrichedEvent, raw *event.RawE
 	} else if len(key) > streams.MaxPartitionKey {
 		key = truncateRunes(key, streams.MaxPartitionKey)
 	}
-	n := event.NumFields - 1
-	for _, v := range ev.Fields {
-		n += len(v)
-	}
-	tsv := ev.AppendTSV(make([]byte, 0, n))
+	start := len(res.tsvBuf)
+	res.tsvBuf = ev.AppendTSV(res.tsvBuf)
+	tsv := res.tsvBuf[start:len(res.tsvBuf):len(res.tsvBuf)]
 	if len(tsv)+len(key) > p.maxRecord {
 		sv := &badrow.SizeViolation{
 			Processor: p.processor, Timestamp: now,
@@ -471,6 +475,7 @@ func (p *pipeline) addGood(res *Result, ev *event.EnrichedEvent, raw *event.RawE
 			Expectation: "event passed enrichment but then exceeded the maximum allowed size " + strconv.Itoa(p.maxRecord) + " bytes",
 			Payload:     takeUTF16(string(tsv), p.maxRecord*8/10),
 		}
+		res.tsvBuf = res.tsvBuf[:start]
 		p.addBad(res, badSizeViolation, sv)
 		return
 	}
