@@ -13,6 +13,7 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 // schemaDir writes schemas (Iglu URI path vendor/name/jsonschema/M-R-A -> body) into a
@@ -375,3 +376,9 @@ func TestAtomicFieldsLimits(t *testing.T) {
 	e = newTestEnricher(t, testResolver(t), func(c *Config, _ *Deps) { c.AtomicFieldsLimits = map[string]int{"app_id": 3}; c.AcceptInvalid = true })
 	one(t, e, get("/i", url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}, "aid": {"abcd"}}))
 }
+
+// The production collaborators satisfy the interfaces enrich consumes.
+var (
+	_ Resolver    = (*iglu.Resolver)(nil)
+	_ Enrichments = (*enrichments.Set)(nil)
+)
