@@ -2,9 +2,13 @@ package loaders
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/streams"
@@ -34,7 +38,8 @@ func benchSink(b *testing.B, cfg SinkConfig, dir string) {
 	const perOp = 10_000
 	p := newPipeline(b)
 	lines := testTSV(perOp, "bench")
-	s := startSinkWith(b, cfg, Deps{Streams: p.inputs(), DataDir: dir, Logger: testLogger(b)})
+	reg := prometheus.NewRegistry()
+	s := startSinkWith(b, cfg, Deps{Streams: p.inputs(), DataDir: dir, Logger: testLogger(b), Registerer: reg})
 	ctx := context.Background()
 	var loaded int64
 	cpu := cpuTime(b)
@@ -53,11 +58,30 @@ func benchSink(b *testing.B, cfg SinkConfig, dir string) {
 		}
 	}
 	reportRates(b, loaded, cpu)
+	// How much of the time the writer was committing: below 100%, loading is limited
+	// by how fast batches reach it rather than by the database.
+	mfs, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "snowplow_mini_sink_transaction_duration_seconds" {
+			h := mf.GetMetric()[0].GetHistogram()
+			b.ReportMetric(100*h.GetSampleSum()/b.Elapsed().Seconds(), "writer-busy-%")
+			b.ReportMetric(float64(loaded)/float64(h.GetSampleCount()), "rows/tx")
+		}
+	}
 }
 
 func BenchmarkSQLiteSink(b *testing.B) {
 	cfg := DefaultSinkConfig()
 	cfg.Retention.MaxRows = 0
+	if v := os.Getenv("BENCH_TX_ROWS"); v != "" {
+		cfg.MaxTransactionRows, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("BENCH_READ"); v != "" {
+		cfg.ReadBatchSize, _ = strconv.Atoi(v)
+	}
 	benchSink(b, cfg, b.TempDir())
 }
 

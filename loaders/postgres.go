@@ -675,6 +675,9 @@ FROM `+s.table(tableBadRows)+` WHERE id > $1 AND ($2 = '' OR app_id = $2) ORDER 
 
 func (s *postgresStore) readDB() *sql.DB { return s.r }
 
+// maintain has nothing to do: PostgreSQL vacuums and checkpoints by itself.
+func (s *postgresStore) maintain(context.Context) error { return nil }
+
 func (s *postgresStore) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

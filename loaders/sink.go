@@ -192,9 +192,10 @@ func (s *Sink) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
-	bg.Add(2)
+	bg.Add(3)
 	go func() { defer bg.Done(); s.runWriter(gctx, stop) }()
 	go func() { defer bg.Done(); s.runPruner(gctx, stop) }()
+	go func() { defer bg.Done(); s.runMaintenance(gctx, stop) }()
 
 	var firsts sync.WaitGroup
 	for _, in := range s.inputs {
@@ -413,6 +414,27 @@ func (s *Sink) Reset(ctx context.Context, appID string) (Counts, error) {
 	}
 	s.log.Info("reset", "app_id", appID, "events", c.Good, "bad_rows", c.Bad)
 	return c, nil
+}
+
+// maintenanceInterval is how often the database's housekeeping runs.
+const maintenanceInterval = 500 * time.Millisecond
+
+// runMaintenance runs the store's housekeeping until stop or ctx.
+func (s *Sink) runMaintenance(ctx context.Context, stop <-chan struct{}) {
+	t := time.NewTicker(maintenanceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := s.store.maintain(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("database housekeeping failed", "err", err)
+			}
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // runPruner enforces the retention bounds every interval until stop or ctx.

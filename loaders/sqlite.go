@@ -55,6 +55,7 @@ type sqliteStore struct {
 
 	w *sql.DB // the writer: one connection
 	r *sql.DB // readers
+	c *sql.DB // the WAL checkpointer: one connection
 
 	mu      sync.Mutex      // guards columns
 	columns map[string]bool // wide columns of the events table
@@ -82,6 +83,11 @@ func newSQLiteStore(path string, log *slog.Logger) (*sqliteStore, error) {
 		_ = s.w.Close()
 		return nil, err
 	}
+	if s.c, err = s.openDB(true); err != nil {
+		_ = s.w.Close()
+		_ = s.r.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -102,6 +108,11 @@ func (s *sqliteStore) dsn(write bool) (string, error) {
 	if write {
 		// journal_mode and page_size are set by open: they belong to the file.
 		q.Add("_pragma", "synchronous(NORMAL)")
+		// The writer copies the WAL back into the database once it passes 1000 pages
+		// (SQLite's default), so that the WAL is reset while writes go on; maintain
+		// copies most of it before that, on its own connection, while the writer goes
+		// on.
+		q.Add("_pragma", "wal_autocheckpoint(1000)")
 		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Add("_pragma", "cache_size(-32768)")
 		q.Add("_pragma", "journal_size_limit(67108864)")
@@ -797,9 +808,18 @@ FROM bad_rows WHERE id > ?1 AND (?2 = '' OR app_id = ?2) ORDER BY id DESC LIMIT 
 
 func (s *sqliteStore) readDB() *sql.DB { return s.r }
 
+// maintain copies committed WAL frames into the database file without blocking the
+// writer (a PASSIVE checkpoint), so that the WAL is reused rather than growing.
+func (s *sqliteStore) maintain(ctx context.Context) error {
+	if _, err := s.c.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		return fmt.Errorf("checkpointing the WAL of %s: %w", s.path, err)
+	}
+	return nil
+}
+
 func (s *sqliteStore) close() error {
 	s.closeRawStmts()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.c.Close(), s.r.Close(), s.w.Close())
 }
 
 // quoteIdent quotes an SQL identifier (both SQLite and PostgreSQL use double quotes).

@@ -35,6 +35,10 @@ type store interface {
 	// returns the rows the database refuses with its reasons.
 	findRejected(ctx context.Context, b *txBatch) ([]rejection, error)
 
+	// maintain does the database's periodic housekeeping off the writer goroutine
+	// (SQLite: copying the WAL into the database file).
+	maintain(ctx context.Context) error
+
 	// checkpoints returns the stored sequence number per shard for group on stream.
 	checkpoints(ctx context.Context, group, stream string) (map[string]string, error)
 
