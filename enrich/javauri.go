@@ -2,7 +2,6 @@ package enrich
 
 import (
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -661,6 +660,3 @@ func (p *uriParser) scanHexSeq(start, n int, bytes *int) (int, error) {
 	}
 	return pos, nil
 }
-
-// javaStringUnits returns the UTF-16 units of s, as a Java String holds it.
-func javaStringUnits(s string) []uint16 { return utf16.Encode([]rune(s)) }
