@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -523,7 +522,7 @@ func (s *Sink) handleBad(stream string) streams.Handler {
 func (s *Sink) deliver(ctx context.Context, req *writeRequest, out []outRow, batchID string) error {
 	key := req.stream + "/" + req.shard
 	for round := 0; ; round++ {
-		if err := s.emit(ctx, key, batchID+"#"+strconv.Itoa(round), out); err != nil {
+		if err := s.emit(ctx, key, batchID, round, out); err != nil {
 			return err
 		}
 		res, err := s.submit(ctx, req)
@@ -533,39 +532,39 @@ func (s *Sink) deliver(ctx context.Context, req *writeRequest, out []outRow, bat
 		if len(res.rejected) == 0 && !res.retry {
 			return nil
 		}
-		out = out[:0]
-		refused := make(map[int]string)
+		out = nil
+		refusedEvents := make(map[int]string)
+		skippedBad := make(map[int]bool)
 		for _, rej := range res.rejected {
-			if rej.bad {
-				b := req.bad[rej.index]
-				if b.safe {
-					// Even the plain-text form was refused: keep the batch moving.
-					s.log.Error("bad row refused by the database; skipped", "stream", req.stream, "shard_id", req.shard, "err", rej.message)
-					s.metrics.skipped.Inc()
-					refused[-1-rej.index] = rej.message
-					continue
-				}
+			if !rej.bad {
+				refusedEvents[rej.index] = rej.message
+				continue
+			}
+			if b := req.bad[rej.index]; !b.safe {
 				req.bad[rej.index] = b.safeForm()
 				continue
 			}
-			refused[rej.index] = rej.message
+			// Even the plain-text form was refused: keep the batch moving.
+			s.log.Error("bad row refused by the database; skipped", "stream", req.stream, "shard_id", req.shard, "err", rej.message)
+			s.metrics.skipped.Inc()
+			skippedBad[rej.index] = true
 		}
-		kept := req.events[:0]
+		events := req.events[:0]
 		for i, e := range req.events {
-			if msg, ok := refused[i]; ok {
+			if msg, ok := refusedEvents[i]; ok {
 				out = append(out, s.runtimeBadRow(e.ev, msg))
 				continue
 			}
-			kept = append(kept, e)
+			events = append(events, e)
 		}
-		req.events = kept
-		keptBad := req.bad[:0]
+		req.events = events
+		bad := req.bad[:0]
 		for i, b := range req.bad {
-			if _, ok := refused[-1-i]; !ok {
-				keptBad = append(keptBad, b)
+			if !skippedBad[i] {
+				bad = append(bad, b)
 			}
 		}
-		req.bad = keptBad
+		req.bad = bad
 	}
 }
 

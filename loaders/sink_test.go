@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -912,5 +914,55 @@ func TestPostgresStoresBadRowsItCannotParse(t *testing.T) {
 	slices.Sort(types)
 	if !slices.Equal(types, []string{"<null>", "generic_error"}) {
 		t.Errorf("types of rows stored without failure = %q, want the generic_error and the non-bad-row", types)
+	}
+}
+
+// flakyPut fails chosen Put calls of a stream.
+type flakyPut struct {
+	streams.Stream
+	mu    sync.Mutex
+	calls int
+	fail  map[int]bool // call number (from 1) -> fail
+}
+
+func (f *flakyPut) Put(ctx context.Context, entries []streams.Entry) ([]streams.PutResult, error) {
+	f.mu.Lock()
+	f.calls++
+	fail := f.fail[f.calls]
+	f.mu.Unlock()
+	if fail {
+		return nil, fmt.Errorf("put refused: %w", streams.ErrFull)
+	}
+	return f.Stream.Put(ctx, entries)
+}
+
+// TestSinkPutsBadRowsOnce makes the second Put of a batch's bad rows fail: the batch is
+// handled again, and every bad row still reaches bad-2 exactly once.
+func TestSinkPutsBadRowsOnce(t *testing.T) {
+	enriched := newStream(t, streams.Enriched, 1)
+	bad1 := newStream(t, streams.Bad1, 1)
+	bad2 := newStream(t, streams.Bad2, 1)
+	out := &flakyPut{Stream: bad2, fail: map[int]bool{2: true}}
+	in := map[string]Input{
+		streams.Enriched: {Stream: enriched, Checkpointer: enriched},
+		streams.Bad1:     {Stream: bad1, Checkpointer: bad1},
+		streams.Bad2:     {Stream: out, Checkpointer: bad2},
+	}
+	const n = 700 // two Puts: 500 and 200
+	var lines [][]byte
+	for i := 0; i < n; i++ {
+		lines = append(lines, []byte(fmt.Sprintf("not an event %d", i)))
+	}
+	put(t, enriched, lines...)
+	s := startSinkWith(t, DefaultSinkConfig(), Deps{Streams: in, DataDir: t.TempDir(), Logger: testLogger(t)})
+	s.shutdown(t)
+	if c := s.count(t, ""); c.Bad != n {
+		t.Errorf("%d bad rows stored, want %d", c.Bad, n)
+	}
+	out.mu.Lock()
+	calls := out.calls
+	out.mu.Unlock()
+	if calls != 3 {
+		t.Errorf("%d Puts, want 3 (500, a failure, 200)", calls)
 	}
 }

@@ -215,34 +215,33 @@ func badRowType(uri string) string {
 	return name
 }
 
-// emitState remembers how many bad rows of a batch are on the bad output stream, so
-// that a handler called again with the same batch (after a failed Put) does not put
-// them twice.
+// emitState remembers how many bad rows of each round of a batch are on the bad output
+// stream, so that a handler called again with the same batch (after a failed Put) does
+// not put them twice.
 type emitState struct {
-	batch string
-	done  int
+	batch string      // the first sequence number of the batch
+	done  map[int]int // round -> rows put
 }
 
-// emit puts rows on the bad output stream. key names the stream and shard, batch the
-// batch and round within it.
-func (s *Sink) emit(ctx context.Context, key, batch string, rows []outRow) error {
+// emit puts rows on the bad output stream. key names the stream and shard; batch and
+// round say which rows these are.
+func (s *Sink) emit(ctx context.Context, key, batch string, round int, rows []outRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	s.emitMu.Lock()
 	st := s.emitted[key]
-	if st == nil {
-		st = &emitState{}
+	if st == nil || st.batch != batch {
+		// Calls for one shard are sequential: a new batch means the last one is done.
+		st = &emitState{batch: batch, done: make(map[int]int)}
 		s.emitted[key] = st
 	}
 	s.emitMu.Unlock()
-	if st.batch != batch {
-		st.batch, st.done = batch, 0
-	}
-	for st.done < len(rows) {
+	for st.done[round] < len(rows) {
+		start := st.done[round]
 		var entries []streams.Entry
 		size := 0
-		for _, r := range rows[st.done:] {
+		for _, r := range rows[start:] {
 			n := len(r.data) + len(r.partitionKey)
 			if len(entries) == streams.MaxRecordsPerPut || len(entries) > 0 && size+n > streams.MaxBytesPerPut {
 				break
@@ -253,10 +252,10 @@ func (s *Sink) emit(ctx context.Context, key, batch string, rows []outRow) error
 		if _, err := s.badOut.Put(ctx, entries); err != nil {
 			return fmt.Errorf("putting %d bad rows to stream %q: %w", len(entries), s.badOut.Name(), err)
 		}
-		for _, r := range rows[st.done : st.done+len(entries)] {
+		for _, r := range rows[start : start+len(entries)] {
 			s.metrics.badRows.WithLabelValues(r.typ).Inc()
 		}
-		st.done += len(entries)
+		st.done[round] = start + len(entries)
 	}
 	return nil
 }
