@@ -27,11 +27,6 @@ var rawJSONColumns = [3]string{"contexts", "derived_contexts", "unstruct_event"}
 // rawJSONFields are the fields of rawJSONColumns.
 var rawJSONFields = [3]event.Field{event.Contexts, event.DerivedContexts, event.UnstructEvent}
 
-// errPermanent marks errors that retrying cannot fix.
-var errPermanent = errors.New("permanent")
-
-func permanent(err error) error { return fmt.Errorf("%w: %w", errPermanent, err) }
-
 // DefaultSQLiteFile is the name of the SQLite file in the data directory.
 const DefaultSQLiteFile = "events.db"
 
@@ -66,7 +61,9 @@ const (
 // is retried with backoff, never dropping data.
 //
 // One goroutine writes, batching what all shards and streams hand it up to
-// MaxTransactionRows rows per transaction; another prunes by Retention.
+// MaxTransactionRows rows per transaction; another prunes by Retention. Two sinks may
+// share a PostgreSQL database (columns are added with IF NOT EXISTS), but not a
+// consumer group on the same streams: each would load every record.
 type Sink struct {
 	cfg       SinkConfig
 	log       *slog.Logger

@@ -1,7 +1,6 @@
 package loaders
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,9 +25,6 @@ const (
 	contextsPrefix      = "contexts"
 	unstructEventPrefix = "unstruct_event"
 )
-
-// errNotSelfDescribing reports a JSON field that is not the expected envelope.
-var errNotSelfDescribing = errors.New("not a self-describing JSON")
 
 // wideColumn is the value of one wide-row column of one event.
 type wideColumn struct {
@@ -202,8 +198,6 @@ func (b *wideBuilder) addUnstruct(names *columnNames, s string) error {
 	b.add(name, ev, true)
 	return nil
 }
-
-var errUnexpected = fmt.Errorf("%w: unexpected JSON structure", errNotSelfDescribing)
 
 // members calls f for each member of the object starting at or after s[i] (after
 // spaces) with the key and the index of its value; f returns the index after the value
