@@ -278,6 +278,42 @@ func TestServeEndToEndFixtures(t *testing.T) {
 		t.Errorf("event types = %v, want page_view, struct and unstruct", types)
 	}
 
+	// The default enrichments ran: the GET page view came from a Google search to a URL
+	// with utm parameters, with a Chrome user agent.
+	var pv []struct {
+		Event map[string]any `json:"event"`
+	}
+	resp, err := http.Post(s.base+"/micro/good", "application/json", strings.NewReader(`{"event_type":"page_view"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&pv); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var found bool
+	for _, e := range pv {
+		if e.Event["refr_urlhost"] != "www.google.com" {
+			continue
+		}
+		found = true
+		for k, want := range map[string]any{"mkt_source": "peer", "mkt_medium": "test", "refr_medium": "search", "refr_source": "Google", "refr_term": "snowplow"} {
+			if e.Event[k] != want {
+				t.Errorf("page view %s = %v, want %v", k, e.Event[k], want)
+			}
+		}
+		if fp, _ := e.Event["event_fingerprint"].(string); len(fp) != 32 {
+			t.Errorf("event_fingerprint = %q, want an MD5 hex digest", fp)
+		}
+		ua, _ := e.Event["contexts_com_snowplowanalytics_snowplow_ua_parser_context_1"].([]any)
+		if len(ua) != 1 || ua[0].(map[string]any)["useragentFamily"] != "Chrome" {
+			t.Errorf("ua_parser_context = %v, want one Chrome context", ua)
+		}
+	}
+	if !found {
+		t.Errorf("no page view with a Google referrer among %d page views", len(pv))
+	}
+
 	// Stop as SIGTERM would: everything acknowledged must be in the sink afterwards.
 	if code := s.stop(t); code != 0 {
 		t.Fatalf("exit code %d", code)
