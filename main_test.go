@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
 )
 
@@ -610,5 +611,100 @@ func TestServeRoutes(t *testing.T) {
 				t.Errorf("%s %s: body %.300q lacks %q", tt.method, tt.path, body, tt.wantBody)
 			}
 		})
+	}
+}
+
+// postgresURL returns the test database, skipping when it is unreachable (unless
+// SNOWPLOW_MINI_INTEGRATION=1 makes the test mandatory).
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("SNOWPLOW_MINI_TEST_POSTGRES")
+	if u == "" {
+		u = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err == nil {
+		err = conn.Ping(ctx)
+		conn.Close(ctx)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("PostgreSQL at %s is unreachable (%v); start it or set SNOWPLOW_MINI_TEST_POSTGRES", u, err)
+		if os.Getenv("SNOWPLOW_MINI_INTEGRATION") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg + "; SNOWPLOW_MINI_INTEGRATION=1 makes this test mandatory")
+	}
+	return u
+}
+
+func TestServeEndToEndPostgres(t *testing.T) {
+	pgURL := postgresURL(t)
+	fixtures := loadFixtures(t)
+	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+
+	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, t.TempDir(), nil, "--config", cfgFile)
+	want := 0
+	for _, f := range fixtures {
+		if code := f.send(t, s.base); code/100 != 2 {
+			t.Errorf("%s: status %d", f.name, code)
+		}
+		want += f.events
+	}
+	// A request enrich rejects: its bad row goes to the bad_rows table.
+	resp, err := http.Get(s.base + "/i?e=pv&p=web&tv=t&dtm=notatimestamp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s.stop(t)
+
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema+".events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != want {
+		t.Errorf("PostgreSQL %s.events has %d rows, want %d", schema, n, want)
+	}
+	var ids int
+	if err := conn.QueryRow(ctx, "SELECT count(DISTINCT event_id) FROM "+schema+".events WHERE app_id = 'snowplow-mini-peer'").Scan(&ids); err != nil {
+		t.Fatal(err)
+	}
+	if ids != want {
+		t.Errorf("distinct event ids = %d, want %d", ids, want)
+	}
+	// Wide-row columns: the link click event and the web_page context.
+	var target string
+	if err := conn.QueryRow(ctx, "SELECT unstruct_event_com_snowplowanalytics_snowplow_link_click_1->>'targetUrl' FROM "+schema+".events WHERE event_name = 'link_click' LIMIT 1").Scan(&target); err != nil {
+		t.Fatalf("link_click column: %v", err)
+	}
+	if !strings.HasPrefix(target, "http://shop.example.test/") {
+		t.Errorf("link_click targetUrl = %q", target)
+	}
+	var pages int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema+".events WHERE jsonb_array_length(contexts_com_snowplowanalytics_snowplow_web_page_1) = 1").Scan(&pages); err != nil {
+		t.Fatalf("web_page column: %v", err)
+	}
+	if pages == 0 {
+		t.Error("no event has a web_page context column")
+	}
+	var bad int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema+".bad_rows").Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 1 {
+		t.Errorf("bad_rows = %d, want 1", bad)
 	}
 }
