@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 )
 
 // benchPayload is a realistic tp2 POST: the ten events of the batch fixtures, each with
@@ -53,6 +57,35 @@ func BenchmarkProcess(b *testing.B) {
 	res, err := e.Process(ctx, rec)
 	if err != nil || len(res.Good) != 10 || len(res.Bad) != 0 {
 		b.Fatalf("Process = %d good, %v, %v; want 10 good", len(res.Good), res.Bad, err)
+	}
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Process(ctx, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkProcessDefaultEnrichments is BenchmarkProcess with Snowplow Mini's four default
+// enrichments (campaign attribution, event fingerprint, referer parser, UA parser), whose
+// ua_parser_context is validated on every event. It reports events/s.
+func BenchmarkProcessDefaultEnrichments(b *testing.B) {
+	rec := benchPayload(b)
+	set, err := enrichments.Defaults(enrichments.Deps{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = set.Close() })
+	e := newTestEnricher(b, testResolver(b), func(_ *Config, d *Deps) { d.Enrichments = set })
+	ctx := context.Background()
+	res, err := e.Process(ctx, rec)
+	if err != nil || len(res.Good) != 10 || len(res.Bad) != 0 {
+		b.Fatalf("Process = %d good, %v, %v; want 10 good", len(res.Good), res.Bad, err)
+	}
+	if !strings.Contains(res.Good[0].Event.Fields[event.DerivedContexts], "ua_parser_context") {
+		b.Fatalf("derived_contexts = %s, want a ua_parser_context", res.Good[0].Event.Fields[event.DerivedContexts])
 	}
 	b.SetBytes(int64(len(rec)))
 	b.ReportAllocs()
