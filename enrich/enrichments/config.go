@@ -35,6 +35,7 @@ const (
 	orderHeader
 	orderIPLookups
 	orderWeather
+	orderYAUAA
 	orderJavaScript
 	orderSQL
 	orderAPI
@@ -71,6 +72,7 @@ func registry() map[string]kind {
 		{spe, "sql_query_enrichment_config", 1, orderSQL, buildSQLQuery},
 		{sp, "currency_conversion_config", 1, orderCurrency, buildCurrency},
 		{spe, "weather_enrichment_config", 1, orderWeather, buildWeather},
+		{spe, "yauaa_enrichment_config", 1, orderYAUAA, buildYAUAA},
 	}
 	m := make(map[string]kind, len(ks))
 	for _, k := range ks {
