@@ -46,7 +46,7 @@
 //   - Robots: a user agent with a robot word (bot, crawl, spider, slurp, headlesschrome,
 //     ...) or a "+http" information URL is a Robot (Robot Mobile when it imitates a
 //     phone); its OS is Cloud, its layout engine Robot, its brand is named after the
-//     domain of its information URL. YAUAA also recognises many robots by name only and
+//     domain of its contact e-mail or else of its information URL. YAUAA also recognises many robots by name only and
 //     reports the browser a robot imitates.
 //   - Command-line tools and HTTP libraries (curl, Wget, python-requests, okhttp,
 //     Go-http-client, ...) are device class Robot with agent class Special and the tool's

@@ -161,15 +161,13 @@ func (a *uaAnalysis) commentEntry(g []string, i int, e string) {
 		v := strings.TrimSpace(strings.TrimPrefix(e[len("Windows Phone"):], " OS"))
 		a.os = osNone // overrules an "Android" that some Windows Phone browsers add
 		a.setOS(osWindowsPhone, "Windows Phone", v)
-		if i+2 < len(g) && !strings.HasPrefix(g[i+1], "Android") {
-			a.model = strings.TrimSpace(g[i+1] + " " + g[i+2]) // "Microsoft; Lumia 950"
-		}
+		a.model = windowsPhoneModel(g[i+1:])
 	case strings.HasPrefix(e, "Android"):
 		if a.os == osLinux || a.os == osNone {
 			a.os = osNone
 			a.setOS(osAndroid, "Android", strings.TrimSpace(e[len("Android"):]))
 		}
-		if a.model == "" {
+		if a.model == "" && a.os == osAndroid {
 			a.model = androidModel(g[i+1:])
 		}
 	case strings.Contains(e, "like Mac OS X") && (strings.Contains(e, "iPhone OS") || strings.Contains(e, "CPU OS")):
@@ -334,6 +332,8 @@ func (a *uaAnalysis) scanProducts() {
 			}
 		case "OculusBrowser":
 			a.form, a.tvBrand = classVR, "Oculus"
+		case "Kindle":
+			a.form, a.tvBrand = classEReader, "Amazon"
 		}
 		if strings.HasPrefix(p.name, "AppleTV") {
 			a.os = osNone
@@ -354,8 +354,8 @@ func (a *uaAnalysis) layoutEngine() {
 	edgeHTML, hasEdgeHTML := t.version("Edge")
 	presto, hasPresto := t.version("Presto")
 	switch {
-	case a.os == osIOS || a.appleDevice != "":
-		a.setEngine("AppleWebKit", webkit)
+	case (a.os == osIOS || a.appleDevice != "") && hasWebKit:
+		a.setEngine("AppleWebKit", webkit) // every iOS browser renders with WebKit
 	case hasEdgeHTML && isVersionNumber(edgeHTML):
 		a.setEngine("EdgeHTML", edgeHTML)
 	case hasChrome && majorInt(chrome) >= 28:
@@ -434,7 +434,7 @@ func (a *uaAnalysis) userAgent() {
 		p := t.products[0]
 		r.agentName, r.agentVersion = p.name, p.version
 		switch {
-		case p.name == "Dalvik":
+		case p.name == "Dalvik" || isAppHTTPClient(strings.ToLower(p.name)):
 			r.agentClass = classSpecial
 		case a.os == osIOS || a.os == osAndroid:
 			r.agentClass = classMobileApp
@@ -767,8 +767,12 @@ func (an *uaAnalyzer) device(a *uaAnalysis) {
 	if a.form == classTV && r.deviceClass == "" {
 		setDevice(r, classTV, a.tvBrand, deviceName(a.tvBrand, "Smart TV"))
 	}
-	if r.osClass == "" && r.deviceClass == classGameConsole {
+	switch {
+	case r.osClass != "":
+	case r.deviceClass == classGameConsole:
 		r.osClass = classGameConsole
+	case r.deviceClass == classTV || r.deviceClass == classSetTopBox:
+		r.osClass = classEmbedded
 	}
 }
 
@@ -874,6 +878,9 @@ func robotResult(t *uaTokens, low string) (uaResult, bool) {
 		}
 	}
 	r.deviceBrand = brandFromURL(r.agentInformationURL)
+	if _, domain, ok := strings.Cut(r.agentInformationEmail, "@"); ok {
+		r.deviceBrand = orDefault(brandFromURL(domain), r.deviceBrand) // the operator, not its website
+	}
 	r.deviceName = r.deviceBrand
 	return r, true
 }
@@ -961,8 +968,11 @@ func (an *uaAnalyzer) brandModel(model string) (string, string) {
 	lw := strings.ToLower(word)
 	for _, b := range brandWords {
 		if lw == b.word {
-			if b.keep || rest == "" {
+			switch {
+			case b.keep:
 				return b.brand, model
+			case rest == "":
+				return b.brand, "" // the brand alone: "Microsoft"
 			}
 			return b.brand, rest
 		}
@@ -1009,6 +1019,23 @@ func androidModel(rest []string) string {
 		return strings.TrimSpace(m)
 	}
 	return ""
+}
+
+// windowsPhoneModel picks "Maker Model" from the comment entries after "Windows Phone x":
+// "Android 8.0; Microsoft; Lumia 950" or "ARM; Touch; NOKIA; Lumia 920".
+func windowsPhoneModel(rest []string) string {
+	var parts []string
+	for _, e := range rest {
+		switch {
+		case strings.HasPrefix(e, "Android") || strings.HasPrefix(e, "IEMobile") || strings.HasPrefix(e, "Trident") ||
+			strings.HasPrefix(e, "rv:") || e == "ARM" || e == "Touch" || e == "WPDesktop" || isLocale(e):
+			continue
+		}
+		if parts = append(parts, e); len(parts) == 2 {
+			break
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // isLocale reports whether e looks like "en", "en-US", "ko-kr" or "en_GB".

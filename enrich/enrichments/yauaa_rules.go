@@ -70,13 +70,23 @@ var notRobotWords = []struct{ word, robot string }{
 func isHTTPTool(name string) bool {
 	switch name {
 	case "curl", "wget", "python-requests", "python-urllib", "python-httpx", "aiohttp", "httpx",
-		"go-http-client", "okhttp", "apache-httpclient", "java", "node-fetch", "axios", "undici",
+		"go-http-client", "apache-httpclient", "java", "node-fetch", "axios", "undici",
 		"postmanruntime", "insomnia", "libwww-perl", "httpie", "guzzlehttp", "ruby", "faraday",
-		"dart", "restsharp", "http.rb", "reqwest", "got", "node", "powershell", "winhttp",
+		"restsharp", "http.rb", "reqwest", "got", "node", "powershell", "winhttp",
 		"lwp-trivial", "php", "cpp-httplib", "libcurl", "hackney", "mechanize", "jakarta commons-httpclient":
 		return true
 	}
 	return strings.HasPrefix(name, "python-") || strings.HasPrefix(name, "java-http-client")
+}
+
+// isAppHTTPClient reports the HTTP clients that mobile apps send requests with, by the
+// lower-case name of the first product token: agent class Special, but not robots.
+func isAppHTTPClient(name string) bool {
+	switch name {
+	case "okhttp", "dart", "cfnetwork", "alamofire", "cronet", "volley":
+		return true
+	}
+	return false
 }
 
 // brandWords are first words of device models that name the brand (lower case). keep

@@ -26,7 +26,7 @@ func tokenizeUA(ua string) uaTokens {
 	lastWasProduct := false
 	for i := 0; i < len(ua); {
 		switch ua[i] {
-		case ' ', '\t', ',', ';', ')', ']':
+		case ' ', '\t', ';', ')', ']':
 			i++
 		case '(':
 			depth, j := 1, i+1
@@ -63,7 +63,7 @@ func tokenizeUA(ua string) uaTokens {
 			i = next
 		default:
 			j := i
-			for j < len(ua) && !strings.ContainsRune(" \t();[],", rune(ua[j])) {
+			for j < len(ua) && !strings.ContainsRune(" \t();[]", rune(ua[j])) {
 				j++
 			}
 			t.addProduct(ua[i:j], true)
