@@ -105,7 +105,6 @@ const (
 	osKaiOS
 	osPlayStation
 	osNintendo
-	osFireTV
 	osTVOS
 	osRoku
 )
@@ -119,16 +118,15 @@ type uaAnalysis struct {
 	os          int
 	appleDevice string // iPhone, iPad, iPod
 	model       string // device model as written (Android, KaiOS, Windows Phone)
-	form        string // device class stated in the comments: Firefox's "Mobile", "Tablet", "TV"
+	form        string // device class the user agent states: Firefox's "Mobile;", a TV platform, ...
 	webview     bool   // Android WebView ("wv")
-	x11         bool
 	gecko       string // rv: version
 	msie        string
 	trident     string
 	osFromHints bool // the OS version came from Sec-CH-UA-Platform-Version
 	blink       bool
 	console     bool
-	tvBrand     string // brand of a TV or set-top box stated by a product token
+	formBrand   string // brand that comes with form: a TV's, an e-reader's, a headset's
 }
 
 // scanComments reads the OS, the device and a few browser facts from the comments.
@@ -215,8 +213,6 @@ func (a *uaAnalysis) commentEntry(g []string, i int, e string) {
 		if len(f) >= 2 {
 			a.setCPU(cpuOf(f[1]))
 		}
-	case e == "X11":
-		a.x11 = true
 	case strings.HasPrefix(e, "Linux"):
 		if cpu, bits := cpuOf(strings.TrimSpace(e[len("Linux"):])); cpu != "" {
 			a.setCPU(cpu, bits)
@@ -234,7 +230,7 @@ func (a *uaAnalysis) commentEntry(g []string, i int, e string) {
 	case strings.HasPrefix(e, "Web0S") || strings.HasPrefix(e, "WebOS") || strings.HasPrefix(e, "webOS"):
 		a.os = osNone
 		a.setOS(osWebOS, "webOS", "")
-		a.form, a.tvBrand = classTV, "LG"
+		a.form, a.formBrand = classTV, "LG"
 	case e == "SMART-TV" || e == "SmartTV" || e == "Smart TV" || e == "SMART TV" || strings.HasSuffix(e, "/SmartTV"):
 		a.form = classTV
 	case strings.HasPrefix(e, "PlayStation") || strings.HasPrefix(e, "PLAYSTATION"):
@@ -258,10 +254,12 @@ func (a *uaAnalysis) commentEntry(g []string, i int, e string) {
 		if strings.Contains(e, "3DS") || strings.Contains(e, "DSi") {
 			a.r.deviceClass = classHandheldGame
 		}
-	case e == "Mobile" || e == "Tablet" || e == "TV":
-		if a.form == "" {
-			a.form = map[string]string{"Mobile": classPhone, "Tablet": classTablet, "TV": classTV}[e]
-		}
+	case e == "Mobile" && a.form == "":
+		a.form = classPhone
+	case e == "Tablet" && a.form == "":
+		a.form = classTablet
+	case e == "TV" && a.form == "":
+		a.form = classTV
 	case e == "Win64" || e == "x64" || e == "WOW64":
 		a.setCPU("Intel x86_64", "64")
 	case e == "ARM" && a.os == osWindows:
@@ -281,7 +279,7 @@ func (a *uaAnalysis) commentEntry(g []string, i int, e string) {
 	case e == "N":
 		a.r.agentSecurity = "No security"
 	case e == "Kindle" || strings.HasPrefix(e, "Kindle/"):
-		a.form, a.tvBrand = classEReader, "Amazon"
+		a.form, a.formBrand = classEReader, "Amazon"
 	}
 }
 
@@ -325,15 +323,15 @@ func (a *uaAnalysis) scanProducts() {
 				// "HbbTV/1.5.1 (+DRM; Samsung; SmartTV2020; T-KSU2EDEUC-1506.0; ; KANTS2EDEUC-1506.0)"
 				for _, e := range a.t.comments[p.comment] {
 					if e != "" && e[0] != '+' && !strings.HasPrefix(e, "PVR") {
-						a.tvBrand = brandWord(e)
+						a.formBrand = brandWord(e)
 						break
 					}
 				}
 			}
 		case "OculusBrowser":
-			a.form, a.tvBrand = classVR, "Oculus"
+			a.form, a.formBrand = classVR, "Oculus"
 		case "Kindle":
-			a.form, a.tvBrand = classEReader, "Amazon"
+			a.form, a.formBrand = classEReader, "Amazon"
 		}
 		if strings.HasPrefix(p.name, "AppleTV") {
 			a.os = osNone
@@ -401,7 +399,7 @@ var webviewApps = []struct{ token, name string }{
 	{"FBAV", "Facebook App"}, {"Instagram", "Instagram"}, {"LinkedInApp", "LinkedIn"},
 	{"Snapchat", "Snapchat"}, {"Pinterest", "Pinterest"}, {"GSA", "Google App"},
 	{"Line", "LINE"}, {"musical_ly", "TikTok"}, {"TwitterAndroid", "Twitter"},
-	{"MicroMessenger", "WeChat"}, {"Twitter", "Twitter"},
+	{"MicroMessenger", "WeChat"},
 }
 
 // userAgent finds the browser (or app) and whether it is a webview.
@@ -422,13 +420,6 @@ func (a *uaAnalysis) userAgent() {
 	if r.agentName == "" {
 		a.legacyAgent()
 	}
-	if r.agentName == "" && r.engineName != "" {
-		// A browser of a TV, console or e-reader that only names its engine.
-		if v, ok := t.version("Version"); ok && t.has("Safari") {
-			r.agentClass, r.agentName, r.agentVersion = classBrowser, "Safari", v
-		}
-	}
-
 	if r.agentName == "" && len(t.products) > 0 && t.products[0].name != "Mozilla" {
 		// An app's own HTTP client: "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7)".
 		p := t.products[0]
@@ -480,17 +471,17 @@ func (a *uaAnalysis) legacyAgent() {
 		r.agentVersion = edgeAppVersion(r.engineVersion)
 	case r.engineName == "Trident":
 		r.agentClass, r.agentName = classBrowser, "Internet Explorer"
-		real := a.msie
+		actual := a.msie
 		if a.trident != "" {
 			if n := majorInt(a.trident); n >= 4 {
-				real = strconv.Itoa(n+4) + ".0"
+				actual = strconv.Itoa(n+4) + ".0"
 			}
 		}
 		if a.msie == "" && a.gecko != "" {
-			real = a.gecko // IE 11: "Trident/7.0; rv:11.0"
+			actual = a.gecko // IE 11: "Trident/7.0; rv:11.0"
 		}
-		r.agentVersion = real
-		if a.msie != "" && real != "" && a.msie != real {
+		r.agentVersion = actual
+		if a.msie != "" && actual != "" && a.msie != actual {
 			r.ieCompatVersion = a.msie
 		}
 	case t.has("Opera"):
@@ -722,23 +713,23 @@ func (an *uaAnalyzer) device(a *uaAnalysis) {
 			class = c
 		}
 		if a.form == classVR {
-			brand = orDefault(brand, a.tvBrand)
+			brand = orDefault(brand, a.formBrand)
 		}
 		setDevice(r, class, brand, deviceName(brand, model))
 	case osLinux:
 		r.osClass = classDesktop
 		if a.form == classTV {
 			r.osClass = classEmbedded
-			setDevice(r, classTV, a.tvBrand, deviceName(a.tvBrand, "Smart TV"))
+			setDevice(r, classTV, a.formBrand, deviceName(a.formBrand, "Smart TV"))
 			break
 		}
 		if a.form == classVR {
-			setDevice(r, classVR, a.tvBrand, a.tvBrand)
+			setDevice(r, classVR, a.formBrand, a.formBrand)
 			break
 		}
 		if a.form == classEReader {
 			r.osClass = classEmbedded
-			setDevice(r, classEReader, a.tvBrand, deviceName(a.tvBrand, "Kindle"))
+			setDevice(r, classEReader, a.formBrand, deviceName(a.formBrand, "Kindle"))
 			break
 		}
 		setDevice(r, classDesktop, "", "Linux Desktop")
@@ -761,11 +752,11 @@ func (an *uaAnalyzer) device(a *uaAnalysis) {
 		setDevice(r, classPhone, brand, deviceName(brand, model))
 	case osPlayStation, osNintendo:
 		r.osClass = classGameConsole
-	case osTVOS, osRoku, osFireTV:
+	case osTVOS, osRoku:
 		r.osClass = classEmbedded
 	}
 	if a.form == classTV && r.deviceClass == "" {
-		setDevice(r, classTV, a.tvBrand, deviceName(a.tvBrand, "Smart TV"))
+		setDevice(r, classTV, a.formBrand, deviceName(a.formBrand, "Smart TV"))
 	}
 	switch {
 	case r.osClass != "":
