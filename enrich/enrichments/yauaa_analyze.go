@@ -65,6 +65,9 @@ type uaAnalyzer struct {
 	// uap names the brand of Android device models that the built-in prefixes do not
 	// know; nil leaves them unknown.
 	uap *uaparser.Parser
+	// uapBrands remembers uap's answer per model ("" for none): one model comes with many
+	// browser versions, and asking uap costs about a millisecond. nil: no memory.
+	uapBrands *lruCache[string]
 }
 
 // analyze derives the fields of ua (not empty) and the client hints h.
@@ -976,22 +979,37 @@ func (an *uaAnalyzer) brandModel(model string) (string, string) {
 	if isXiaomiCode(model) {
 		return "Xiaomi", model
 	}
-	if an.uap != nil {
-		clean := strings.Map(func(r rune) rune {
-			if r == ';' || r == ')' || r == '(' {
-				return -1
-			}
-			return r
-		}, model)
-		d := an.uap.ParseDevice("Mozilla/5.0 (Linux; Android 10; " + clean + " Build/QP1A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36")
-		if d.Brand != "" && !strings.HasPrefix(d.Brand, "Generic") && d.Brand != "Spider" {
-			if canon, ok := canonicalBrands[strings.ToLower(d.Brand)]; ok {
-				return canon, model
-			}
-			return d.Brand, model
+	return an.uapBrand(model), model
+}
+
+// uapBrand asks the ua-parser rules for the brand of an Android model.
+func (an *uaAnalyzer) uapBrand(model string) string {
+	if an.uap == nil {
+		return ""
+	}
+	if an.uapBrands != nil {
+		if b, ok := an.uapBrands.get(model); ok {
+			return b
 		}
 	}
-	return "", model
+	clean := strings.Map(func(r rune) rune {
+		if r == ';' || r == ')' || r == '(' {
+			return -1
+		}
+		return r
+	}, model)
+	d := an.uap.ParseDevice("Mozilla/5.0 (Linux; Android 10; " + clean + " Build/QP1A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36")
+	brand := ""
+	if d.Brand != "" && !strings.HasPrefix(d.Brand, "Generic") && d.Brand != "Spider" {
+		brand = d.Brand
+		if canon, ok := canonicalBrands[strings.ToLower(d.Brand)]; ok {
+			brand = canon
+		}
+	}
+	if an.uapBrands != nil {
+		an.uapBrands.put(model, brand)
+	}
+	return brand
 }
 
 // androidModel picks the device model from the comment entries after "Android x".

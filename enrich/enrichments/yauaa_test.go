@@ -167,6 +167,10 @@ var yauaaCases = []struct {
 		mainFields("Phone", "Apple iPhone", "Apple", "Mobile", "iOS 17.0", "Unknown ??", "Mobile App", "MyApp 1.2.3")},
 	{"okhttp", "okhttp/4.9.2", nil,
 		mainFields("Unknown", "Unknown", "Unknown", "Unknown", "Unknown ??", "Unknown ??", "Special", "okhttp 4.9.2")},
+	{"brand from the ua-parser rules", "Mozilla/5.0 (Linux; Android 5.1.1; A37fw) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", nil,
+		mainFields("Phone", "Oppo A37fw", "Oppo", "Mobile", "Android 5.1.1", "Blink 120.0", "Browser", "Chrome 120.0.0.0")},
+	{"brand unknown", "Mozilla/5.0 (Linux; Android 9; ZB631KL) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", nil,
+		mainFields("Phone", "ZB631KL", "Unknown", "Mobile", "Android 9", "Blink 120.0", "Browser", "Chrome 120.0.0.0")},
 	{"android app http client", "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A.230805.001)", nil,
 		mainFields("Phone", "Google Pixel 7", "Google", "Mobile", "Android 13", "Unknown ??", "Special", "Dalvik 2.1.0")},
 
@@ -578,7 +582,12 @@ func BenchmarkYAUAA(b *testing.B) {
 	b.Run("miss_android", func(b *testing.B) {
 		miss(b, "Mozilla/5.0 (Linux; Android 13; SM-S9%03dB) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36")
 	})
-	b.Run("miss_android_unknown_brand", func(b *testing.B) {
+	// A model the built-in prefixes do not know: the ua-parser rules are asked once per
+	// model, then remembered.
+	b.Run("miss_android_unknown_model", func(b *testing.B) {
 		miss(b, "Mozilla/5.0 (Linux; Android 9; ZB6%03dKL) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36")
+	})
+	b.Run("miss_android_known_unknown_model", func(b *testing.B) {
+		miss(b, "Mozilla/5.0 (Linux; Android 9; ZB631KL) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.%d.0 Mobile Safari/537.36")
 	})
 }
