@@ -1,6 +1,6 @@
 // Package enrichments runs Snowplow's standard enrichments on an enriched event: campaign
 // attribution, event fingerprint, referer parser, UA parser, IP lookups, anonymise IP, cookie
-// and HTTP-header extractors, IAB spiders and robots, PII pseudonymisation,
+// and HTTP-header extractors, IAB spiders and robots, YAUAA, PII pseudonymisation,
 // JavaScript, API request, SQL query, currency conversion and weather.
 //
 // It sits inside the enrich stage: enrich builds an EnrichedEvent from a raw tracker event,
