@@ -708,3 +708,72 @@ func TestServeEndToEndPostgres(t *testing.T) {
 		t.Errorf("bad_rows = %d, want 1", bad)
 	}
 }
+
+// TestServeEnrichmentConfigs runs serve with a folder of Snowplow enrichment configs.
+func TestServeEnrichmentConfigs(t *testing.T) {
+	fixtures := loadFixtures(t)
+	dir := t.TempDir()
+	configs := map[string]string{
+		"anon_ip.json": `{"schema":"iglu:com.snowplowanalytics.snowplow/anon_ip/jsonschema/1-0-1",
+ "data":{"name":"anon_ip","vendor":"com.snowplowanalytics.snowplow","enabled":true,"parameters":{"anonOctets":1,"anonSegments":1}}}`,
+		"yauaa_enrichment_config.json": `{"schema":"iglu:com.snowplowanalytics.snowplow.enrichments/yauaa_enrichment_config/jsonschema/1-0-0",
+ "data":{"enabled":true,"vendor":"com.snowplowanalytics.snowplow.enrichments","name":"yauaa_enrichment_config","parameters":{"cacheSize":100}}}`,
+		"disabled.json": `{"schema":"iglu:com.snowplowanalytics.snowplow/ua_parser_config/jsonschema/1-0-1",
+ "data":{"vendor":"com.snowplowanalytics.snowplow","name":"ua_parser_config","enabled":false,"parameters":{}}}`,
+	}
+	for name, c := range configs {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServe(t, t.TempDir(), nil, "--enrichments", dir)
+	var pageview fixture
+	for _, f := range fixtures {
+		if f.name == "node-get-pageview" {
+			pageview = f
+		}
+	}
+	if pageview.req == nil {
+		t.Fatal("no node-get-pageview fixture")
+	}
+	if code := pageview.send(t, s.base); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	var waited struct {
+		Complete bool `json:"complete"`
+		Events   []struct {
+			Event map[string]any `json:"event"`
+		} `json:"events"`
+	}
+	s.getJSON(t, "/micro/wait?count=1&timeout=5s", &waited)
+	if !waited.Complete || len(waited.Events) != 1 {
+		t.Fatalf("/micro/wait = %+v", waited)
+	}
+	ev := waited.Events[0].Event
+	if ev["user_ipaddress"] != "203.0.113.x" {
+		t.Errorf("user_ipaddress = %v, want 203.0.113.x (anon_ip with one octet)", ev["user_ipaddress"])
+	}
+	ya, _ := ev["contexts_nl_basjes_yauaa_context_1"].([]any)
+	if len(ya) != 1 || ya[0].(map[string]any)["deviceClass"] != "Desktop" || ya[0].(map[string]any)["agentName"] != "Chrome" {
+		t.Errorf("yauaa context = %v, want a Desktop Chrome", ya)
+	}
+	if _, ok := ev["contexts_com_snowplowanalytics_snowplow_ua_parser_context_1"]; ok {
+		t.Error("ua_parser_context present, but its config is disabled and the defaults do not apply with --enrichments")
+	}
+	if ev["mkt_source"] != nil {
+		t.Errorf("mkt_source = %v: campaign attribution is not configured", ev["mkt_source"])
+	}
+
+	// check-config names the broken file.
+	bad := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(bad, []byte(`{"schema":"iglu:com.snowplowanalytics.snowplow/cookie_extractor_config/jsonschema/1-0-0","data":{"name":"cookie_extractor_config","vendor":"com.snowplowanalytics.snowplow","enabled":true,"parameters":{"cookies":"sp"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", "--enrichments", dir}, func(string) string { return "" }, &stdout, &stderr, nil); code != 1 {
+		t.Fatalf("check-config with a broken enrichment = %d, want 1", code)
+	}
+	if !strings.Contains(stderr.String(), "broken.json") || !strings.Contains(stderr.String(), "cookies") {
+		t.Errorf("check-config error %q does not name the file and the key", stderr.String())
+	}
+}
