@@ -39,6 +39,13 @@ type Config struct {
 	// featureFlags.acceptInvalid). Default false.
 	AcceptInvalid bool `yaml:"acceptInvalid" json:"acceptInvalid"`
 
+	// ValidationCacheSize is how many valid (schema, data) pairs of contexts and
+	// self-describing events enrich remembers across records, so that an entity seen
+	// again (the ua_parser_context of a user agent, a browser or session context) is not
+	// validated again while its schema is unchanged. Entities whose data is over 2 KB
+	// are always validated. 0 turns the cache off. Default 8192 (at most about 16 MB).
+	ValidationCacheSize int `yaml:"validationCacheSize" json:"validationCacheSize"`
+
 	// AtomicFieldsLimits overrides the length limit of string atomic fields by name,
 	// e.g. {"app_id": 5} (Snowplow's validation.atomicFieldsLimits). Default: none,
 	// enrich's built-in limits (event.Field.MaxLength).
@@ -51,6 +58,8 @@ func DefaultConfig() Config {
 		BatchSize:    100,
 		PartitionKey: "event_id",
 		MaxJSONDepth: 50,
+
+		ValidationCacheSize: 8192,
 	}
 }
 
@@ -71,6 +80,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxJSONDepth < 1 {
 		bad("maxJsonDepth", "must be at least 1, got %d", c.MaxJSONDepth)
+	}
+	if c.ValidationCacheSize < 0 {
+		bad("validationCacheSize", "must not be negative (0 turns the cache off), got %d", c.ValidationCacheSize)
 	}
 	names := make([]string, 0, len(c.AtomicFieldsLimits))
 	for name := range c.AtomicFieldsLimits {

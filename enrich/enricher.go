@@ -138,6 +138,7 @@ func New(cfg Config, deps Deps) (*Enricher, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.verdicts = newVerdicts(deps.Resolver, cfg.ValidationCacheSize, m.verdictHits, m.verdictMisses)
 	return &Enricher{
 		p:        p,
 		log:      log.With("component", "enrich"),
@@ -304,6 +305,8 @@ type metrics struct {
 	records, good, dropped prometheus.Counter
 	badVec                 *prometheus.CounterVec
 	seconds                prometheus.Histogram
+	verdictHits            prometheus.Counter
+	verdictMisses          prometheus.Counter
 }
 
 func (m *metrics) bad(typ string) prometheus.Counter { return m.badVec.WithLabelValues(typ) }
@@ -332,11 +335,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(10e-6, 4, 9),
 		}),
 	}
+	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "snowplow_mini_enrich_validation_cache_lookups_total",
+		Help: "Entities (contexts, self-describing events, derived contexts) looked up in the cache of validation verdicts, by result (hit: not validated again).",
+	}, []string{"result"})
+	m.verdictHits, m.verdictMisses = lookups.WithLabelValues("hit"), lookups.WithLabelValues("miss")
 	for _, t := range []string{badCPFormat, badAdapter, badTrackerProto, badSchema, badEnrichment, badSizeViolation, "generic_error"} {
 		m.badVec.WithLabelValues(t)
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.records, m.good, m.dropped, m.badVec, m.seconds} {
+		for _, c := range []prometheus.Collector{m.records, m.good, m.dropped, m.badVec, m.seconds, lookups} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("enrich: registering metrics: %w", err)
 			}

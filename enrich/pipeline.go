@@ -48,6 +48,8 @@ type pipeline struct {
 	contextsCriterion    iglu.Criterion
 	unstructCriterion    iglu.Criterion
 	payloadDataKeys      []map[string]uint8
+
+	verdicts *verdicts // nil: validate every entity
 }
 
 // criterion1_0 is the criterion iglu:vendor/name/format/1-0-*.
@@ -426,13 +428,24 @@ func (p *pipeline) validateDerived(ctx context.Context, d event.SelfDescribing) 
 	if err != nil {
 		return badrow.NotIglu{JSON: d.AppendJSON(nil), Error: iglu.CodeInvalidIgluURI}, nil
 	}
+	var buf [512]byte
+	var k []byte
+	if p.verdicts != nil {
+		k = verdictKey(buf[:0], key, d.Data)
+		if p.verdicts.valid(ctx, key, k) {
+			return nil, nil
+		}
+	}
 	data, jerr := parseJSON(string(d.Data), p.maxDepth)
 	if jerr != nil {
 		return badrow.NotJSON{Field: "derived_contexts", Value: badrow.Str(string(d.Data)), Error: jerr.Error()}, nil
 	}
-	_, ce, verr := p.validate(ctx, key, data)
+	val, ce, verr := p.validate(ctx, key, data)
 	if verr != nil {
 		return nil, verr
+	}
+	if ce == nil {
+		p.verdicts.remember(k, val)
 	}
 	if ce != nil {
 		return badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil

@@ -57,6 +57,25 @@ func (p *pipeline) validate(ctx context.Context, key iglu.SchemaKey, data any) (
 	return iglu.Validation{}, nil, err
 }
 
+// validateCached is validate for the entity data (decoded from the text dataRaw), first
+// asking the cross-record verdicts. A remembered verdict gives a Validation without
+// Schema.
+func (p *pipeline) validateCached(ctx context.Context, key iglu.SchemaKey, data any, dataRaw string) (iglu.Validation, *iglu.ClientError, error) {
+	if p.verdicts == nil {
+		return p.validate(ctx, key, data)
+	}
+	var buf [512]byte
+	k := verdictKey(buf[:0], key, dataRaw)
+	if p.verdicts.valid(ctx, key, k) {
+		return iglu.Validation{}, nil, nil
+	}
+	val, ce, err := p.validate(ctx, key, data)
+	if err == nil && ce == nil {
+		p.verdicts.remember(k, val)
+	}
+	return val, ce, err
+}
+
 // notIglu builds a NotIglu message for the JSON text raw.
 func notIglu(raw, code string) badrow.NotIglu {
 	return badrow.NotIglu{JSON: appendCanonical(nil, raw), Error: code}
@@ -277,7 +296,7 @@ func (p *pipeline) parseAndValidate(ctx context.Context, v any, raw string) (eve
 	if code != "" {
 		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, notIglu(raw, code), nil
 	}
-	val, ce, err := p.validate(ctx, s.key, s.data)
+	val, ce, err := p.validateCached(ctx, s.key, s.data, s.dataRaw)
 	if err != nil {
 		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, nil, err
 	}

@@ -1,0 +1,108 @@
+package enrich
+
+import (
+	"context"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/snowplow-mini/snowplow-mini/iglu"
+)
+
+// schemaLookup is implemented by resolvers that can tell which schema a key resolves to
+// right now (*iglu.Resolver does). enrich remembers validation verdicts only with such a
+// resolver, so that a verdict is never reused once the key resolves to another schema.
+type schemaLookup interface {
+	Lookup(ctx context.Context, key iglu.SchemaKey) (*iglu.Schema, error)
+}
+
+// maxVerdictKey bounds the schema URI and data text of a remembered verdict: larger
+// instances are validated every time, which bounds the memory of the cache.
+const maxVerdictKey = 2048
+
+// verdicts remembers, across records, which (schema key, data text) pairs were valid
+// and against which *iglu.Schema. Validation is a function of the schema document and
+// the decoded instance, and the same text always decodes to the same instance, so a
+// pair is known valid while its key still resolves to the very same *iglu.Schema (the
+// resolver keeps the pointer while the document is unchanged, and makes a new one when a
+// local schema is edited or a repository serves another document). Entities that repeat
+// across records — the ua_parser_context of a user agent, browser and application
+// contexts, the session context of a session — are then validated once.
+//
+// Only verdicts of valid instances validated directly against their own key (no
+// $supersededBy) are kept: failures carry reports that are cheap to recompute and rare.
+// It holds at most size pairs in two generations: a hit in the older one moves to the
+// newer one, and when the newer one is full the older one is dropped. It is safe for
+// concurrent use.
+type verdicts struct {
+	lookup       schemaLookup
+	half         int
+	hits, misses prometheus.Counter
+
+	mu       sync.Mutex
+	cur, old map[string]*iglu.Schema
+}
+
+// newVerdicts returns a cache of size pairs, or nil (no cache) when size is 0 or the
+// resolver cannot look schemas up.
+func newVerdicts(r Resolver, size int, hits, misses prometheus.Counter) *verdicts {
+	l, ok := r.(schemaLookup)
+	if !ok || size <= 0 {
+		return nil
+	}
+	half := max(size/2, 1)
+	return &verdicts{lookup: l, half: half, hits: hits, misses: misses, cur: make(map[string]*iglu.Schema, half)}
+}
+
+// verdictKey appends the map key of (key, data) to b: the canonical schema URI, a space
+// (never part of one) and the data text. It returns nil when the pair is too large to be
+// remembered.
+func verdictKey[T ~string | ~[]byte](b []byte, key iglu.SchemaKey, data T) []byte {
+	if len(data) > maxVerdictKey {
+		return nil
+	}
+	b = key.AppendText(b)
+	b = append(b, ' ')
+	return append(b, data...)
+}
+
+// valid reports whether the pair k (from verdictKey) was found valid against the schema
+// key resolves to now.
+func (v *verdicts) valid(ctx context.Context, key iglu.SchemaKey, k []byte) bool {
+	if v == nil || k == nil {
+		return false
+	}
+	v.mu.Lock()
+	s, ok := v.cur[string(k)]
+	if !ok {
+		if s, ok = v.old[string(k)]; ok {
+			v.insertLocked(string(k), s)
+		}
+	}
+	v.mu.Unlock()
+	if ok {
+		if now, err := v.lookup.Lookup(ctx, key); err == nil && now == s {
+			v.hits.Inc()
+			return true
+		}
+	}
+	v.misses.Inc()
+	return false
+}
+
+// remember records that the pair k (from verdictKey) validated with val.
+func (v *verdicts) remember(k []byte, val iglu.Validation) {
+	if v == nil || k == nil || val.Schema == nil || !val.SupersededBy.IsZero() || !val.Schema.SupersededBy.IsZero() {
+		return
+	}
+	v.mu.Lock()
+	v.insertLocked(string(k), val.Schema)
+	v.mu.Unlock()
+}
+
+func (v *verdicts) insertLocked(k string, s *iglu.Schema) {
+	if _, ok := v.cur[k]; !ok && len(v.cur) >= v.half {
+		v.old, v.cur = v.cur, make(map[string]*iglu.Schema, v.half)
+	}
+	v.cur[k] = s
+}
