@@ -11,7 +11,9 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -67,10 +69,12 @@ type pipeline struct {
 	coll     *collector.Collector
 	enricher *enrich.Enricher
 	web      *web.Server
+	sink     *loaders.Sink
 	// loaders read enriched and bad records; they are shut down after enrich.
 	loaders []namedStage
 	closers []func() error
 	handler http.Handler
+	state   runState
 	pprof   bool
 	// rootResponse: the collector answers GET / itself (else / leads to the UI).
 	rootResponse bool
@@ -79,6 +83,32 @@ type pipeline struct {
 type namedStage struct {
 	name string
 	s    stage
+}
+
+// runState tells /health which stages are running.
+type runState struct {
+	mu      sync.Mutex
+	running map[string]bool
+}
+
+func (r *runState) set(name string, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running[name] = on
+}
+
+// stopped lists the stages that are not running.
+func (r *runState) stopped() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for name, on := range r.running {
+		if !on {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // serve runs the pipeline until ctx is done, then shuts it down in pipeline order:
@@ -122,17 +152,25 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		}
 		return nil
 	})
-	g.Go(func() error { return p.enricher.Run(gctx) })
-	g.Go(func() error { return p.web.Run(gctx) })
-	for _, l := range p.loaders {
+	for _, st := range p.stages() {
+		p.state.set(st.name, true)
 		g.Go(func() error {
-			if err := l.s.Run(gctx); err != nil {
-				return fmt.Errorf("%s: %w", l.name, err)
+			defer p.state.set(st.name, false)
+			if err := st.s.Run(gctx); err != nil {
+				return fmt.Errorf("%s: %w", st.name, err)
 			}
 			return nil
 		})
 	}
 
+	// Announce once the event store has its tables (a few ms for SQLite), so that
+	// /health answers 200 from the first line a user reads.
+	select {
+	case <-p.sink.Ready():
+	case <-gctx.Done():
+	case <-time.After(10 * time.Second):
+		logger.Warn("the event store is not ready yet; events are kept on the enriched stream meanwhile")
+	}
 	addr := ln.Addr().String()
 	base := "http://" + addr
 	logger.Info("snowplow-mini is running",
@@ -182,12 +220,17 @@ func (p *pipeline) shutdown(ctx context.Context, srv *http.Server) error {
 		p.logger.Debug("stage stopped", "stage", what, "took", time.Since(start))
 	}
 	step("http server", srv.Shutdown)
-	step("enrich", p.enricher.Shutdown)
-	for _, l := range p.loaders {
-		step(l.name, l.s.Shutdown)
+	for _, st := range p.stages() {
+		step(st.name, st.s.Shutdown)
 	}
-	step("test api", p.web.Shutdown)
 	return errors.Join(errs...)
+}
+
+// stages lists the consuming stages in pipeline order: the order they drain in.
+func (p *pipeline) stages() []namedStage {
+	out := []namedStage{{"enrich", p.enricher}}
+	out = append(out, p.loaders...)
+	return append(out, namedStage{"test api", p.web})
 }
 
 func (p *pipeline) close() {
@@ -200,7 +243,7 @@ func (p *pipeline) close() {
 
 // build constructs every stream and stage; it starts nothing.
 func build(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
-	p := &pipeline{logger: logger, streams: map[string]*streams.Memory{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
+	p := &pipeline{logger: logger, state: runState{running: map[string]bool{}}, streams: map[string]*streams.Memory{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -340,6 +383,7 @@ func (p *pipeline) buildLoaders(cfg Config, getenv func(string) string, logger *
 		return fmt.Errorf("event store: %w", err)
 	}
 	p.closers = append(p.closers, sink.Close)
+	p.sink = sink
 	p.loaders = append(p.loaders, namedStage{"event store", sink})
 	if cfg.Loaders.S3.Enabled {
 		s3, err := loaders.NewS3Loader(cfg.Loaders.S3, deps)
@@ -395,11 +439,21 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 // health answers 200 only when every stage is running.
 func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 	var errs []error
+	for _, name := range p.state.stopped() {
+		errs = append(errs, fmt.Errorf("%s: not running", name))
+	}
 	if err := p.coll.Healthy(); err != nil {
 		errs = append(errs, fmt.Errorf("collector: %w", err))
 	}
 	if err := p.web.Health(); err != nil {
 		errs = append(errs, fmt.Errorf("test api: %w", err))
+	}
+	if p.sink != nil {
+		select {
+		case <-p.sink.Ready():
+		default:
+			errs = append(errs, errors.New("event store: not ready"))
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err := errors.Join(errs...); err != nil {
