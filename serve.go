@@ -259,7 +259,7 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	// Streams, each knowing the consumer groups that read it.
 	groups := consumerGroups(cfg)
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
-		s, err := streams.NewMemory(cfg.streamConfig(name, groups[name]), logger.With("component", "streams", "stream", name), reg)
+		s, err := streams.NewMemory(cfg.streamConfig(name, groups[name]), logger, reg)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", name, err)
 		}
@@ -273,7 +273,7 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	if err != nil {
 		return nil, err
 	}
-	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger.With("component", "iglu"), Registerer: reg})
+	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg})
 	if err != nil {
 		return nil, fmt.Errorf("iglu resolver: %w", err)
 	}
@@ -312,7 +312,7 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		p.closers = append(p.closers, c.Close)
 	}
 	p.enricher, err = enrich.New(cfg.Enrich, enrich.Deps{
-		Logger:       logger.With("component", "enrich"),
+		Logger:       logger,
 		Registerer:   reg,
 		Resolver:     p.resolver,
 		Raw:          raw,
