@@ -126,7 +126,7 @@ func options() []option {
 // loadConfig builds the configuration of serve and check-config with the precedence
 // flags > SNOWPLOW_MINI_* environment > config file > defaults. It returns
 // flag.ErrHelp after printing help when asked to.
-func loadConfig(cmd string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+func loadConfig(cmd string, args []string, getenv func(string) string, helpOut io.Writer) (Config, error) {
 	opts := options()
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -142,7 +142,7 @@ func loadConfig(cmd string, args []string, getenv func(string) string, stderr io
 	configFile := fs.String("config", "", "YAML (or JSON) config file; unknown keys are an error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stderr, cmd, fs)
+			printUsage(helpOut, cmd, fs)
 			return Config{}, flag.ErrHelp
 		}
 		return Config{}, fmt.Errorf("%w (see %s --help)", err, cmd)

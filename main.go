@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve", "check-config":
-		cfg, err := loadConfig(cmd, rest, getenv, stderr)
+		cfg, err := loadConfig(cmd, rest, getenv, stdout)
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
