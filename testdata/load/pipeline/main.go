@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the data dir")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of snowplow-mini during the load to this file")
 	extra := flag.String("serve-args", "", "extra flags for snowplow-mini serve, space-separated")
+	latency := flag.Int("latency", 0, "instead of load: send this many single-event requests one after another and report how long after each 2xx the event is visible in /micro/good")
 	flag.Parse()
 	if *bin == "" {
 		log.Fatal("-bin is required: go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini")
@@ -85,6 +87,11 @@ func main() {
 	base := "http://" + addr
 	if err := waitHealthy(base, 30*time.Second); err != nil {
 		log.Fatal(err)
+	}
+
+	if *latency > 0 {
+		measureLatency(base, events, *latency)
+		return
 	}
 
 	// Payloads: every request gets fresh event ids so nothing is a replay.
@@ -173,6 +180,46 @@ func main() {
 	<-profDone
 	fmt.Printf("end to end: %d events queryable in SQLite %s after the first request = %.0f events/s sustained; last event queryable %s after the last acknowledgement\n",
 		n, total.Round(time.Millisecond), float64(n)/total.Seconds(), (total - sent).Round(time.Millisecond))
+}
+
+// measureLatency sends n one-event requests, each with its own app_id, and after each
+// 2xx asks /micro/wait for that app's event, timing from the 2xx to the answer.
+func measureLatency(base string, events []map[string]string, n int) {
+	client := &http.Client{}
+	lat := make([]time.Duration, 0, n)
+	for i := range n {
+		body := payload(events, i, 1)
+		app := fmt.Sprintf("latency-%d", i)
+		body = bytes.Replace(body, []byte(`"aid":"load"`), []byte(`"aid":"`+app+`"`), 1)
+		resp, err := client.Post(base+"/com.snowplowanalytics.snowplow/tp2", "application/json; charset=UTF-8", bytes.NewReader(body))
+		if err != nil {
+			log.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		acked := time.Now()
+		if resp.StatusCode/100 != 2 {
+			log.Fatalf("status %d", resp.StatusCode)
+		}
+		resp, err = client.Get(base + "/micro/wait?count=1&timeout=5s&app_id=" + app)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var w struct {
+			Complete bool `json:"complete"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&w)
+		resp.Body.Close()
+		if err != nil || !w.Complete {
+			log.Fatalf("event %d not visible within 5s (%v)", i, err)
+		}
+		lat = append(lat, time.Since(acked))
+		time.Sleep(5 * time.Millisecond) // an idle machine between events, as a tracker test sees it
+	}
+	slices.Sort(lat)
+	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	fmt.Printf("visibility after 2xx over %d events: p50 %s, p99 %s, max %s\n", n,
+		q(0.50).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
 }
 
 const offlineResolver = `{"schema":"iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3",
