@@ -61,4 +61,5 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
+// goja (JavaScript enrichment) asks for a google/pprof version the module proxy does not serve.
 replace github.com/google/pprof => github.com/google/pprof v0.0.0-20250317173921-a4b03ec1a45e
