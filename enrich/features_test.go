@@ -18,7 +18,7 @@ import (
 
 // schemaDir writes schemas (Iglu URI path vendor/name/jsonschema/M-R-A -> body) into a
 // temporary static-layout folder.
-func schemaDir(t *testing.T, schemas map[string]string) string {
+func schemaDir(t testing.TB, schemas map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for p, body := range schemas {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -200,6 +201,79 @@ func FuzzPlainFastPaths(f *testing.F) {
 			if plainEnvelope(k, v) {
 				if _, err := p.resolver.Validate(ctx, k, v); err != nil {
 					t.Fatalf("plainEnvelope accepted %s for %s, the validator says %v", data, k, err)
+				}
+			}
+		}
+	})
+}
+
+// FuzzPlainExtraction checks the paths that read plain contexts and unstruct_event
+// envelopes without decoding them: whenever one takes a text, the outcome must be the
+// general path's, with the verdicts cold and warm.
+func FuzzPlainExtraction(f *testing.F) {
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"0b8d2f5e-4a1c-4c7e-9a55-100000000002"}},{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":1}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":1}},{"schema":"iglu:com.acme/nope/jsonschema/1-0-0","data":{}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x","b":null}}}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"data":{"a":"x"},"schema":"iglu:com.acme/button/jsonschema/1-0-0"}}`)
+	f.Add(`{"data":{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":-0,"z":"\u00e9"}},"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"}`)
+	dir := schemaDir(f, acmeSchemas)
+	warm := newTestEnricher(f, testResolver(f, dir), nil).p
+	cold := newTestEnricher(f, testResolver(f, dir), func(c *Config, _ *Deps) { c.ValidationCacheSize = 0 }).p
+	show := func(x *extracted) string {
+		b := []byte(x.column + "\n")
+		for _, m := range x.msgs {
+			j, err := m.MarshalJSON()
+			if err != nil {
+				return err.Error()
+			}
+			b = append(append(b, j...), '\n')
+		}
+		for i, e := range x.entities {
+			b = fmt.Appendf(b, "%s %s %s\n", e.Schema, e.Data, x.keys[i])
+		}
+		for _, vi := range x.infos {
+			b = fmt.Appendf(b, "%s %s\n", vi.original, vi.with)
+		}
+		return string(b)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !utf8.ValidString(raw) {
+			return // parameters are valid UTF-8 once decoded
+		}
+		ctx := context.Background()
+		for _, p := range []*pipeline{cold, warm, warm} {
+			for _, c := range []struct {
+				plain, general func(context.Context, string) (*extracted, error)
+			}{
+				{func(ctx context.Context, raw string) (*extracted, error) {
+					x, ok, err := p.extractContextsPlain(ctx, raw)
+					if !ok {
+						return nil, err
+					}
+					return x, err
+				}, p.extractContextsGeneral},
+				{func(ctx context.Context, raw string) (*extracted, error) {
+					x, ok, err := p.extractUnstructPlain(ctx, raw)
+					if !ok {
+						return nil, err
+					}
+					return x, err
+				}, p.extractUnstructGeneral},
+			} {
+				x, err := c.plain(ctx, raw)
+				if err != nil {
+					t.Fatalf("plain path: %v", err)
+				}
+				if x == nil {
+					continue
+				}
+				want, err := c.general(ctx, raw)
+				if err != nil {
+					t.Fatalf("general path: %v", err)
+				}
+				if diff := cmp.Diff(show(want), show(x)); diff != "" {
+					t.Fatalf("plain path differs from the general path for %s (-general +plain):\n%s", raw, diff)
 				}
 			}
 		}

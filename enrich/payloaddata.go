@@ -141,11 +141,8 @@ func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) 
 // a string "schema" Iglu URI and a "data") or unstruct_event 1-0-0 (one such object).
 // Any doubt answers false and the generic validator decides.
 func plainEnvelope(key iglu.SchemaKey, data any) bool {
-	if key.Vendor != "com.snowplowanalytics.snowplow" || key.Format != "jsonschema" || key.Version.Model != 1 || key.Version.Revision != 0 {
-		return false
-	}
-	switch {
-	case key.Name == "contexts" && key.Version.Addition <= 1:
+	switch plainEnvelopeName(key) {
+	case "contexts":
 		arr, ok := data.([]any)
 		if !ok || (key.Version.Addition == 0 && len(arr) == 0) {
 			return false
@@ -156,14 +153,30 @@ func plainEnvelope(key iglu.SchemaKey, data any) bool {
 			}
 		}
 		return true
-	case key.Name == "unstruct_event" && key.Version.Addition == 0:
+	case "unstruct_event":
 		return plainSDJObject(data)
 	}
 	return false
 }
 
-// plainSDJObject: an object of exactly "schema" and "data", the schema matching
-// ^iglu:vendor/name/format/N-N-N$ with letters, digits, '_' and (vendor only) '.'.
+// plainEnvelopeName returns "contexts" or "unstruct_event" when key is one of the
+// envelope schemas plainEnvelope knows (contexts 1-0-0 and 1-0-1, unstruct_event 1-0-0),
+// "" otherwise.
+func plainEnvelopeName(key iglu.SchemaKey) string {
+	if key.Vendor != "com.snowplowanalytics.snowplow" || key.Format != "jsonschema" || key.Version.Model != 1 || key.Version.Revision != 0 {
+		return ""
+	}
+	switch {
+	case key.Name == "contexts" && key.Version.Addition <= 1:
+		return "contexts"
+	case key.Name == "unstruct_event" && key.Version.Addition == 0:
+		return "unstruct_event"
+	}
+	return ""
+}
+
+// plainSDJObject: an object of exactly "schema" and "data", the schema a plain Iglu URI
+// (plainSchemaURI).
 func plainSDJObject(v any) bool {
 	m, ok := v.(map[string]any)
 	if !ok || len(m) != 2 {
@@ -173,15 +186,22 @@ func plainSDJObject(v any) bool {
 		return false
 	}
 	s, ok := m["schema"].(string)
-	if !ok || !strings.HasPrefix(s, "iglu:") {
+	return ok && plainSchemaURI(s)
+}
+
+// plainSchemaURI: s matches ^iglu:vendor/name/format/N-N-N$ with letters, digits, '_'
+// and (vendor only) '.'.
+func plainSchemaURI(s string) bool {
+	rest, ok := strings.CutPrefix(s, "iglu:")
+	vendor, rest, ok1 := strings.Cut(rest, "/")
+	name, rest, ok2 := strings.Cut(rest, "/")
+	format, version, ok3 := strings.Cut(rest, "/")
+	if !ok || !ok1 || !ok2 || !ok3 || !plainIdent(vendor, true) || !plainIdent(name, false) || !plainIdent(format, false) {
 		return false
 	}
-	parts := strings.Split(s[5:], "/")
-	if len(parts) != 4 || !plainIdent(parts[0], true) || !plainIdent(parts[1], false) || !plainIdent(parts[2], false) {
-		return false
-	}
-	ver := strings.Split(parts[3], "-")
-	return len(ver) == 3 && asciiDigits(ver[0]) && asciiDigits(ver[1]) && asciiDigits(ver[2])
+	model, rest, ok1 := strings.Cut(version, "-")
+	revision, addition, ok2 := strings.Cut(rest, "-")
+	return ok1 && ok2 && asciiDigits(model) && asciiDigits(revision) && asciiDigits(addition)
 }
 
 func plainIdent(s string, dots bool) bool {

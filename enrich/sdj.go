@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
@@ -55,25 +56,6 @@ func (p *pipeline) validate(ctx context.Context, key iglu.SchemaKey, data any) (
 		return iglu.Validation{}, ce, nil
 	}
 	return iglu.Validation{}, nil, err
-}
-
-// validateCached is validate for the entity data (decoded from the text dataRaw), first
-// asking the cross-record verdicts. A remembered verdict gives a Validation without
-// Schema.
-func (p *pipeline) validateCached(ctx context.Context, key iglu.SchemaKey, data any, dataRaw string) (iglu.Validation, *iglu.ClientError, error) {
-	if p.verdicts == nil {
-		return p.validate(ctx, key, data)
-	}
-	var buf [512]byte
-	k := verdictKey(buf[:0], key, dataRaw)
-	if p.verdicts.valid(ctx, key, k) {
-		return iglu.Validation{}, nil, nil
-	}
-	val, ce, err := p.validate(ctx, key, data)
-	if err == nil && ce == nil {
-		p.verdicts.remember(k, val)
-	}
-	return val, ce, err
 }
 
 // notIglu builds a NotIglu message for the JSON text raw.
@@ -197,6 +179,13 @@ func memoized(m *map[string]*extracted, key string, f func() (*extracted, error)
 }
 
 func (p *pipeline) extractContexts(ctx context.Context, raw string) (*extracted, error) {
+	if x, ok, err := p.extractContextsPlain(ctx, raw); ok || err != nil {
+		return x, err
+	}
+	return p.extractContextsGeneral(ctx, raw)
+}
+
+func (p *pipeline) extractContextsGeneral(ctx context.Context, raw string) (*extracted, error) {
 	x := &extracted{}
 	data, dataRaw, m, err := p.extractInputData(ctx, raw, "contexts", p.contextsCriterion)
 	if err != nil {
@@ -239,6 +228,13 @@ func (p *pipeline) extractContexts(ctx context.Context, raw string) (*extracted,
 }
 
 func (p *pipeline) extractUnstruct(ctx context.Context, raw string) (*extracted, error) {
+	if x, ok, err := p.extractUnstructPlain(ctx, raw); ok || err != nil {
+		return x, err
+	}
+	return p.extractUnstructGeneral(ctx, raw)
+}
+
+func (p *pipeline) extractUnstructGeneral(ctx context.Context, raw string) (*extracted, error) {
 	x := &extracted{}
 	data, dataRaw, m, err := p.extractInputData(ctx, raw, "unstruct", p.unstructCriterion)
 	if err != nil {
@@ -290,24 +286,169 @@ func (p *pipeline) extractInputData(ctx context.Context, raw, field string, crit
 	return s.data, s.dataRaw, nil, nil
 }
 
-// parseAndValidate reads one entity (or the event inside unstruct_event) and validates it.
+// parseAndValidate reads one entity (or the event inside unstruct_event), decoded as v
+// from the text raw, and validates it.
 func (p *pipeline) parseAndValidate(ctx context.Context, v any, raw string) (event.SelfDescribing, iglu.SchemaKey, *validationInfo, badrow.Message, error) {
 	s, code := parseSDJ(v, raw)
 	if code != "" {
 		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, notIglu(raw, code), nil
 	}
-	val, ce, err := p.validateCached(ctx, s.key, s.data, s.dataRaw)
+	return p.validateEntity(ctx, s.key, s.dataRaw, s.data, true)
+}
+
+// validateEntity validates the data of an entity of schema key, given as the text dataRaw
+// and, when decoded is set, as its decoded value data; otherwise dataRaw (part of a text
+// checkJSON accepted) is decoded only when the verdicts do not know the pair.
+func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataRaw string, data any, decoded bool) (event.SelfDescribing, iglu.SchemaKey, *validationInfo, badrow.Message, error) {
+	var buf [512]byte
+	var k []byte
+	if p.verdicts != nil {
+		k = verdictKey(buf[:0], key, dataRaw)
+		if p.verdicts.valid(ctx, key, k) {
+			return event.SelfDescribing{Schema: key.String(), Data: appendCanonical(nil, dataRaw)}, key, nil, nil, nil
+		}
+	}
+	if !decoded {
+		data, _ = parseValidJSON(dataRaw, p.maxDepth)
+	}
+	val, ce, err := p.validate(ctx, key, data)
 	if err != nil {
 		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, nil, err
 	}
 	if ce != nil {
-		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: s.key.String(), Error: ce}, nil
+		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
 	}
-	key := s.key
+	p.verdicts.remember(k, val)
+	orig := key
 	var vi *validationInfo
 	if !val.SupersededBy.IsZero() {
-		vi = &validationInfo{original: s.key.String(), with: val.SupersededBy.String()}
+		vi = &validationInfo{original: orig.String(), with: val.SupersededBy.String()}
 		key.Version = val.SupersededBy
 	}
-	return event.SelfDescribing{Schema: key.String(), Data: appendCanonical(nil, s.dataRaw)}, key, vi, nil, nil
+	return event.SelfDescribing{Schema: key.String(), Data: appendCanonical(nil, dataRaw)}, key, vi, nil, nil
+}
+
+// Trackers send plain envelopes: a contexts or unstruct_event envelope whose instance
+// plainEnvelope accepts. For those, extractContextsPlain and extractUnstructPlain reach
+// the outcome of extractContexts and extractUnstruct without decoding the text: they check
+// it (checkJSON, the same errors), read the envelope and entities from the text, and
+// decode an entity's data only when the verdicts do not know it. Anything else answers
+// ok false, and the general path decides.
+
+// plainEnvelopeText reads the valid JSON text raw (valid UTF-8) as an envelope matching
+// crit that plainEnvelopeName knows, returning its key and data text.
+func (p *pipeline) plainEnvelopeText(raw string, crit iglu.Criterion) (iglu.SchemaKey, string, bool) {
+	var small [4]keyVal
+	members := small[:0]
+	if _, jerr := (jsonParser{s: raw, maxDepth: p.maxDepth, scanOnly: true, utf8OK: true, top: &members}).parse(); jerr != nil {
+		return iglu.SchemaKey{}, "", false
+	}
+	key, dataRaw, code := rawSDJ(members)
+	if code != "" || !crit.Matches(key) || plainEnvelopeName(key) == "" {
+		return iglu.SchemaKey{}, "", false
+	}
+	return key, dataRaw, true
+}
+
+// plainEntity reads el, part of a text checkJSON accepted, when plainSDJObject would
+// accept its value: an object of exactly "schema" (a plain Iglu URI) and "data". It
+// returns the entity's key and data text.
+func plainEntity(el string) (iglu.SchemaKey, string, bool) {
+	var schema, data string
+	var haveSchema, haveData bool
+	n := 0
+	isObject := rawMembers(el, func(k, v string) bool {
+		n++
+		switch k {
+		case "schema":
+			schema, haveSchema = v, true
+		case "data":
+			data, haveData = v, true
+		}
+		return n <= 2
+	})
+	if !isObject || n != 2 || !haveSchema || !haveData || schema[0] != '"' || strings.IndexByte(schema, '\\') >= 0 {
+		return iglu.SchemaKey{}, "", false
+	}
+	uri := schema[1 : len(schema)-1]
+	if !plainSchemaURI(uri) {
+		return iglu.SchemaKey{}, "", false
+	}
+	key, err := iglu.ParseSchemaKey(uri)
+	if err != nil {
+		return iglu.SchemaKey{}, "", false
+	}
+	return key, data, true
+}
+
+// plainEntityText is an entity of a plain envelope.
+type plainEntityText struct {
+	key  iglu.SchemaKey
+	data string
+}
+
+func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extracted, bool, error) {
+	key, dataRaw, ok := p.plainEnvelopeText(raw, p.contextsCriterion)
+	if !ok || plainEnvelopeName(key) != "contexts" {
+		return nil, false, nil
+	}
+	var small [8]plainEntityText
+	ents := small[:0]
+	allPlain := true
+	isArray := rawElements(dataRaw, func(el string) bool {
+		k, d, ok := plainEntity(el)
+		if !ok {
+			allPlain = false
+			return false
+		}
+		ents = append(ents, plainEntityText{k, d})
+		return true
+	})
+	if !isArray || !allPlain || (key.Version.Addition == 0 && len(ents) == 0) {
+		return nil, false, nil
+	}
+	x := &extracted{}
+	for _, e := range ents {
+		ent, k, vi, m, err := p.validateEntity(ctx, e.key, e.data, nil, false)
+		if err != nil {
+			return nil, true, err
+		}
+		if m != nil {
+			x.msgs = append(x.msgs, m)
+			continue
+		}
+		x.entities = append(x.entities, ent)
+		x.keys = append(x.keys, k)
+		if vi != nil {
+			x.infos = append(x.infos, *vi)
+		}
+	}
+	x.column = event.MarshalContexts(x.entities)
+	return x, true, nil
+}
+
+func (p *pipeline) extractUnstructPlain(ctx context.Context, raw string) (*extracted, bool, error) {
+	key, dataRaw, ok := p.plainEnvelopeText(raw, p.unstructCriterion)
+	if !ok || plainEnvelopeName(key) != "unstruct_event" {
+		return nil, false, nil
+	}
+	k, d, ok := plainEntity(dataRaw)
+	if !ok {
+		return nil, false, nil
+	}
+	x := &extracted{}
+	ent, k, vi, m, err := p.validateEntity(ctx, k, d, nil, false)
+	if err != nil {
+		return nil, true, err
+	}
+	if m != nil {
+		x.msgs = append(x.msgs, m)
+		return x, true, nil
+	}
+	x.entities, x.keys = []event.SelfDescribing{ent}, []iglu.SchemaKey{k}
+	x.column = event.MarshalUnstruct(ent)
+	if vi != nil {
+		x.infos = append(x.infos, *vi)
+	}
+	return x, true, nil
 }
