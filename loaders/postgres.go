@@ -398,7 +398,7 @@ func (s *postgresStore) findRejected(ctx context.Context, b *txBatch) ([]rejecti
 		return "", nil
 	}
 	var rejected []rejection
-	eventsInsert := insertSQL(s.table(tableEvents), s.eventColumns(b.wide), 1, dollar)
+	eventsInsert := insertSQL(s.table(tableEvents), s.eventColumns(b.wide), 1, dollar, "")
 	for _, e := range b.events {
 		msg, err := try(eventsInsert, appendEventArgs(nil, e, b.loadTstamp, b.wide))
 		if err != nil {
@@ -408,7 +408,7 @@ func (s *postgresStore) findRejected(ctx context.Context, b *txBatch) ([]rejecti
 			rejected = append(rejected, rejection{req: e.req, index: e.index, message: msg})
 		}
 	}
-	badInsert := insertSQL(s.table(tableBadRows), badRowColumns, 1, dollar)
+	badInsert := insertSQL(s.table(tableBadRows), badRowColumns, 1, dollar, "")
 	for _, r := range b.bad {
 		msg, err := try(badInsert, s.badRowArgs(r, b.loadTstamp))
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,18 @@ type sqliteStore struct {
 	// connection they belong to; only the writer goroutine uses them.
 	rawOwner any
 	rawStmts map[string]driver.StmtExecContext
+	// wbuf holds the writer's scratch slices from one transaction to the next.
+	wbuf sqliteWriteBuf
+}
+
+// sqliteWriteBuf is the writer's scratch space, reused so that a transaction does not
+// allocate per row what it only needs while binding.
+type sqliteWriteBuf struct {
+	rows   [][]any // per row of a chunk, its values in eventColumns order
+	args   []driver.NamedValue
+	used   []bool // per column, whether some row of the chunk has a value
+	colIdx []int  // the used columns
+	key    []byte // the statement cache key
 }
 
 // newSQLiteStore prepares the database handles; it opens no file.
@@ -423,60 +436,70 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 	}
 	cols := s.eventColumns(b.wide)
 	per := min(sqliteMaxRowsPerInsert, sqliteMaxVariables/len(cols))
-	rows := make([][]any, per)
-	var args []driver.NamedValue
-	used := make([]bool, len(cols))
-	var colIdx []int
-	var key strings.Builder
+	w := &s.wbuf
+	if len(w.rows) < per {
+		w.rows = make([][]any, per)
+	}
+	w.used = slices.Grow(w.used[:0], len(cols))[:len(cols)]
 	rest := b.events
 	for _, n := range insertChunks(len(b.events), per) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		clear(used)
+		clear(w.used)
+		rows := w.rows[:n]
 		for i, e := range rest[:n] {
 			rows[i] = appendEventArgs(rows[i][:0], e, load, b.wide)
 			for j, v := range rows[i] {
 				if v != nil {
-					used[j] = true
+					w.used[j] = true
 				}
 			}
 		}
-		colIdx = colIdx[:0]
-		key.Reset()
-		key.WriteString("events:")
-		for j, u := range used {
+		w.colIdx = w.colIdx[:0]
+		w.key = append(w.key[:0], "events:"...)
+		for j, u := range w.used {
 			if u {
-				colIdx = append(colIdx, j)
-				key.WriteString(cols[j])
-				key.WriteByte(',')
+				w.colIdx = append(w.colIdx, j)
+				w.key = append(w.key, cols[j]...)
+				w.key = append(w.key, ',')
 			}
 		}
-		key.WriteString(strconv.Itoa(n))
-		st, err := s.rawStmt(c, key.String(), func() string {
-			names := make([]string, len(colIdx))
-			for i, j := range colIdx {
+		w.key = strconv.AppendInt(w.key, int64(n), 10)
+		st, err := s.rawStmt(c, w.key, func() string {
+			names := make([]string, len(w.colIdx))
+			for i, j := range w.colIdx {
 				names[i] = cols[j]
 			}
-			return insertSQL("events", names, n, func(int) string { return "?" })
+			// OR FAIL: a refused row fails the statement without undoing the rows
+			// before it, which spares SQLite a statement journal (a copy of every page
+			// the statement changes); the writer rolls the whole transaction back on
+			// any error anyway.
+			return insertSQL("events", names, n, func(int) string { return "?" }, "OR FAIL")
 		})
 		if err != nil {
 			return err
 		}
-		args = args[:0]
-		for _, row := range rows[:n] {
-			for _, j := range colIdx {
+		args := w.args[:0]
+		for _, row := range rows {
+			for _, j := range w.colIdx {
 				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: row[j]})
 			}
 		}
-		if _, err := st.ExecContext(bg, args); err != nil {
+		w.args = args
+		_, err = st.ExecContext(bg, args)
+		for i := range rows {
+			clear(rows[i]) // let the rows' strings go once they are bound
+		}
+		clear(args)
+		if err != nil {
 			return sqliteError("inserting events", err)
 		}
 		rest = rest[n:]
 	}
 	if len(b.bad) > 0 {
-		st, err := s.rawStmt(c, "bad_rows", func() string {
-			return insertSQL("bad_rows", badRowColumns, 1, func(int) string { return "?" })
+		st, err := s.rawStmt(c, []byte("bad_rows"), func() string {
+			return insertSQL("bad_rows", badRowColumns, 1, func(int) string { return "?" }, "")
 		})
 		if err != nil {
 			return err
@@ -487,9 +510,15 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			}
 		}
 	}
-	for _, cp := range b.checkpoints {
-		if _, err := c.ExecContext(bg, sqliteCheckpointUpsert, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load})); err != nil {
-			return sqliteError("storing checkpoints", err)
+	if len(b.checkpoints) > 0 {
+		st, err := s.rawStmt(c, []byte("checkpoints"), func() string { return sqliteCheckpointUpsert })
+		if err != nil {
+			return err
+		}
+		for _, cp := range b.checkpoints {
+			if _, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load})); err != nil {
+				return sqliteError("storing checkpoints", err)
+			}
 		}
 	}
 	for _, t := range []struct {
@@ -499,7 +528,13 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 		if t.n == 0 {
 			continue
 		}
-		if _, err := c.ExecContext(bg, "UPDATE row_counts SET row_count = row_count + ? WHERE table_name = ?", namedValues([]any{int64(t.n), t.table})); err != nil {
+		st, err := s.rawStmt(c, []byte("row_counts"), func() string {
+			return "UPDATE row_counts SET row_count = row_count + ? WHERE table_name = ?"
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(bg, namedValues([]any{int64(t.n), t.table})); err != nil {
 			return sqliteError("counting rows", err)
 		}
 	}
@@ -526,8 +561,8 @@ func namedValues(vals []any) []driver.NamedValue {
 
 // rawStmt returns the writer's prepared statement for key, preparing query() on c the
 // first time.
-func (s *sqliteStore) rawStmt(c rawConn, key string, query func() string) (driver.StmtExecContext, error) {
-	if st, ok := s.rawStmts[key]; ok {
+func (s *sqliteStore) rawStmt(c rawConn, key []byte, query func() string) (driver.StmtExecContext, error) {
+	if st, ok := s.rawStmts[string(key)]; ok {
 		return st, nil
 	}
 	if len(s.rawStmts) >= 128 {
@@ -542,7 +577,7 @@ func (s *sqliteStore) rawStmt(c rawConn, key string, query func() string) (drive
 		_ = st.Close()
 		return nil, permanent(fmt.Errorf("sqlite driver statement %T cannot execute with a context", st))
 	}
-	s.rawStmts[key] = se
+	s.rawStmts[string(key)] = se
 	return se, nil
 }
 
@@ -586,7 +621,7 @@ func (s *sqliteStore) findRejected(ctx context.Context, b *txBatch) ([]rejection
 		return "", nil
 	}
 	cols := s.eventColumns(b.wide)
-	eventsInsert := insertSQL("events", cols, 1, func(int) string { return "?" })
+	eventsInsert := insertSQL("events", cols, 1, func(int) string { return "?" }, "")
 	for _, e := range b.events {
 		msg, err := try(eventsInsert, appendEventArgs(nil, e, load, b.wide))
 		if err != nil {
@@ -596,7 +631,7 @@ func (s *sqliteStore) findRejected(ctx context.Context, b *txBatch) ([]rejection
 			rejected = append(rejected, rejection{req: e.req, index: e.index, message: msg})
 		}
 	}
-	badInsert := insertSQL("bad_rows", badRowColumns, 1, func(int) string { return "?" })
+	badInsert := insertSQL("bad_rows", badRowColumns, 1, func(int) string { return "?" }, "")
 	for _, r := range b.bad {
 		msg, err := try(badInsert, s.badRowArgs(r, load))
 		if err != nil {
@@ -827,11 +862,16 @@ func quoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// insertSQL returns INSERT INTO table (cols) VALUES (…)×rows with placeholders from ph
-// (1-based argument number).
-func insertSQL(table string, cols []string, rows int, ph func(int) string) string {
+// insertSQL returns INSERT [or] INTO table (cols) VALUES (…)×rows with placeholders
+// from ph (1-based argument number).
+func insertSQL(table string, cols []string, rows int, ph func(int) string, or string) string {
 	var sb strings.Builder
-	sb.WriteString("INSERT INTO ")
+	sb.WriteString("INSERT ")
+	if or != "" {
+		sb.WriteString(or)
+		sb.WriteByte(' ')
+	}
+	sb.WriteString("INTO ")
 	sb.WriteString(table)
 	sb.WriteString(" (")
 	for i, c := range cols {
