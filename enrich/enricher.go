@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,6 +71,7 @@ type Enricher struct {
 	cp       streams.Checkpointer
 	observer Observer
 	sem      chan struct{} // bounds concurrent Process calls across shards
+	bufs     sync.Pool     // of *recordBufs, reused once their batch is written
 	m        *metrics
 
 	drainOnce sync.Once
@@ -159,7 +161,7 @@ func New(cfg Config, deps Deps) (*Enricher, error) {
 // concurrent use. The error is operational only (ctx done, an enrichment or the resolver
 // failing to run); invalid input gives bad rows, never an error.
 func (e *Enricher) Process(ctx context.Context, record []byte) (Result, error) {
-	return e.p.process(ctx, record)
+	return e.p.process(ctx, record, nil)
 }
 
 // Run consumes the raw stream as consumer group "enrich" until ctx is done (it returns
@@ -220,21 +222,44 @@ func (e *Enricher) Shutdown(ctx context.Context) error {
 // then lets Consume checkpoint.
 func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 	results := make([]Result, len(recs))
-	g, gctx := errgroup.WithContext(ctx)
-	for i := range recs {
-		select {
-		case e.sem <- struct{}{}:
-		case <-gctx.Done():
-			_ = g.Wait()
-			return gctx.Err()
+	bufs := make([]*recordBufs, len(recs))
+	defer func() {
+		for _, b := range bufs {
+			if b != nil {
+				e.bufs.Put(b)
+			}
 		}
+	}()
+	// A few long-lived workers rather than a goroutine per record: a record's stack
+	// then grows once per batch, not once per record.
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(cap(e.sem), len(recs)) {
 		g.Go(func() error {
-			defer func() { <-e.sem }()
-			start := time.Now()
-			r, err := e.p.process(gctx, recs[i].Data)
-			e.m.seconds.Observe(time.Since(start).Seconds())
-			results[i] = r
-			return err
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(recs) {
+					return nil
+				}
+				select {
+				case e.sem <- struct{}{}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				b, _ := e.bufs.Get().(*recordBufs)
+				if b == nil {
+					b = &recordBufs{}
+				}
+				bufs[i] = b
+				start := time.Now()
+				r, err := e.p.process(gctx, recs[i].Data, b)
+				e.m.seconds.Observe(time.Since(start).Seconds())
+				<-e.sem
+				if err != nil {
+					return err
+				}
+				results[i] = r
+			}
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -86,8 +86,18 @@ type Result struct {
 	tsvBuf []byte // backing store of the TSV lines of Good
 }
 
-// process enriches one raw record.
-func (p *pipeline) process(ctx context.Context, record []byte) (Result, error) {
+// recordBufs hold the events, raw events and TSV lines of one record, for the enricher to
+// reuse once a batch is written (streams do not keep the data they are given, and
+// observers do not keep events).
+type recordBufs struct {
+	events []event.EnrichedEvent
+	raws   []event.RawEvent
+	tsv    []byte
+}
+
+// process enriches one raw record. The events and TSV lines of the result are in b's
+// buffers when b is not nil.
+func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (Result, error) {
 	var res Result
 	now := p.now().UTC()
 	l, msgs := p.load(record)
@@ -117,16 +127,30 @@ func (p *pipeline) process(ctx context.Context, record []byte) (Result, error) {
 		return res, nil
 	}
 	var memo inputMemo
-	// One allocation each for the events, the raw events and their TSV lines.
-	events := make([]event.EnrichedEvent, len(evs))
-	raws := make([]event.RawEvent, len(evs))
-	res.tsvBuf = make([]byte, 0, len(record)+len(evs)*512)
+	// One allocation each (or none, with b) for the events, the raw events and their TSV
+	// lines.
+	if b == nil {
+		b = &recordBufs{}
+	}
+	if cap(b.events) < len(evs) {
+		b.events = make([]event.EnrichedEvent, len(evs))
+		b.raws = make([]event.RawEvent, len(evs))
+	}
+	events, raws := b.events[:len(evs)], b.raws[:len(evs)]
+	clear(events)
+	if size := len(record) + len(evs)*512; cap(b.tsv) < size {
+		b.tsv = make([]byte, 0, size)
+	}
+	res.tsvBuf = b.tsv[:0]
 	for i, ps := range evs {
 		raw := &raws[i]
 		p.fillRawEvent(raw, l, ps)
 		if err := p.enrichEvent(ctx, &res, &memo, &events[i], raw, ps, l, now); err != nil {
 			return Result{}, err
 		}
+	}
+	if cap(res.tsvBuf) > cap(b.tsv) {
+		b.tsv = res.tsvBuf[:0]
 	}
 	return res, nil
 }
@@ -257,7 +281,10 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	// Set-up and tracker parameters; failures here are input schema violations.
 	f[event.VCollector] = raw.LoaderName
 	f[event.VEtl] = p.vEtl
-	f[event.EtlTstamp] = formatMillis(now.UnixMilli())
+	if memo.etlTstamp == "" {
+		memo.etlTstamp = formatMillis(now.UnixMilli())
+	}
+	f[event.EtlTstamp] = memo.etlTstamp
 	f[event.NetworkUserID] = raw.UserID
 	f[event.UserIPAddress] = firstIP(raw.IPAddress)
 	if raw.UserAgent != "" {
@@ -268,7 +295,10 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	if y := civilYear(ct); y < 0 || y > 9999 {
 		perrs = append(perrs, parseError{"collector_tstamp", "Formatted as " + formatMillis(ct) + " is not Redshift-compatible"})
 	} else {
-		f[event.CollectorTstamp] = formatMillis(ct)
+		if memo.collectorTstamp == "" {
+			memo.collectorTstamp = formatMillis(ct)
+		}
+		f[event.CollectorTstamp] = memo.collectorTstamp
 	}
 	t := transform(ps, ev)
 	if f[event.EventID] == "" {

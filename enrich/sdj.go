@@ -113,6 +113,9 @@ type extracted struct {
 type inputMemo struct {
 	contexts, contextsB64 map[string]*extracted // by co / cx text
 	unstruct, unstructB64 map[string]*extracted // by ue_pr / ue_px text
+
+	// The etl_tstamp and collector_tstamp texts, the same for every event of a record.
+	etlTstamp, collectorTstamp string
 }
 
 func (m *inputMemo) forContexts(j *jsonParam) *map[string]*extracted {
