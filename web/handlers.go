@@ -293,11 +293,12 @@ func (s *Server) writeEvents(w http.ResponseWriter, list []*entry) {
 	}
 	defer s.bufs.Put(bp)
 	buf := append((*bp)[:0], '[')
+	sc := new(renderScratch)
 	for i, e := range list {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = s.appendEntry(buf, e)
+		buf = s.appendEntry(buf, e, sc)
 		if len(buf) >= flushAt {
 			if _, err := w.Write(buf); err != nil {
 				*bp = buf[:0]
@@ -311,11 +312,11 @@ func (s *Server) writeEvents(w http.ResponseWriter, list []*entry) {
 	*bp = buf[:0]
 }
 
-func (s *Server) appendEntry(dst []byte, e *entry) []byte {
+func (s *Server) appendEntry(dst []byte, e *entry, sc *renderScratch) []byte {
 	if e.bad != nil {
 		return append(dst, e.bad.json...)
 	}
-	dst, err := e.good.appendJSON(dst)
+	dst, err := e.good.appendJSON(dst, sc)
 	if err != nil {
 		s.metrics.renderErrors.Inc()
 		s.log.Debug("rendering enriched event", "err", err)
