@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"maps"
 	"strings"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
@@ -42,7 +41,7 @@ func rawSDJ(members []keyVal) (key iglu.SchemaKey, dataRaw string, code string) 
 // allows. Every published version (1-0-0 to 1-0-4, which never change) is an array of at
 // least one object whose properties are all strings, no other property allowed, tv, p and
 // e required.
-func payloadDataKeys() []map[string]uint8 {
+func payloadDataKeys() []*paramBits {
 	base := strings.Fields(`tna aid p dtm tz e tid eid tv duid nuid uid vid ip res url page refr fp ctype
 		cookie lang f_pdf f_qt f_realp f_wma f_dir f_fla f_java f_gears f_ag cd ds cs vp mac pp_mix pp_max
 		pp_miy pp_may ad_ba ad_ca ad_ad ad_uid tr_id tr_af tr_tt tr_tx tr_sh tr_ci tr_st tr_co tr_cu ti_id
@@ -50,18 +49,60 @@ func payloadDataKeys() []map[string]uint8 {
 		ue_px co cx`)
 	added := [][]string{nil, {"ua"}, {"tnuid"}, {"sid", "stm"}, {"ttm"}}
 	// Each allowed parameter gets a bit number (1..127; 0 means not allowed).
-	out := make([]map[string]uint8, len(added))
-	cur := map[string]uint8{}
+	out := make([]*paramBits, len(added))
+	cur := &paramBits{}
+	n := 0
 	for _, k := range base {
-		cur[k] = uint8(len(cur) + 1)
+		n++
+		cur.add(k, uint8(n))
 	}
 	for i, extra := range added {
 		for _, k := range extra {
-			cur[k] = uint8(len(cur) + 1)
+			n++
+			cur.add(k, uint8(n))
 		}
-		out[i] = maps.Clone(cur)
+		c := *cur
+		out[i] = &c
 	}
 	return out
+}
+
+// paramBits maps parameter names to bit numbers: an open-addressing table, faster than a
+// map for a few dozen short names looked up for every parameter of every event.
+type paramBits struct {
+	slots [256]paramBit // at most a third full
+}
+
+type paramBit struct {
+	name string
+	bit  uint8
+}
+
+func paramSlot(name string) int {
+	return (len(name)*131 + int(name[0])*31 + int(name[len(name)-1])) & 255
+}
+
+func (t *paramBits) add(name string, bit uint8) {
+	i := paramSlot(name)
+	for t.slots[i].name != "" {
+		i = (i + 1) & 255
+	}
+	t.slots[i] = paramBit{name, bit}
+}
+
+// get returns the bit of name, 0 when it has none.
+func (t *paramBits) get(name string) uint8 {
+	if name == "" {
+		return 0
+	}
+	for i := paramSlot(name); ; i = (i + 1) & 255 {
+		switch s := &t.slots[i]; s.name {
+		case name:
+			return s.bit
+		case "":
+			return 0
+		}
+	}
 }
 
 // plainPayloadData reads the data array of a payload_data body in one pass when it is
@@ -82,9 +123,13 @@ func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) 
 		return nil, false
 	}
 	i = rawSkipWS(d, i+1)
+	// The parameters and values of all events share two slices (a pointer into an
+	// outgrown one keeps it alive), sized for about 40 bytes a parameter.
+	guess := min(len(d)/40+8, 4096)
+	nvps := make([]event.NVP, 0, guess)
+	vals := make([]string, 0, guess)
 	for i < len(d) && d[i] == '{' {
-		ev := make(params, 0, 24+len(qs))
-		vals := make([]string, 0, 24)
+		start := len(nvps)
 		var seen [2]uint64
 		i = rawSkipWS(d, i+1)
 		for i < len(d) && d[i] == '"' {
@@ -99,16 +144,13 @@ func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) 
 				return nil, false // not a string
 			}
 			ve := rawSkipString(d, i)
-			bit := allowed[k]
+			bit := allowed.get(k)
 			if bit == 0 || seen[bit>>6]&(1<<(bit&63)) != 0 {
 				return nil, false
 			}
 			seen[bit>>6] |= 1 << (bit & 63)
-			if len(vals) == cap(vals) {
-				vals = make([]string, 0, 16)
-			}
 			vals = append(vals, rawStringUTF8(d[i:ve]))
-			ev = append(ev, event.NVP{Name: k, Value: &vals[len(vals)-1]})
+			nvps = append(nvps, event.NVP{Name: k, Value: &vals[len(vals)-1]})
 			i = rawSkipWS(d, ve)
 			if i < len(d) && d[i] == ',' {
 				i = rawSkipWS(d, i+1)
@@ -117,10 +159,11 @@ func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) 
 		if i >= len(d) || d[i] != '}' {
 			return nil, false
 		}
-		has := func(k string) bool { b := allowed[k]; return seen[b>>6]&(1<<(b&63)) != 0 }
+		has := func(k string) bool { b := allowed.get(k); return seen[b>>6]&(1<<(b&63)) != 0 }
 		if !has("tv") || !has("p") || !has("e") {
 			return nil, false
 		}
+		ev := params(nvps[start:len(nvps):len(nvps)])
 		for _, q := range qs {
 			ev.set(q.Name, q.Value)
 		}

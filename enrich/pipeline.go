@@ -47,7 +47,7 @@ type pipeline struct {
 	payloadDataCriterion iglu.Criterion
 	contextsCriterion    iglu.Criterion
 	unstructCriterion    iglu.Criterion
-	payloadDataKeys      []map[string]uint8
+	payloadDataKeys      []*paramBits
 
 	verdicts *verdicts // nil: validate every entity
 }
