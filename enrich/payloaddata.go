@@ -124,8 +124,8 @@ func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) 
 	}
 	i = rawSkipWS(d, i+1)
 	// The parameters and values of all events share two slices (a pointer into an
-	// outgrown one keeps it alive), sized for about 40 bytes a parameter.
-	guess := min(len(d)/40+8, 4096)
+	// outgrown one keeps it alive), sized for about 64 bytes a parameter.
+	guess := min(len(d)/64+8, 4096)
 	nvps := make([]event.NVP, 0, guess)
 	vals := make([]string, 0, guess)
 	for i < len(d) && d[i] == '{' {
