@@ -42,18 +42,22 @@ func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
 func (e *fieldError) Unwrap() error { return e.err }
 
 // columnNames caches the wide-column name of each schema URI: events carry the same
-// few schemas over and over. It stops growing at maxCachedNames.
+// few schemas over and over. It stops growing at maxCachedNames per prefix.
 type columnNames struct {
-	mu    sync.RWMutex
-	names map[string]string // prefix + "\x00" + URI -> column
+	mu       sync.RWMutex
+	contexts map[string]string // URI -> contexts_… column
+	unstruct map[string]string // URI -> unstruct_event_… column
 }
 
 const maxCachedNames = 4096
 
 func (c *columnNames) get(prefix, uri string) (string, error) {
-	key := prefix + "\x00" + uri
 	c.mu.RLock()
-	name, ok := c.names[key]
+	m := c.contexts
+	if prefix != contextsPrefix {
+		m = c.unstruct
+	}
+	name, ok := m[uri]
 	c.mu.RUnlock()
 	if ok {
 		return name, nil
@@ -63,11 +67,21 @@ func (c *columnNames) get(prefix, uri string) (string, error) {
 		return "", err
 	}
 	c.mu.Lock()
-	if c.names == nil {
-		c.names = make(map[string]string)
+	m = c.contexts
+	if prefix != contextsPrefix {
+		m = c.unstruct
 	}
-	if len(c.names) < maxCachedNames {
-		c.names[key] = name
+	if m == nil {
+		m = make(map[string]string)
+		if prefix == contextsPrefix {
+			c.contexts = m
+		} else {
+			c.unstruct = m
+		}
+	}
+	if len(m) < maxCachedNames {
+		// The URI may be a substring of a whole event: keep a copy of its own.
+		m[strings.Clone(uri)] = name
 	}
 	c.mu.Unlock()
 	return name, nil
@@ -101,34 +115,81 @@ func wideColumns(names *columnNames, contexts, unstruct, derived string) ([]wide
 
 // wideBuilder accumulates the data spans per column.
 type wideBuilder struct {
-	cols  []wideColumn
-	parts [][]string // per column, its data spans (contexts columns)
+	cols  []wideColumn // unstruct_event columns have their value; contexts ones get it from spans
+	spans []wideSpan   // the data of each contexts entity, in order
+}
+
+// wideSpan is the data of one contexts entity and the index of its column.
+type wideSpan struct {
+	col  int
+	data string
 }
 
 func (b *wideBuilder) add(name, data string, single bool) {
+	col := -1
 	for i := range b.cols {
 		if b.cols[i].name == name {
-			b.parts[i] = append(b.parts[i], data)
-			return
+			col = i
+			break
 		}
 	}
-	b.cols = append(b.cols, wideColumn{name: name})
+	if col < 0 {
+		if b.cols == nil {
+			b.cols = make([]wideColumn, 0, 4)
+		}
+		col = len(b.cols)
+		b.cols = append(b.cols, wideColumn{name: name})
+	}
 	if single {
-		b.cols[len(b.cols)-1].value = data
-		b.parts = append(b.parts, nil)
+		b.cols[col].value = data
 		return
 	}
-	b.parts = append(b.parts, []string{data})
+	if b.spans == nil {
+		b.spans = make([]wideSpan, 0, 8)
+	}
+	b.spans = append(b.spans, wideSpan{col: col, data: data})
 }
 
+// columns joins the spans of each contexts column into a JSON array. All the arrays are
+// written into one string, each column's value a slice of it.
 func (b *wideBuilder) columns() []wideColumn {
-	for i, parts := range b.parts {
-		switch len(parts) {
-		case 0: // unstruct_event: the value is set
-		case 1:
-			b.cols[i].value = "[" + parts[0] + "]"
-		default:
-			b.cols[i].value = "[" + strings.Join(parts, ",") + "]"
+	if len(b.spans) == 0 {
+		return b.cols
+	}
+	size := 0
+	for _, sp := range b.spans {
+		size += len(sp.data) + 3 // the data, a comma or a bracket, and a closing bracket at worst
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	var bounds [][2]int
+	var boundBuf [8][2]int
+	bounds = boundBuf[:0]
+	for col := range b.cols {
+		start, n := sb.Len(), 0
+		for _, sp := range b.spans {
+			if sp.col != col {
+				continue
+			}
+			if n == 0 {
+				sb.WriteByte('[')
+			} else {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(sp.data)
+			n++
+		}
+		if n == 0 {
+			bounds = append(bounds, [2]int{-1, -1}) // an unstruct_event column
+			continue
+		}
+		sb.WriteByte(']')
+		bounds = append(bounds, [2]int{start, sb.Len()})
+	}
+	all := sb.String()
+	for col, bd := range bounds {
+		if bd[0] >= 0 {
+			b.cols[col].value = all[bd[0]:bd[1]]
 		}
 	}
 	return b.cols
