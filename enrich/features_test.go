@@ -379,6 +379,7 @@ func TestAtomicFieldsLimits(t *testing.T) {
 
 // The production collaborators satisfy the interfaces enrich consumes.
 var (
-	_ Resolver    = (*iglu.Resolver)(nil)
-	_ Enrichments = (*enrichments.Set)(nil)
+	_ Resolver     = (*iglu.Resolver)(nil)
+	_ schemaLookup = (*iglu.Resolver)(nil) // else verdicts are never remembered
+	_ Enrichments  = (*enrichments.Set)(nil)
 )
