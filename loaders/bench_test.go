@@ -110,7 +110,7 @@ func BenchmarkSQLiteWrite(b *testing.B) {
 	batch := &txBatch{}
 	seen := map[string]bool{}
 	for _, line := range testTSV(1000, "bench") {
-		row, bad := s.prepareEvent(&streams.Record{Data: line})
+		row, bad := s.prepareEvent(&streams.Record{Data: line}, nil)
 		if bad != nil {
 			b.Fatalf("bad row: %s", bad.data)
 		}
@@ -145,9 +145,10 @@ func BenchmarkPrepareEvent(b *testing.B) {
 	defer st.close()
 	s := &Sink{store: st}
 	lines := testTSV(64, "bench")
+	memo := new(valueMemo) // as a handler uses one per batch
 	i := 0
 	for b.Loop() {
-		if _, bad := s.prepareEvent(&streams.Record{Data: lines[i%len(lines)]}); bad != nil {
+		if _, bad := s.prepareEvent(&streams.Record{Data: lines[i%len(lines)]}, memo); bad != nil {
 			b.Fatal("bad row")
 		}
 		i++

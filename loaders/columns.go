@@ -147,6 +147,7 @@ var pgAtomicTypes = [...]struct{ name, typ string }{
 // column is one atomic column of the events table.
 type column struct {
 	field   event.Field
+	kind    event.Kind // field.Kind()
 	name    string
 	pgType  string // e.g. VARCHAR(255), TIMESTAMP NOT NULL
 	maxLen  int    // VARCHAR(n) / CHAR(n) length in characters, 0 for other types
@@ -163,7 +164,7 @@ func atomicColumns() []column {
 			// enriched-event format; a mismatch is a build defect caught by the tests.
 			continue
 		}
-		col := column{field: f, name: c.name, pgType: c.typ}
+		col := column{field: f, kind: f.Kind(), name: c.name, pgType: c.typ}
 		typ, notNull := strings.CutSuffix(c.typ, " NOT NULL")
 		col.notNull = notNull
 		if open := strings.IndexByte(typ, '('); open > 0 && strings.HasSuffix(typ, ")") {

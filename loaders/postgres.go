@@ -206,7 +206,7 @@ func (s *postgresStore) addColumns(ctx context.Context, names []string) error {
 // convert returns the values of the atomic and raw JSON columns, checking what
 // PostgreSQL would refuse: text longer than its column, NUL characters, integers out
 // of range.
-func (s *postgresStore) convert(ev *event.EnrichedEvent, wide []wideColumn) ([]any, error) {
+func (s *postgresStore) convert(ev *event.EnrichedEvent, wide []wideColumn, memo *valueMemo) ([]any, error) {
 	vals := make([]any, 0, len(s.atomic)+len(rawJSONColumns))
 	for _, c := range s.atomic {
 		v := ev.Fields[c.field]
@@ -214,41 +214,48 @@ func (s *postgresStore) convert(ev *event.EnrichedEvent, wide []wideColumn) ([]a
 			vals = append(vals, nil)
 			continue
 		}
-		switch c.field.Kind() {
+		// Only accepted values are remembered: a repeat was checked already.
+		if x, ok := memo.get(c.field, v); ok {
+			vals = append(vals, x)
+			continue
+		}
+		var x any
+		switch c.kind {
 		case event.KindInt:
 			n, err := strconv.ParseInt(v, 10, 32)
 			if err != nil {
 				return nil, fmt.Errorf("value %q out of range for type integer (column %s)", v, c.name)
 			}
-			vals = append(vals, int32(n))
+			x = int32(n)
 		case event.KindBool:
-			vals = append(vals, v == "1")
+			x = v == "1"
 		case event.KindDecimal, event.KindFloat:
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				return nil, fmt.Errorf("invalid double precision %q (column %s)", v, c.name)
 			}
-			vals = append(vals, f)
+			x = f
 		case event.KindTimestamp:
 			t, err := event.ParseTimestamp(v)
 			if err != nil {
 				return nil, fmt.Errorf("invalid timestamp %q (column %s)", v, c.name)
 			}
-			vals = append(vals, t)
+			x = t
 		default:
 			if c.field == event.EventID {
 				u, err := uuid.Parse(v)
 				if err != nil {
 					return nil, fmt.Errorf("invalid input syntax for type uuid: %q (column %s)", v, c.name)
 				}
-				vals = append(vals, [16]byte(u))
-				continue
+				x = [16]byte(u)
+				break
 			}
 			if err := pgText(v, c.maxLen, c.pgType); err != nil {
 				return nil, fmt.Errorf("%w (column %s)", err, c.name)
 			}
-			vals = append(vals, v)
+			x = v
 		}
+		vals = append(vals, memo.put(c.field, v, x))
 	}
 	for _, f := range rawJSONFields {
 		vals = append(vals, nullString(ev.Fields[f]))

@@ -488,9 +488,11 @@ func (s *Sink) prune(ctx context.Context, r RetentionConfig, stop <-chan struct{
 func (s *Sink) handleEnriched(stream string) streams.Handler {
 	return func(ctx context.Context, recs []streams.Record) error {
 		req := &writeRequest{stream: stream, shard: recs[0].ShardID, seq: recs[len(recs)-1].SequenceNumber}
+		req.events = make([]*eventRow, 0, len(recs))
 		var out []outRow
+		memo := new(valueMemo)
 		for i := range recs {
-			row, bad := s.prepareEvent(&recs[i])
+			row, bad := s.prepareEvent(&recs[i], memo)
 			if bad != nil {
 				out = append(out, *bad)
 				continue
@@ -566,8 +568,8 @@ func (s *Sink) deliver(ctx context.Context, req *writeRequest, out []outRow, bat
 }
 
 // prepareEvent parses one enriched record into a row, or into the bad row that replaces
-// it.
-func (s *Sink) prepareEvent(r *streams.Record) (*eventRow, *outRow) {
+// it. memo may be nil.
+func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *outRow) {
 	ev, err := event.ParseTSV(r.Data)
 	if err != nil {
 		var pe event.ParsingError
@@ -591,7 +593,7 @@ func (s *Sink) prepareEvent(r *streams.Record) (*eventRow, *outRow) {
 			Error: &event.RowDecodingError{Errors: []event.InvalidValue{iv}}, Payload: string(r.Data)})
 		return nil, &bad
 	}
-	vals, err := s.store.convert(ev, wide)
+	vals, err := s.store.convert(ev, wide, memo)
 	if err != nil {
 		bad := s.runtimeBadRow(ev, err.Error())
 		return nil, &bad

@@ -389,6 +389,44 @@ func TestSinkRuntimeErrors(t *testing.T) {
 	})
 }
 
+// TestConvertMemo checks that a batch's value memo changes nothing: each event converts
+// to the values (or the error) it converts to alone, whatever came before it, and a
+// refused value is refused again.
+func TestConvertMemo(t *testing.T) {
+	sq, err := newSQLiteStore(filepath.Join(t.TempDir(), "events.db"), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sq.close()
+	pg, err := newPostgresStore("postgres://nobody@127.0.0.1:1/none", "atomic", testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.close()
+	long := testEvent(3, "memo")
+	long.Fields[event.UserFingerprint] = strings.Repeat("f", 51) // refused by PostgreSQL only
+	other := testEvent(4, "other")
+	other.Fields[event.PageURLPort] = "8080"
+	other.Fields[event.SeValue] = "2.5"
+	other.Fields[event.BrCookies] = "0"
+	events := []*event.EnrichedEvent{testEvent(1, "memo"), testEvent(2, "memo"), long, long, other, testEvent(1, "memo")}
+	for _, st := range []store{sq, pg} {
+		t.Run(st.dialect(), func(t *testing.T) {
+			memo := new(valueMemo)
+			for i, ev := range events {
+				want, wantErr := st.convert(ev, nil, nil)
+				got, err := st.convert(ev, nil, memo)
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+					t.Fatalf("event %d: convert with memo error = %v, want %v", i, err, wantErr)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("event %d: convert with memo (-want +got):\n%s", i, diff)
+				}
+			}
+		})
+	}
+}
+
 func TestPostgresRefusesLongValues(t *testing.T) {
 	u := postgresURL(t)
 	cfg := DefaultSinkConfig()

@@ -287,7 +287,7 @@ func (s *sqliteStore) addColumns(ctx context.Context, names []string) error {
 
 // convert returns the driver values of the atomic and raw JSON columns. SQLite takes any
 // value, so it refuses nothing here.
-func (s *sqliteStore) convert(ev *event.EnrichedEvent, _ []wideColumn) ([]any, error) {
+func (s *sqliteStore) convert(ev *event.EnrichedEvent, _ []wideColumn, memo *valueMemo) ([]any, error) {
 	vals := make([]any, 0, len(s.atomic)+len(rawJSONColumns))
 	for _, c := range s.atomic {
 		v := ev.Fields[c.field]
@@ -295,27 +295,42 @@ func (s *sqliteStore) convert(ev *event.EnrichedEvent, _ []wideColumn) ([]any, e
 			vals = append(vals, nil)
 			continue
 		}
-		switch c.field.Kind() {
+		if x, ok := memo.get(c.field, v); ok {
+			vals = append(vals, x)
+			continue
+		}
+		var x any
+		switch c.kind {
 		case event.KindInt:
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.name, err)
 			}
-			vals = append(vals, n)
+			x = n
 		case event.KindBool:
-			vals = append(vals, boolInt(v == "1"))
+			x = boolInt(v == "1")
 		case event.KindDecimal, event.KindFloat:
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.name, err)
 			}
-			vals = append(vals, f)
+			x = f
 		default:
-			vals = append(vals, v)
+			x = v
 		}
+		vals = append(vals, memo.put(c.field, v, x))
 	}
 	for _, f := range rawJSONFields {
-		vals = append(vals, nullString(ev.Fields[f]))
+		v := ev.Fields[f]
+		if v == "" {
+			vals = append(vals, nil)
+			continue
+		}
+		if x, ok := memo.get(f, v); ok {
+			vals = append(vals, x)
+			continue
+		}
+		vals = append(vals, memo.put(f, v, v))
 	}
 	return vals, nil
 }

@@ -18,8 +18,8 @@ type store interface {
 
 	// convert turns an event into the values of the atomic and raw JSON columns
 	// (numAtomicValues of them, in table order) as the driver takes them. An error is a
-	// value the database would refuse (a loader_runtime_error).
-	convert(ev *event.EnrichedEvent, wide []wideColumn) ([]any, error)
+	// value the database would refuse (a loader_runtime_error). memo may be nil.
+	convert(ev *event.EnrichedEvent, wide []wideColumn, memo *valueMemo) ([]any, error)
 
 	// hasColumn reports whether the events table is known to have the wide column.
 	hasColumn(name string) bool
@@ -183,4 +183,29 @@ type StoredBadRow struct {
 	AppID string
 	// Data is the record as it was on the stream: the bad row's self-describing JSON.
 	Data []byte
+}
+
+// valueMemo remembers, per field, the last text converted and its driver value. Events
+// of one batch repeat most of their values (the same app, tracker, user agent, page, …):
+// with the memo, a run of repeats shares one boxed value instead of allocating one per
+// event. One memo serves one handler call at a time.
+type valueMemo struct {
+	text [event.NumFields]string
+	val  [event.NumFields]any
+}
+
+// get returns the value converted from text for f last time, if text is the same.
+func (m *valueMemo) get(f event.Field, text string) (any, bool) {
+	if m == nil || m.val[f] == nil || m.text[f] != text {
+		return nil, false
+	}
+	return m.val[f], true
+}
+
+// put remembers v as the value of text for f and returns v.
+func (m *valueMemo) put(f event.Field, text string, v any) any {
+	if m != nil {
+		m.text[f], m.val[f] = text, v
+	}
+	return v
 }
