@@ -72,7 +72,6 @@ type sqliteStore struct {
 // sqliteWriteBuf is the writer's scratch space, reused so that a transaction does not
 // allocate per row what it only needs while binding.
 type sqliteWriteBuf struct {
-	rows   [][]any // per row of a chunk, its values in eventColumns order
 	args   []driver.NamedValue
 	used   []bool // per column, whether some row of the chunk has a value
 	colIdx []int  // the used columns
@@ -366,16 +365,19 @@ func appendEventArgs(args []any, e *eventRow, load any, wide []string) []any {
 	args = append(args, e.values...)
 	args = append(args, load)
 	for _, name := range wide {
-		var v any
-		for _, wc := range e.wide {
-			if wc.name == name {
-				v = wc.value
-				break
-			}
-		}
-		args = append(args, v)
+		args = append(args, e.wideValue(name))
 	}
 	return args
+}
+
+// wideValue returns the value of the event's wide column name, nil when it has none.
+func (e *eventRow) wideValue(name string) any {
+	for _, wc := range e.wide {
+		if wc.name == name {
+			return wc.value
+		}
+	}
+	return nil
 }
 
 var badRowColumns = []string{"schema", "type", "processor_artifact", "processor_version", "app_id",
@@ -451,24 +453,27 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 	}
 	cols := s.eventColumns(b.wide)
 	per := min(sqliteMaxRowsPerInsert, sqliteMaxVariables/len(cols))
+	// cols are the values of convert (nv of them), load_tstamp, then b.wide.
+	nv := len(s.atomic) + len(rawJSONColumns)
+	loadArg := any(load)
 	w := &s.wbuf
-	if len(w.rows) < per {
-		w.rows = make([][]any, per)
-	}
 	w.used = slices.Grow(w.used[:0], len(cols))[:len(cols)]
 	rest := b.events
 	for _, n := range insertChunks(len(b.events), per) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		chunk := rest[:n]
 		clear(w.used)
-		rows := w.rows[:n]
-		for i, e := range rest[:n] {
-			rows[i] = appendEventArgs(rows[i][:0], e, load, b.wide)
-			for j, v := range rows[i] {
+		w.used[nv] = true
+		for _, e := range chunk {
+			for j, v := range e.values {
 				if v != nil {
 					w.used[j] = true
 				}
+			}
+			for _, wc := range e.wide {
+				w.used[nv+1+slices.Index(b.wide, wc.name)] = true
 			}
 		}
 		w.colIdx = w.colIdx[:0]
@@ -496,17 +501,23 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			return err
 		}
 		args := w.args[:0]
-		for _, row := range rows {
+		for _, e := range chunk {
 			for _, j := range w.colIdx {
-				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: row[j]})
+				var v any
+				switch {
+				case j < nv:
+					v = e.values[j]
+				case j == nv:
+					v = loadArg
+				default:
+					v = e.wideValue(b.wide[j-nv-1])
+				}
+				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
 			}
 		}
 		w.args = args
 		_, err = st.ExecContext(bg, args)
-		for i := range rows {
-			clear(rows[i]) // let the rows' strings go once they are bound
-		}
-		clear(args)
+		clear(args) // let the rows' strings go once they are bound
 		if err != nil {
 			return sqliteError("inserting events", err)
 		}
