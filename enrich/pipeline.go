@@ -135,9 +135,10 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 	if cap(b.events) < len(evs) {
 		b.events = make([]event.EnrichedEvent, len(evs))
 		b.raws = make([]event.RawEvent, len(evs))
+	} else {
+		clear(b.events[:len(evs)]) // fillRawEvent sets every field of the raw events
 	}
 	events, raws := b.events[:len(evs)], b.raws[:len(evs)]
-	clear(events)
 	if size := len(record) + len(evs)*512; cap(b.tsv) < size {
 		b.tsv = make([]byte, 0, size)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -179,4 +180,78 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// TestRunReusesBuffers runs records of many and few fields, and of many and one event,
+// through Run, whose batches reuse the buffers of earlier ones, and checks every line
+// against Process on fresh buffers.
+func TestRunReusesBuffers(t *testing.T) {
+	raw := newMemory(t, streams.Raw, ConsumerGroup)
+	enriched := newMemory(t, streams.Enriched)
+	bad := newMemory(t, streams.Bad1)
+	e := newTestEnricher(t, testResolver(t), func(c *Config, d *Deps) {
+		c.BatchSize = 1
+		c.Workers = 1
+		d.Raw, d.Enriched, d.Bad, d.Checkpointer = raw, enriched, bad, raw
+	})
+	rich := url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}, "aid": {"app"}, "uid": {"user"}, "url": {"http://a.test/p?q=1"},
+		"page": {"Title"}, "refr": {"http://b.test/"}, "dtm": {"1795313286477"}, "lang": {"en"}, "res": {"10x20"}}
+	var body strings.Builder
+	body.WriteString(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[`)
+	for i := range 5 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(`{"e":"se","p":"web","tv":"t","se_ca":"c","se_ac":"a","eid":"00000000-0000-4000-8000-00000000010` + string(rune('0'+i)) + `"}`)
+	}
+	body.WriteString(`]}`)
+	reqs := []request{
+		post("/com.snowplowanalytics.snowplow/tp2", "", "application/json", body.String()),
+		get("/i", with(rich, "eid", "00000000-0000-4000-8000-000000000201")),
+		get("/i", url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}, "eid": {"00000000-0000-4000-8000-000000000202"}}),
+		post("/com.snowplowanalytics.snowplow/tp2", "", "application/json", body.String()),
+		get("/i", url.Values{"e": {"pp"}, "p": {"app"}, "tv": {"t"}, "eid": {"00000000-0000-4000-8000-000000000203"}}),
+	}
+	ctx := context.Background()
+	want := map[string]string{}
+	for i, r := range reqs {
+		rec := encodePayload(t, collectorPayload(r))
+		for _, g := range process(t, e, rec).Good {
+			want[g.Event.Fields[event.EventID]] = string(g.TSV)
+		}
+		if _, err := raw.Put(ctx, []streams.Entry{{PartitionKey: "k", Data: rec}}); err != nil {
+			t.Fatalf("Put %d: %v", i, err)
+		}
+	}
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	got := map[string]string{}
+	for _, r := range readAll(t, enriched) {
+		ev, err := event.ParseTSV(r.Data)
+		if err != nil {
+			t.Fatalf("enriched record is not TSV: %v", err)
+		}
+		got[ev.Fields[event.EventID]] = string(r.Data)
+	}
+	if len(want) != 8 { // the two POSTs carry the same five event ids
+		t.Fatalf("Process gave %d distinct events, want 8", len(want))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Run's lines differ from Process's (-Process +Run):\n%s", diff)
+	}
+}
+
+func with(q url.Values, kv ...string) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out.Set(kv[i], kv[i+1])
+	}
+	return out
 }
