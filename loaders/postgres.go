@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,8 +207,8 @@ func (s *postgresStore) addColumns(ctx context.Context, names []string) error {
 // convert returns the values of the atomic and raw JSON columns, checking what
 // PostgreSQL would refuse: text longer than its column, NUL characters, integers out
 // of range.
-func (s *postgresStore) convert(ev *event.EnrichedEvent, wide []wideColumn, memo *valueMemo) ([]any, error) {
-	vals := make([]any, 0, len(s.atomic)+len(rawJSONColumns))
+func (s *postgresStore) convert(vals []any, ev *event.EnrichedEvent, wide []wideColumn, memo *valueMemo) ([]any, error) {
+	vals = slices.Grow(vals, len(s.atomic)+len(rawJSONColumns))
 	for _, c := range s.atomic {
 		v := ev.Fields[c.field]
 		if v == "" {

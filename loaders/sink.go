@@ -86,6 +86,7 @@ type Sink struct {
 	emitted map[string]*emitState
 
 	names columnNames // wide-column names by schema URI
+	rows  sync.Pool   // *eventRow, recycled once committed
 }
 
 type sinkInput struct {
@@ -499,7 +500,14 @@ func (s *Sink) handleEnriched(stream string) streams.Handler {
 			}
 			req.events = append(req.events, row)
 		}
-		return s.deliver(ctx, req, out, recs[0].SequenceNumber)
+		if err := s.deliver(ctx, req, out, recs[0].SequenceNumber); err != nil {
+			// The writer may still be reading the rows: leave them to the collector.
+			return err
+		}
+		for _, row := range req.events {
+			s.recycle(row)
+		}
+		return nil
 	}
 }
 
@@ -570,8 +578,14 @@ func (s *Sink) deliver(ctx context.Context, req *writeRequest, out []outRow, bat
 // prepareEvent parses one enriched record into a row, or into the bad row that replaces
 // it. memo may be nil.
 func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *outRow) {
-	ev, err := event.ParseTSV(r.Data)
-	if err != nil {
+	row, _ := s.rows.Get().(*eventRow)
+	if row == nil {
+		row = new(eventRow)
+		row.ev = &row.evBuf
+	}
+	ev := row.ev
+	if err := ev.UnmarshalTSV(r.Data); err != nil {
+		s.recycle(row)
 		var pe event.ParsingError
 		if !errors.As(err, &pe) {
 			pe = &event.RowDecodingError{Errors: []event.InvalidValue{{Message: err.Error()}}}
@@ -589,16 +603,30 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 				iv.Value = ev.Fields[f]
 			}
 		}
+		s.recycle(row)
 		bad := s.outRow(r.PartitionKey, &badrow.LoaderParsingError{Processor: s.processor,
 			Error: &event.RowDecodingError{Errors: []event.InvalidValue{iv}}, Payload: string(r.Data)})
 		return nil, &bad
 	}
-	vals, err := s.store.convert(ev, wide, memo)
+	vals, err := s.store.convert(row.values[:0], ev, wide, memo)
 	if err != nil {
 		bad := s.runtimeBadRow(ev, err.Error())
+		s.recycle(row)
 		return nil, &bad
 	}
-	return &eventRow{values: vals, wide: wide, ev: ev}, nil
+	row.values, row.wide = vals, wide
+	return row, nil
+}
+
+// recycle takes back a row nothing refers to any more, for prepareEvent to reuse its
+// memory: a row is two 2 KB blocks of pointers, the event's fields and their driver
+// values, that would otherwise be allocated and collected for every event.
+func (s *Sink) recycle(row *eventRow) {
+	clear(row.values)
+	row.values = row.values[:0]
+	row.wide, row.req = nil, nil
+	row.evBuf.Reset()
+	s.rows.Put(row)
 }
 
 // runtimeBadRow is the loader_runtime_error of an event the database refuses.

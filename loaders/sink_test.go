@@ -414,8 +414,8 @@ func TestConvertMemo(t *testing.T) {
 		t.Run(st.dialect(), func(t *testing.T) {
 			memo := new(valueMemo)
 			for i, ev := range events {
-				want, wantErr := st.convert(ev, nil, nil)
-				got, err := st.convert(ev, nil, memo)
+				want, wantErr := st.convert(nil, ev, nil, nil)
+				got, err := st.convert(nil, ev, nil, memo)
 				if fmt.Sprint(err) != fmt.Sprint(wantErr) {
 					t.Fatalf("event %d: convert with memo error = %v, want %v", i, err, wantErr)
 				}

@@ -286,8 +286,8 @@ func (s *sqliteStore) addColumns(ctx context.Context, names []string) error {
 
 // convert returns the driver values of the atomic and raw JSON columns. SQLite takes any
 // value, so it refuses nothing here.
-func (s *sqliteStore) convert(ev *event.EnrichedEvent, _ []wideColumn, memo *valueMemo) ([]any, error) {
-	vals := make([]any, 0, len(s.atomic)+len(rawJSONColumns))
+func (s *sqliteStore) convert(vals []any, ev *event.EnrichedEvent, _ []wideColumn, memo *valueMemo) ([]any, error) {
+	vals = slices.Grow(vals, len(s.atomic)+len(rawJSONColumns))
 	for _, c := range s.atomic {
 		v := ev.Fields[c.field]
 		if v == "" {

@@ -18,8 +18,9 @@ type store interface {
 
 	// convert turns an event into the values of the atomic and raw JSON columns
 	// (numAtomicValues of them, in table order) as the driver takes them. An error is a
-	// value the database would refuse (a loader_runtime_error). memo may be nil.
-	convert(ev *event.EnrichedEvent, wide []wideColumn, memo *valueMemo) ([]any, error)
+	// value the database would refuse (a loader_runtime_error). The values are appended
+	// to dst. memo may be nil.
+	convert(dst []any, ev *event.EnrichedEvent, wide []wideColumn, memo *valueMemo) ([]any, error)
 
 	// hasColumn reports whether the events table is known to have the wide column.
 	hasColumn(name string) bool
@@ -88,13 +89,15 @@ type txBatch struct {
 	checkpoints []checkpointRow
 }
 
-// eventRow is one event ready for the database.
+// eventRow is one event ready for the database. Rows are recycled once committed
+// (Sink.recycle), with their slices and event.
 type eventRow struct {
 	values []any // atomic and raw JSON columns, from store.convert
 	wide   []wideColumn
-	ev     *event.EnrichedEvent
+	ev     *event.EnrichedEvent // &evBuf
 	req    *writeRequest
 	index  int // in req.events
+	evBuf  event.EnrichedEvent
 }
 
 // badRowRow is one bad row ready for the database.
