@@ -90,7 +90,10 @@ func (p *pipeline) adaptTP2(ctx context.Context, l *loaded) ([]params, []badrow.
 
 	// Body: a self-describing payload_data JSON. The body is checked without being
 	// decoded; it is decoded for the validator only when it is not a plainly valid
-	// instance of a published payload_data schema.
+	// instance of a published payload_data schema. Trackers' bodies are read in one pass.
+	if evs, ok := p.plainBody(body, qs); ok {
+		return evs, nil, nil
+	}
 	var members []keyVal
 	if jerr := checkJSON(body, p.maxDepth, &members); jerr != nil {
 		return nil, []badrow.Message{badrow.NotJSON{Field: "body", Value: badrow.Str(body), Error: jerr.Error()}}, nil

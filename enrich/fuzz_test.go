@@ -178,8 +178,8 @@ func FuzzPlainFastPaths(f *testing.F) {
 	e := newTestEnricher(f, testResolver(f), nil)
 	p := e.p
 	f.Fuzz(func(t *testing.T, data string, addition int) {
-		if addition < 0 || addition > 4 || checkJSON(data, 50, nil) != nil {
-			return
+		if addition < 0 || addition > 4 || !utf8.ValidString(data) || checkJSON(data, 50, nil) != nil {
+			return // bodies are valid UTF-8 once loaded (sanitizePayload)
 		}
 		v, _ := parseJSON(data, 50)
 		ctx := context.Background()
@@ -274,6 +274,49 @@ func FuzzPlainExtraction(f *testing.F) {
 				}
 				if diff := cmp.Diff(show(want), show(x)); diff != "" {
 					t.Fatalf("plain path differs from the general path for %s (-general +plain):\n%s", raw, diff)
+				}
+			}
+		}
+	})
+}
+
+// FuzzPlainBody checks the one-pass reading of tp2 bodies: whenever plainBody takes a
+// body, the general path (checkJSON, rawSDJ, plainPayloadData) must take it too, with the
+// same events.
+func FuzzPlainBody(f *testing.F) {
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","p":"web","tv":"t","url":"http:\/\/a.test\/?a=1\u0026b=\u00e9"}]}`)
+	f.Add(` { "schema" : "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-0" , "data" : [ {"e":"se","p":"web","tv":"t"} , {"e":"pv","tv":"t","p":"app","aid":""} ] } `)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-3","data":[{"e":"pv","p":"web","tv":"t","sid":"x"}],"x":1}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-2","data":[{"e":"pv","p":"web","tv":"t","e":"se"}]}`)
+	f.Add(`{"data":[{"e":"pv","p":"web","tv":"t","stm":"1"}],"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-2"}`)
+	f.Add(`{"data":[{"e":"pv","p":"web","tv":"t","stm":"1"}],"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-3"}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","p":"web","tv":"t\u0000"},]}`)
+	var ps []*pipeline
+	for _, depth := range []int{50, 3, 2} {
+		ps = append(ps, newTestEnricher(f, testResolver(f), func(c *Config, _ *Deps) { c.MaxJSONDepth = depth }).p)
+	}
+	qs := params{{Name: "aid", Value: strPtr("q")}, {Name: "x", Value: nil}}
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, p := range ps {
+			for _, qs := range []params{nil, qs} {
+				evs, ok := p.plainBody(body, qs)
+				if !ok {
+					continue
+				}
+				var members []keyVal
+				if err := checkJSON(body, p.maxDepth, &members); err != nil {
+					t.Fatalf("plainBody took %q, checkJSON says %v", body, err)
+				}
+				key, data, code := rawSDJ(members)
+				if code != "" {
+					t.Fatalf("plainBody took %q, rawSDJ says %s", body, code)
+				}
+				want, ok := p.plainPayloadData(key, data, qs)
+				if !ok {
+					t.Fatalf("plainBody took %q, plainPayloadData does not", body)
+				}
+				if diff := cmp.Diff(want, evs); diff != "" {
+					t.Fatalf("plainBody(%q) events differ (-general +plain):\n%s", body, diff)
 				}
 			}
 		}

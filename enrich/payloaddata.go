@@ -71,6 +71,7 @@ func payloadDataKeys() []*paramBits {
 // map for a few dozen short names looked up for every parameter of every event.
 type paramBits struct {
 	slots [256]paramBit // at most a third full
+	mask  [2]uint64     // the bits given
 }
 
 type paramBit struct {
@@ -88,6 +89,12 @@ func (t *paramBits) add(name string, bit uint8) {
 		i = (i + 1) & 255
 	}
 	t.slots[i] = paramBit{name, bit}
+	t.mask[bit>>6] |= 1 << (bit & 63)
+}
+
+// allows reports whether every bit of seen is one of t's.
+func (t *paramBits) allows(seen [2]uint64) bool {
+	return seen[0]&^t.mask[0] == 0 && seen[1]&^t.mask[1] == 0
 }
 
 // get returns the bit of name, 0 when it has none.
@@ -111,72 +118,183 @@ func (t *paramBits) get(name string) uint8 {
 // events (the query-string parameters merged over each) and true; any doubt (a repeated
 // key included) returns false, and the generic validator decides, with its reports.
 func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) ([]params, bool) {
+	allowed := p.payloadDataBits(key)
+	if allowed == nil {
+		return nil, false
+	}
+	evs, end, seen, ok := p.plainEvents(data, rawSkipWS(data, 0), qs)
+	if !ok || !allowed.allows(seen) || rawSkipWS(data, end) != len(data) {
+		return nil, false
+	}
+	return evs, true
+}
+
+// payloadDataBits returns the parameters allowed by key, nil when key is not a published
+// payload_data schema.
+func (p *pipeline) payloadDataBits(key iglu.SchemaKey) *paramBits {
 	if !p.payloadDataCriterion.Matches(key) || key.Version.Addition >= len(p.payloadDataKeys) {
+		return nil
+	}
+	return p.payloadDataKeys[key.Version.Addition]
+}
+
+// plainBody reads a whole tp2 body in one pass when it is a plain payload_data: a JSON
+// object of exactly a "schema" string naming a published payload_data schema and a "data"
+// array that plainPayloadData accepts for it. Such a text is what checkJSON accepts and
+// what rawSDJ and plainPayloadData read, with the same events; anything else (another
+// member, a key with escapes) returns false and the body goes the general way.
+func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
+	if p.maxDepth < 3 { // the events are objects at depth 3
 		return nil, false
 	}
-	allowed := p.payloadDataKeys[key.Version.Addition]
+	s := body
+	i := rawSkipWS(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return nil, false
+	}
+	var (
+		allowed           *paramBits
+		evs               []params
+		seen              [2]uint64
+		haveKey, haveData bool
+	)
+	for n := 0; n < 2; n++ {
+		i = rawSkipWS(s, i+1) // after '{' or ','
+		var name string
+		switch {
+		case strings.HasPrefix(s[i:], `"schema"`) && !haveKey:
+			name, haveKey = "schema", true
+		case strings.HasPrefix(s[i:], `"data"`) && !haveData:
+			name, haveData = "data", true
+		default:
+			return nil, false
+		}
+		i = rawSkipWS(s, i+len(name)+2)
+		if i >= len(s) || s[i] != ':' {
+			return nil, false
+		}
+		i = rawSkipWS(s, i+1)
+		var ok bool
+		if name == "schema" {
+			var uri string
+			if uri, i, ok = plainString(s, i); !ok {
+				return nil, false
+			}
+			key, err := iglu.ParseSchemaKey(uri)
+			if err != nil {
+				return nil, false
+			}
+			if allowed = p.payloadDataBits(key); allowed == nil {
+				return nil, false
+			}
+		} else if evs, i, seen, ok = p.plainEvents(s, i, qs); !ok {
+			return nil, false
+		}
+		i = rawSkipWS(s, i)
+		if i >= len(s) || s[i] != ",}"[n] {
+			return nil, false
+		}
+	}
+	if !allowed.allows(seen) || rawSkipWS(s, i+1) != len(s) {
+		return nil, false
+	}
+	return evs, true
+}
+
+// plainString reads the JSON string at s[i] as rawStringUTF8 does, checking it as the
+// JSON parser does (no control character, valid escapes). It returns the value and the
+// index after the string.
+func plainString(s string, i int) (string, int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	j := skipPlain(s, i+1)
+	if j < len(s) && s[j] == '"' {
+		return s[i+1 : j], j + 1, true
+	}
+	jp := jsonParser{s: s, maxDepth: 1}
+	v, next, err := jp.str(i)
+	if err != nil {
+		return "", 0, false
+	}
+	return v, next, true
+}
+
+// plainEvents reads the array at s[i] (not whitespace) for plainPayloadData, checking its
+// syntax as it goes, with the parameters of the latest payload_data schema (whose bits
+// the earlier ones share): it returns the events, the index after the array and the
+// parameters seen, for the caller to check against the schema of the body.
+func (p *pipeline) plainEvents(s string, i int, qs params) ([]params, int, [2]uint64, bool) {
+	var all [2]uint64
+	if i >= len(s) || s[i] != '[' {
+		return nil, 0, all, false
+	}
+	allowed := p.payloadDataKeys[len(p.payloadDataKeys)-1]
 	var events []params
-	// One pass over the array: objects of string members only, anything else gives up.
-	d := data
-	i := rawSkipWS(d, 0)
-	if i >= len(d) || d[i] != '[' {
-		return nil, false
-	}
-	i = rawSkipWS(d, i+1)
 	// The parameters and values of all events share two slices (a pointer into an
 	// outgrown one keeps it alive), sized for about 64 bytes a parameter.
-	guess := min(len(d)/64+8, 4096)
+	guess := min((len(s)-i)/64+8, 4096)
 	nvps := make([]event.NVP, 0, guess)
 	vals := make([]string, 0, guess)
-	for i < len(d) && d[i] == '{' {
+	for {
+		i = rawSkipWS(s, i+1) // after '[' or ','
+		if i >= len(s) || s[i] != '{' {
+			return nil, 0, all, false
+		}
 		start := len(nvps)
 		var seen [2]uint64
-		i = rawSkipWS(d, i+1)
-		for i < len(d) && d[i] == '"' {
-			ke := rawSkipString(d, i)
-			k := rawStringUTF8(d[i:ke])
-			i = rawSkipWS(d, ke)
-			if i >= len(d) || d[i] != ':' {
-				return nil, false
+		i = rawSkipWS(s, i+1)
+		if i < len(s) && s[i] == '}' {
+			return nil, 0, all, false // tv, p and e are required
+		}
+		for {
+			k, next, ok := plainString(s, i)
+			if !ok {
+				return nil, 0, all, false
 			}
-			i = rawSkipWS(d, i+1)
-			if i >= len(d) || d[i] != '"' {
-				return nil, false // not a string
+			i = rawSkipWS(s, next)
+			if i >= len(s) || s[i] != ':' {
+				return nil, 0, all, false
 			}
-			ve := rawSkipString(d, i)
+			v, next, ok := plainString(s, rawSkipWS(s, i+1))
+			if !ok {
+				return nil, 0, all, false // not a string
+			}
 			bit := allowed.get(k)
 			if bit == 0 || seen[bit>>6]&(1<<(bit&63)) != 0 {
-				return nil, false
+				return nil, 0, all, false
 			}
 			seen[bit>>6] |= 1 << (bit & 63)
-			vals = append(vals, rawStringUTF8(d[i:ve]))
+			vals = append(vals, v)
 			nvps = append(nvps, event.NVP{Name: k, Value: &vals[len(vals)-1]})
-			i = rawSkipWS(d, ve)
-			if i < len(d) && d[i] == ',' {
-				i = rawSkipWS(d, i+1)
+			if i = rawSkipWS(s, next); i < len(s) && s[i] == ',' {
+				i = rawSkipWS(s, i+1)
+				continue
 			}
+			break
 		}
-		if i >= len(d) || d[i] != '}' {
-			return nil, false
+		if i >= len(s) || s[i] != '}' {
+			return nil, 0, all, false
 		}
 		has := func(k string) bool { b := allowed.get(k); return seen[b>>6]&(1<<(b&63)) != 0 }
 		if !has("tv") || !has("p") || !has("e") {
-			return nil, false
+			return nil, 0, all, false
 		}
 		ev := params(nvps[start:len(nvps):len(nvps)])
 		for _, q := range qs {
 			ev.set(q.Name, q.Value)
 		}
 		events = append(events, ev)
-		i = rawSkipWS(d, i+1)
-		if i < len(d) && d[i] == ',' {
-			i = rawSkipWS(d, i+1)
+		all[0] |= seen[0]
+		all[1] |= seen[1]
+		if i = rawSkipWS(s, i+1); i < len(s) && s[i] == ',' {
+			continue
 		}
+		if i >= len(s) || s[i] != ']' {
+			return nil, 0, all, false
+		}
+		return events, i + 1, all, true
 	}
-	if i >= len(d) || d[i] != ']' || len(events) == 0 {
-		return nil, false
-	}
-	return events, true
 }
 
 // plainEnvelope reports whether data certainly validates against the published envelope
