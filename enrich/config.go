@@ -43,7 +43,8 @@ type Config struct {
 	// self-describing events enrich remembers across records, so that an entity seen
 	// again (the ua_parser_context of a user agent, a browser or session context) is not
 	// validated again while its schema is unchanged. Entities whose data is over 2 KB
-	// are always validated. 0 turns the cache off. Default 8192 (at most about 16 MB).
+	// are always validated. 0 turns the cache off. Default 8192 (at most about 20 MB,
+	// typically 2 MB).
 	ValidationCacheSize int `yaml:"validationCacheSize" json:"validationCacheSize"`
 
 	// AtomicFieldsLimits overrides the length limit of string atomic fields by name,

@@ -144,3 +144,17 @@ func TestVerdictCacheSchemaChange(t *testing.T) {
 		t.Fatalf("derived context after the edit: %d good, bad %v, want a schema violation of com.acme/derived", len(r.Good), r.Bad)
 	}
 }
+
+func TestValidationCacheSizeConfig(t *testing.T) {
+	for _, tt := range []struct {
+		size    int
+		wantErr bool
+	}{{-1, true}, {0, false}, {1, false}, {8192, false}} {
+		c := DefaultConfig()
+		c.ValidationCacheSize = tt.size
+		err := c.Validate()
+		if got := err != nil && strings.Contains(err.Error(), "enrich.validationCacheSize:"); got != tt.wantErr {
+			t.Errorf("Validate() with validationCacheSize %d = %v, want error %v", tt.size, err, tt.wantErr)
+		}
+	}
+}
