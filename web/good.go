@@ -12,10 +12,10 @@ import (
 // on first use.
 //
 // The event is kept packed: every string of the enriched event and of the raw event back
-// to back in one string, with the end of each in ends. Copying an event is then two
-// allocations the garbage collector never scans, rather than a 2 KB struct of ~150
-// string headers that it would scan on every cycle for as long as the store keeps the
-// event, and that would keep alive whatever larger buffers enrich's strings point into.
+// to back in one string, with the end of each in ends. The copy of an event is then two
+// blocks the garbage collector never scans, rather than a 2 KB struct of ~150 string
+// headers that it would scan on every cycle for as long as the store keeps the event,
+// and that would keep alive whatever larger buffers enrich's strings point into.
 type goodEvent struct {
 	text string
 	// ends holds the end offset in text of event.NumFields enriched fields, then (when
@@ -117,8 +117,8 @@ func (g *goodEvent) field(f event.Field) string {
 	return s
 }
 
-// unpack fills sc with the event: the enriched event, and the raw event when there is
-// one (false otherwise). The strings share g's text; sc's slices are reused.
+// unpack fills sc with the event and returns the enriched event and the raw event (nil
+// when there is none). The strings share g's text; sc's slices are reused.
 func (g *goodEvent) unpack(sc *renderScratch) (*event.EnrichedEvent, *event.RawEvent) {
 	ev := &sc.ev
 	for i := range ev.Fields {
