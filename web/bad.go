@@ -87,7 +87,7 @@ func newBadEvent(record []byte) (b *badEvent, appID string, ok bool) {
 func appendBadJSON(dst []byte, cp *badrow.CollectorPayload, raw *event.RawEvent, sentence string, detail []byte) []byte {
 	dst = append(dst, `{"collectorPayload":`...)
 	if cp != nil {
-		dst = appendMicroCollectorPayload(dst, cp)
+		dst = cp.AppendMicroJSON(dst)
 	} else {
 		dst = append(dst, "null"...)
 	}
@@ -102,57 +102,6 @@ func appendBadJSON(dst []byte, cp *badrow.CollectorPayload, raw *event.RawEvent,
 	dst = append(dst, ',')
 	dst = event.AppendJSONString(dst, strings.TrimSpace(string(detail)))
 	return append(dst, "]}"...)
-}
-
-// appendMicroCollectorPayload appends Snowplow Micro's CollectorPayload object. It is
-// the shape of badrow.CollectorPayload.AppendMicroJSON except for the query string, which
-// Micro writes as "name=value" strings (Java's NameValuePair, so a missing value
-// gives "name=null").
-func appendMicroCollectorPayload(dst []byte, c *badrow.CollectorPayload) []byte {
-	dst = append(dst, `{"api":{"vendor":`...)
-	dst = event.AppendJSONString(dst, c.Vendor)
-	dst = append(dst, `,"version":`...)
-	dst = event.AppendJSONString(dst, c.Version)
-	dst = append(dst, `},"querystring":[`...)
-	for i, p := range c.Querystring {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		v := "null"
-		if p.Value != nil {
-			v = *p.Value
-		}
-		dst = event.AppendJSONString(dst, p.Name+"="+v)
-	}
-	dst = append(dst, `],"contentType":`...)
-	dst = appendNullable(dst, c.ContentType)
-	dst = append(dst, `,"body":`...)
-	dst = appendNullable(dst, c.Body)
-	dst = append(dst, `,"source":{"name":`...)
-	dst = event.AppendJSONString(dst, c.Collector)
-	dst = append(dst, `,"encoding":`...)
-	dst = event.AppendJSONString(dst, c.Encoding)
-	dst = append(dst, `,"hostname":`...)
-	dst = appendNullable(dst, c.Hostname)
-	dst = append(dst, `},"context":{"timestamp":`...)
-	if c.Timestamp.IsZero() {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, '"')
-		dst = event.AppendISO(dst, c.Timestamp)
-		dst = append(dst, '"')
-	}
-	dst = append(dst, `,"ipAddress":`...)
-	dst = appendNullable(dst, c.IPAddress)
-	dst = append(dst, `,"useragent":`...)
-	dst = appendNullable(dst, c.UserAgent)
-	dst = append(dst, `,"refererUri":`...)
-	dst = appendNullable(dst, c.RefererURI)
-	dst = append(dst, `,"headers":`...)
-	dst = event.AppendStrings(dst, c.Headers)
-	dst = append(dst, `,"userId":`...)
-	dst = appendNullable(dst, c.NetworkUserID)
-	return append(dst, "}}"...)
 }
 
 // payloadAppID returns the app_id of a rejected request when it can be told: the aid of

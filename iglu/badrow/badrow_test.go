@@ -437,7 +437,7 @@ func TestParsePayloadHelpers(t *testing.T) {
 func TestCollectorPayloadMicroJSON(t *testing.T) {
 	cp := NewCollectorPayload(sampleCollectorPayload(), "com.acme", "v9", []event.NVP{event.NewNVP("a", "1"), {Name: "b"}})
 	got := string(cp.AppendMicroJSON(nil))
-	want := `{"api":{"vendor":"com.acme","version":"v9"},"querystring":[{"name":"a","value":"1"},{"name":"b","value":null}],` +
+	want := `{"api":{"vendor":"com.acme","version":"v9"},"querystring":["a=1","b=null"],` +
 		`"contentType":"application/json","body":"{}","source":{"name":"snowplow-mini-collector-0.1.0","encoding":"UTF-8","hostname":"collector.acme.com"},` +
 		`"context":{"timestamp":"2024-03-01T12:00:00.000Z","ipAddress":"1.2.3.4","useragent":"curl/8.0","refererUri":null,` +
 		`"headers":["Host: collector.acme.com","Content-Type: application/json"],"userId":"7f0c2a4e-8a54-4c52-9d41-0e5b3a0c4e11"}}`

@@ -81,7 +81,7 @@ func (c *CollectorPayload) AppendJSON(dst []byte) []byte {
 }
 
 // AppendMicroJSON appends the payload as Snowplow Micro's BadEvent "collectorPayload" object:
-// {"api":{"vendor","version"},"querystring":[NVP…],"contentType","body",
+// {"api":{"vendor","version"},"querystring":["name=value"…],"contentType","body",
 // "source":{"name","encoding","hostname"},
 // "context":{"timestamp","ipAddress","useragent","refererUri","headers","userId"}}.
 func (c *CollectorPayload) AppendMicroJSON(dst []byte) []byte {
@@ -89,9 +89,20 @@ func (c *CollectorPayload) AppendMicroJSON(dst []byte) []byte {
 	dst = event.AppendJSONString(dst, c.Vendor)
 	dst = append(dst, `,"version":`...)
 	dst = event.AppendJSONString(dst, c.Version)
-	dst = append(dst, `},"querystring":`...)
-	dst = event.AppendNVPs(dst, c.Querystring)
-	dst = append(dst, `,"contentType":`...)
+	// Micro writes the query string as Java NameValuePair strings: a missing value gives
+	// "name=null".
+	dst = append(dst, `},"querystring":[`...)
+	for i, p := range c.Querystring {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		v := "null"
+		if p.Value != nil {
+			v = *p.Value
+		}
+		dst = event.AppendJSONString(dst, p.Name+"="+v)
+	}
+	dst = append(dst, `],"contentType":`...)
 	dst = appendNullable(dst, c.ContentType)
 	dst = append(dst, `,"body":`...)
 	dst = appendNullable(dst, c.Body)
