@@ -133,6 +133,12 @@ func (c Config) Validate() error {
 			break // the four share their settings: one report is enough
 		}
 	}
+	// The S3-style loader checkpoints a file's records only when the file is stored, so
+	// a stream smaller than two files would fill up and stall every stage until the file
+	// ages out.
+	if s3 := c.Loaders.S3.MaxFileBytes; s3 > 0 && c.Streams.MaxBytes > 0 && s3 > c.Streams.MaxBytes/2 {
+		bad("loaders.s3.maxFileBytes", "%d: must be at most half of streams.maxBytes (%d), or the streams fill up before a file is stored", s3, c.Streams.MaxBytes)
+	}
 	for _, err := range []error{c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
 		if err != nil {
 			errs = append(errs, err)

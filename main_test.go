@@ -453,6 +453,7 @@ func TestCheckConfig(t *testing.T) {
 	good := writeFile("good.yaml", "addr: 127.0.0.1:9999\ncollector:\n  cookie:\n    name: sp2\n")
 	unknown := writeFile("unknown.yaml", "collector:\n  cookei:\n    name: x\n")
 	invalid := writeFile("invalid.yaml", "collector:\n  cookie:\n    name: \"\"\n    sameSite: Sometimes\n")
+	smallStreams := writeFile("small-streams.yaml", "streams:\n  maxBytes: 16777216\n")
 
 	tests := []struct {
 		name     string
@@ -469,6 +470,7 @@ func TestCheckConfig(t *testing.T) {
 		{"config from env", nil, map[string]string{"SNOWPLOW_MINI_CONFIG": good}, 0, []string{"name: sp2"}, nil},
 		{"unknown key", []string{"--config", unknown}, nil, 2, nil, []string{"cookei"}},
 		{"invalid values", []string{"--config", invalid}, nil, 1, nil, []string{"collector.cookie.name", "collector.cookie.sameSite"}},
+		{"streams smaller than two S3 files", []string{"--config", smallStreams}, nil, 1, nil, []string{"loaders.s3.maxFileBytes", "streams.maxBytes"}},
 		{"bad addr", []string{"--addr", "nonsense"}, nil, 1, nil, []string{"addr:"}},
 		{"bad sink", []string{"--sink", "mysql://x"}, nil, 1, nil, []string{"loaders.sink.url"}},
 		{"both outputs", []string{"--output-tsv", "--output-json"}, nil, 2, nil, []string{"--output-json"}},
