@@ -126,7 +126,11 @@ func (s *sqliteStore) dsn(write bool) (string, error) {
 		// on.
 		q.Add("_pragma", "wal_autocheckpoint(1000)")
 		q.Add("_pragma", "temp_store(MEMORY)")
-		q.Add("_pragma", "cache_size(-32768)")
+		// A small cache: the writer appends, so it rereads little but the B-tree's
+		// interior pages, and every page a bigger cache adds is fresh memory that costs
+		// page faults while it fills (32 MiB: 29 µs of CPU per row in
+		// BenchmarkSQLiteWrite; 1 MiB: 18 µs).
+		q.Add("_pragma", "cache_size(-1024)")
 		q.Add("_pragma", "journal_size_limit(67108864)")
 		q.Set("_txlock", "immediate")
 	} else {
