@@ -453,7 +453,7 @@ func TestCheckConfig(t *testing.T) {
 	good := writeFile("good.yaml", "addr: 127.0.0.1:9999\ncollector:\n  cookie:\n    name: sp2\n")
 	unknown := writeFile("unknown.yaml", "collector:\n  cookei:\n    name: x\n")
 	invalid := writeFile("invalid.yaml", "collector:\n  cookie:\n    name: \"\"\n    sameSite: Sometimes\n")
-	smallStreams := writeFile("small-streams.yaml", "streams:\n  maxBytes: 16777216\n")
+	smallStreams := writeFile("small-streams.yaml", "streams:\n  maxBytes: 8388608\n")
 
 	tests := []struct {
 		name     string

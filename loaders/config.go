@@ -118,7 +118,7 @@ type S3Config struct {
 	Group string `yaml:"group" json:"group"`
 
 	// MaxFileBytes rotates a file once this many bytes of records (before compression)
-	// went into it. Default 16 MiB. The records of an open file are not checkpointed,
+	// went into it. Default 8 MiB. The records of an open file are not checkpointed,
 	// so the streams must have room for a whole file: serve refuses a MaxFileBytes over
 	// half of streams.maxBytes.
 	MaxFileBytes int64 `yaml:"maxFileBytes" json:"maxFileBytes"`
@@ -177,7 +177,7 @@ func DefaultS3Config() S3Config {
 		Enabled:       true,
 		Streams:       []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2},
 		Group:         "s3-loader",
-		MaxFileBytes:  16 << 20,
+		MaxFileBytes:  8 << 20,
 		MaxFileAge:    Duration(time.Minute),
 		ReadBatchSize: 1000,
 	}
