@@ -54,7 +54,10 @@ type Memory struct {
 	roomMu      sync.Mutex
 	room        chan struct{} // closed when room may have been made
 	roomWaiting atomic.Bool
-	blocked     atomic.Bool // a Put found no room; logged once until one gets room
+	blocked     atomic.Bool  // a Put found no room, and none has got room since
+	warned      atomic.Bool  // the current full episode was logged
+	lastWarn    atomic.Int64 // m.now() of the last full-stream warning, 0 for none
+	unlogged    atomic.Int64 // full episodes since lastWarn that were not logged
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -409,9 +412,7 @@ func (m *Memory) reserve(ctx context.Context, n int64) error {
 			return m.errClosed()
 		}
 		if m.blocked.CompareAndSwap(false, true) {
-			st := m.Stats()
-			m.logger.Warn("stream full: puts wait for consumer groups to make room",
-				"unread_bytes", st.UnreadBytes, "max_bytes", st.MaxBytes, "consumer_lag", st.Lag)
+			m.warnFull()
 		}
 		if timer == nil {
 			if m.cfg.PutWait <= 0 {
@@ -437,9 +438,32 @@ func (m *Memory) reserve(ctx context.Context, n int64) error {
 
 // unblocked logs the end of a full episode.
 func (m *Memory) unblocked() {
-	if m.blocked.Load() && m.blocked.CompareAndSwap(true, false) {
+	if m.blocked.Load() && m.blocked.CompareAndSwap(true, false) && m.warned.Swap(false) {
 		m.logger.Info("stream has room again")
 	}
+}
+
+// fullLogInterval spaces the full-stream warnings: under a sustained load a stream at
+// its bound is full and has room again many times a second, and one line per episode
+// would bury every other log line.
+const fullLogInterval = 10 * time.Second
+
+// warnFull logs the start of a full episode, unless one was logged within
+// fullLogInterval; the next warning counts the episodes left out.
+func (m *Memory) warnFull() {
+	now, last := m.now(), m.lastWarn.Load()
+	if last != 0 && now-last < int64(fullLogInterval) {
+		m.unlogged.Add(1)
+		return
+	}
+	m.lastWarn.Store(now)
+	m.warned.Store(true)
+	st := m.Stats()
+	attrs := []any{"unread_bytes", st.UnreadBytes, "max_bytes", st.MaxBytes, "consumer_lag", st.Lag}
+	if n := m.unlogged.Swap(0); n > 0 {
+		attrs = append(attrs, "full_episodes_not_logged", n)
+	}
+	m.logger.Warn("stream full: puts wait for consumer groups to make room", attrs...)
 }
 
 func (m *Memory) tryReserve(n, limit int64) bool {

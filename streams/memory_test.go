@@ -215,6 +215,52 @@ func TestMemoryRetentionBySizeKeepsUnread(t *testing.T) {
 	}
 }
 
+// A stream at its bound under a sustained load is full and has room again many times a
+// second; it warns at most once per 10 s, and says how many episodes it left out.
+func TestMemoryFullWarningsAreSpaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := streams.DefaultMemoryConfig()
+		cfg.Name = "raw"
+		cfg.Shards = 1
+		cfg.MaxBytes = 5 * mib
+		cfg.ConsumerGroups = []string{"loader"}
+		cfg.PutWait = 0
+		logs := &logRecorder{}
+		m, err := streams.NewMemory(cfg, slog.New(logs), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		seqs := fill(t, m, 100_000, 5*mib)
+		// Three full episodes in quick succession, each ended by a checkpoint.
+		for i := range 3 {
+			if _, err := m.Put(t.Context(), []streams.Entry{record("over", 100_000)}); !errors.Is(err, streams.ErrFull) {
+				t.Fatalf("episode %d: Put() into a full stream error = %v, want ErrFull", i, err)
+			}
+			if err := m.Checkpoint(t.Context(), "loader", shard0, seqs[i]); err != nil {
+				t.Fatal(err)
+			}
+			res, err := m.Put(t.Context(), []streams.Entry{record("room", 100_000)})
+			if err != nil {
+				t.Fatalf("episode %d: Put() after a checkpoint error: %v", i, err)
+			}
+			seqs = append(seqs, res[0].SequenceNumber)
+		}
+		want := []string{"WARN stream full: puts wait for consumer groups to make room", "INFO stream has room again"}
+		if diff := cmp.Diff(want, logs.msgs); diff != "" {
+			t.Errorf("log records after three quick episodes (-want +got):\n%s", diff)
+		}
+		time.Sleep(10 * time.Second)
+		if _, err := m.Put(t.Context(), []streams.Entry{record("later", 100_000)}); !errors.Is(err, streams.ErrFull) {
+			t.Fatalf("Put() 10 s later error = %v, want ErrFull", err)
+		}
+		want = append(want, "WARN stream full: puts wait for consumer groups to make room")
+		if diff := cmp.Diff(want, logs.msgs); diff != "" {
+			t.Errorf("log records 10 s later (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestMemoryPutWaitsForConsumer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newMemory(t, func(c *streams.MemoryConfig) {
