@@ -137,13 +137,13 @@ func BenchmarkConsume(b *testing.B) {
 
 // BenchmarkBaselineChannel is the floor the stream is measured against: a 3 KB record
 // copied and handed to another goroutine over a channel, the receiver keeping about as
-// much as the stream retains by default (256 MiB). Compare it with BenchmarkConsume in
+// much as the stream retains by default (DefaultMemoryConfig's MaxBytes). Compare it with BenchmarkConsume in
 // the same run; this machine's absolute numbers vary.
 func BenchmarkBaselineChannel(b *testing.B) {
 	ch := make(chan []byte, 1024)
 	data := bytes.Repeat([]byte{'x'}, recordSize)
 	done := make(chan struct{})
-	kept := make([][]byte, (256<<20)/recordSize)
+	kept := make([][]byte, streams.DefaultMemoryConfig().MaxBytes/recordSize)
 	for i := range 2 * len(kept) {
 		kept[i%len(kept)] = bytes.Clone(data)
 	}
