@@ -164,22 +164,30 @@ func TestMemoryRetentionBySizeDropsOldest(t *testing.T) {
 	}
 }
 
-func TestMemoryRetentionBySizeKeepsUnread(t *testing.T) {
+// newFullableMemory returns a one-shard 5 MiB stream whose group "loader" protects what
+// it has not processed, that fails a Put at once when full, and that logs to logs.
+func newFullableMemory(t *testing.T, logs *logRecorder) *streams.Memory {
+	t.Helper()
 	cfg := streams.DefaultMemoryConfig()
 	cfg.Name = "raw"
 	cfg.Shards = 1
 	cfg.MaxBytes = 5 * mib
 	cfg.ConsumerGroups = []string{"loader"}
 	cfg.PutWait = 0
-	logs := &logRecorder{}
 	m, err := streams.NewMemory(cfg, slog.New(logs), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestMemoryRetentionBySizeKeepsUnread(t *testing.T) {
+	logs := &logRecorder{}
+	m := newFullableMemory(t, logs)
 	// A group that never read protects everything put before it started.
 	seqs := fill(t, m, 100_000, 5*mib)
-	_, err = m.Put(t.Context(), []streams.Entry{record("over", 100_000)})
+	_, err := m.Put(t.Context(), []streams.Entry{record("over", 100_000)})
 	if !errors.Is(err, streams.ErrFull) {
 		t.Fatalf("Put() over MaxBytes with unread records: error = %v, want ErrFull", err)
 	}
@@ -219,18 +227,8 @@ func TestMemoryRetentionBySizeKeepsUnread(t *testing.T) {
 // second; it warns at most once per 10 s, and says how many episodes it left out.
 func TestMemoryFullWarningsAreSpaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg := streams.DefaultMemoryConfig()
-		cfg.Name = "raw"
-		cfg.Shards = 1
-		cfg.MaxBytes = 5 * mib
-		cfg.ConsumerGroups = []string{"loader"}
-		cfg.PutWait = 0
 		logs := &logRecorder{}
-		m, err := streams.NewMemory(cfg, slog.New(logs), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
+		m := newFullableMemory(t, logs)
 		seqs := fill(t, m, 100_000, 5*mib)
 		// Three full episodes in quick succession, each ended by a checkpoint.
 		for i := range 3 {

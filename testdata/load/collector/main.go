@@ -41,6 +41,7 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/collector"
 	"github.com/snowplow-mini/snowplow-mini/streams"
+	"github.com/snowplow-mini/snowplow-mini/testdata/load/internal/procstat"
 )
 
 const tp2Path = "/com.snowplowanalytics.snowplow/tp2"
@@ -208,12 +209,12 @@ func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int,
 			if only != "" && only != name {
 				continue
 			}
-			cpu0, cpuErr := processCPU(child.Process.Pid)
+			cpu0, cpuErr := procstat.CPU(child.Process.Pid)
 			rps, err := load(addrs[i], req, conns, duration)
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", name, r+1, err)
 			}
-			cpu1, cpuErr1 := processCPU(child.Process.Pid)
+			cpu1, cpuErr1 := procstat.CPU(child.Process.Pid)
 			results[name] = append(results[name], rps)
 			cpuText := ""
 			if cpuErr == nil && cpuErr1 == nil {
@@ -349,31 +350,6 @@ func tp2Body(dir string) ([]byte, error) {
 		"schema": "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",
 		"data":   events,
 	})
-}
-
-// processCPU returns the user plus system CPU time a process has used, from
-// /proc/<pid>/stat (Linux; elsewhere an error, and the report leaves CPU out).
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name, in parentheses, may hold spaces: fields count from after it.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux this runs on
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
 }
 
 func median(xs []float64) float64 {

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/snowplow-mini/snowplow-mini/testdata/load/internal/procstat"
 )
 
 func main() {
@@ -106,7 +108,7 @@ func main() {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns}}
 	var next, acked, failed atomic.Int64
-	cpuStart, cpuOK := processCPU(cmd.Process.Pid)
+	cpuStart, cpuErr := procstat.CPU(cmd.Process.Pid)
 	start := time.Now()
 	profDone := make(chan struct{})
 	if *profile != "" {
@@ -181,59 +183,20 @@ func main() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	total := time.Since(start)
-	cpuEnd, cpuEndOK := processCPU(cmd.Process.Pid)
+	cpuEnd, cpuEndErr := procstat.CPU(cmd.Process.Pid)
+	rss, rssErr := procstat.PeakRSS(cmd.Process.Pid)
 	<-profDone
 	fmt.Printf("end to end: %d events queryable in SQLite %s after the first request = %.0f events/s sustained; last event queryable %s after the last acknowledgement\n",
 		n, total.Round(time.Millisecond), float64(n)/total.Seconds(), (total - sent).Round(time.Millisecond))
-	if cpuOK && cpuEndOK && n > 0 {
+	if cpuErr == nil && cpuEndErr == nil && n > 0 {
 		cpu := cpuEnd - cpuStart
-		fmt.Printf("snowplow-mini: %.2f s of CPU during the load = %.0f µs per event; peak RSS %s\n",
-			cpu.Seconds(), float64(cpu.Microseconds())/float64(n), peakRSS(cmd.Process.Pid))
-	}
-}
-
-// processCPU returns the user+system CPU time pid has used, from /proc (Linux only).
-func processCPU(pid int) (time.Duration, bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	// The fields after the command name, which is in parentheses and may hold spaces;
-	// utime and stime are the 14th and 15th fields of the line, in clock ticks.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 13 {
-		return 0, false
-	}
-	var utime, stime int64
-	if _, err := fmt.Sscan(f[11], &utime); err != nil {
-		return 0, false
-	}
-	if _, err := fmt.Sscan(f[12], &stime); err != nil {
-		return 0, false
-	}
-	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux architecture Go supports
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond, true
-}
-
-// peakRSS returns the peak resident set size of pid (VmHWM), or "unknown".
-func peakRSS(pid int) string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			if _, err := fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb); err == nil {
-				return fmt.Sprintf("%d MB", kb/1024)
-			}
+		peak := "unknown"
+		if rssErr == nil {
+			peak = fmt.Sprintf("%d MB", rss>>20)
 		}
+		fmt.Printf("snowplow-mini: %.2f s of CPU during the load = %.0f µs per event; peak RSS %s\n",
+			cpu.Seconds(), float64(cpu.Microseconds())/float64(n), peak)
 	}
-	return "unknown"
 }
 
 // measureLatency sends n one-event requests, each with its own app_id, and after each
