@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/streams"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 )
 
 // testNow is the fixed clock of the tests.
@@ -120,25 +121,7 @@ func body(t testing.TB, resp *http.Response) string {
 // sharedDir returns ../shared beside the repository root, or skips the test.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "fixtures")); err != nil {
-		t.Skipf("fixtures not available (%v): put the shared material at %s", err, shared)
-	}
-	return shared
+	return filepath.Dir(sharedtest.Path(t, "fixtures", "the recorded tracker requests"))
 }
 
 // fakeStream is a Stream whose Put fails on demand, for failure paths the in-memory

@@ -11,30 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 )
 
-// sharedDir returns ../shared relative to the repository root, or skips the test.
+// sharedDir returns ../shared, or skips the test without the reference schemas.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "iglu-central", "schemas")); err != nil {
-		t.Skipf("reference schemas not found at %s (they live beside the repository, in ../shared/iglu-central): %v", shared, err)
-	}
-	return shared
+	schemas := sharedtest.Path(t, filepath.Join("iglu-central", "schemas"), "the Iglu Central schemas the embedded ones are checked against")
+	return filepath.Dir(filepath.Dir(schemas))
 }
 
 func testCompileOptions(t testing.TB) compileOptions {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 )
 
 // yauaaConf is a YAUAA configuration with the given parameters.
@@ -350,27 +352,11 @@ func TestYAUAAOutputsMatchSchema(t *testing.T) {
 // compileYAUAASchema compiles the context schema from ../shared/iglu-central.
 func compileYAUAASchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "iglu-central", "schemas", "nl.basjes", "yauaa_context", "jsonschema", "1-0-5")
+	path := sharedtest.Path(t, filepath.Join("iglu-central", "schemas", "nl.basjes", "yauaa_context", "jsonschema", "1-0-5"),
+		"the Iglu Central schemas are needed to check the context")
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		if os.Getenv("SNOWPLOW_MINI_INTEGRATION") == "1" {
-			t.Fatalf("reading the yauaa_context schema: %v", err)
-		}
-		t.Skipf("%s is absent: the Iglu Central schemas of ../shared are needed to check the context", path)
+		t.Fatalf("reading the yauaa_context schema: %v", err)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -323,28 +325,7 @@ func TestGoldenMatchesSchemas(t *testing.T) {
 
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		if os.Getenv("SNOWPLOW_MINI_INTEGRATION") == "1" {
-			t.Fatalf("%s is absent", shared)
-		}
-		t.Skipf("%s is absent: it holds the Iglu Central schemas this test checks against", shared)
-	}
-	return shared
+	return sharedtest.Path(t, "", "it holds the Iglu Central schemas this test checks against")
 }
 
 func TestParseRoundTrip(t *testing.T) {
