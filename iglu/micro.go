@@ -15,6 +15,9 @@ import (
 // "lastAttempt":"…"}}}. A malformed key is a 400 with {"message":…}. The body is JSON.
 func (r *Resolver) MicroIglu(ctx context.Context, vendor, name, format, version string) (status int, body []byte) {
 	key, err := ParseSchemaKey("iglu:" + vendor + "/" + name + "/" + format + "/" + version)
+	if err == nil {
+		err = key.Validate()
+	}
 	if err != nil {
 		return http.StatusBadRequest, message(err.Error())
 	}
@@ -24,9 +27,13 @@ func (r *Resolver) MicroIglu(ctx context.Context, vendor, name, format, version 
 	}
 	var ce *ClientError
 	if errors.As(err, &ce) {
-		return http.StatusNotFound, ce.MicroJSON()
+		if ce.HasFailures() {
+			r.log.Warn("looking up schema", "schema", key.String(), "err", err)
+		}
+		return http.StatusNotFound, ce.Redacted().MicroJSON()
 	}
-	return http.StatusServiceUnavailable, message(fmt.Sprintf("looking up %s: %v", key, err))
+	r.log.Warn("looking up schema", "schema", key.String(), "err", err)
+	return http.StatusServiceUnavailable, message(fmt.Sprintf("looking up %s failed; the server log has the details", key))
 }
 
 // MicroIgluHandler serves MicroIglu over HTTP. It reads the schema key from the last
