@@ -444,3 +444,21 @@ func TestHTTPConfigValidate(t *testing.T) {
 		t.Errorf("the defaults do not validate: %v", err)
 	}
 }
+
+func TestCheckConfigHidesAPIKey(t *testing.T) {
+	const key = "k3y-from-the-environment-0001"
+	env := func(name string) string {
+		if name == "SNOWPLOW_MINI_API_KEY" {
+			return key
+		}
+		return ""
+	}
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), []string{"check-config", "--resolver", offlineResolver(t)}, env, &stdout, &stderr, nil)
+	if code != 0 {
+		t.Fatalf("check-config = %d: %s", code, stderr.String())
+	}
+	if strings.Contains(stdout.String(), key) || !strings.Contains(stdout.String(), "apiKey: <redacted>") {
+		t.Errorf("check-config printed:\n%s\nwant the API key as <redacted>", stdout.String())
+	}
+}
