@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -194,7 +193,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		"metrics", base+"/metrics",
 		"urls", strings.Join(urls, " "),
 		"data_dir", cfg.DataDir,
-		"sink", redactURL(cfg.Loaders.Sink.URL),
+		"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
 	)
 	if ready != nil {
 		ready(addr)
@@ -480,12 +479,4 @@ func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ok")
-}
-
-// redactURL hides a password in a database URL before it is logged.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }
