@@ -73,6 +73,13 @@ const (
 	msgNoSchemas      = "No schemas available"
 )
 
+// internalError logs err and answers 500 with what failed but not why: the details
+// (file paths, transport errors) are for the server's log, not for clients.
+func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
+	s.res.log.Error(what, "err", err)
+	writeJSON(w, http.StatusInternalServerError, message(what+" failed; the server log has the details"))
+}
+
 func message(m string) []byte {
 	return append(appendJSONString([]byte(`{"message":`), m), '}')
 }
@@ -180,8 +187,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, keep func(SchemaKe
 	}
 	keys, err := s.localKeys(keep)
 	if err != nil {
-		s.res.log.Error("listing schemas", "err", err)
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "listing schemas", err)
 		return
 	}
 	if len(keys) == 0 {
@@ -198,13 +204,16 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, keep func(SchemaKe
 			continue
 		}
 		ls, err := s.localSchema(k)
-		if err != nil || ls == nil {
-			writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", k, err)))
+		if err == nil && ls == nil {
+			err = errors.New("the schema disappeared while listing")
+		}
+		if err != nil {
+			s.internalError(w, "reading "+k.String(), err)
 			return
 		}
 		enc, err := ls.render(repr)
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", k, err)))
+			s.internalError(w, "reading "+k.String(), err)
 			return
 		}
 		body = append(body, enc...)
@@ -233,7 +242,7 @@ func (s *Server) getOne(w http.ResponseWriter, r *http.Request, vendor, name, fo
 	}
 	ls, err := s.localSchema(key)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "reading "+key.String(), err)
 		return
 	}
 	if ls == nil {
@@ -242,7 +251,7 @@ func (s *Server) getOne(w http.ResponseWriter, r *http.Request, vendor, name, fo
 	}
 	body, err := ls.render(repr)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", key, err)))
+		s.internalError(w, "reading "+key.String(), err)
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -354,7 +363,7 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) serverInfo(w http.ResponseWriter, _ *http.Request) {
 	keys, err := s.localKeys(func(SchemaKey) bool { return true })
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "listing schemas", err)
 		return
 	}
 	b := []byte(`{"version":`)
@@ -535,6 +544,6 @@ func (s *Server) validateInstance(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, append(b, "]}"...))
 	default:
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "validating against "+sd.Schema.String(), err)
 	}
 }
