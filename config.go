@@ -43,6 +43,9 @@ type Config struct {
 	Enrich      enrich.Config     `yaml:"enrich"`
 	Loaders     loaders.Config    `yaml:"loaders"`
 	Web         web.Config        `yaml:"web"`
+
+	// clock is the streams' clock (nil: time.Now); tests set it.
+	clock func() time.Time
 }
 
 // LogConfig configures the logger (stderr).

@@ -211,3 +211,83 @@ func linesWith(log, s string) int {
 	}
 	return n
 }
+
+// TestServeCheckpointsFromAClockAhead restarts serve on checkpoints that a run whose
+// clock was an hour ahead stored (an NTP step, a restored snapshot, a data dir copied
+// from another machine): the events of the new run must all be stored.
+func TestServeCheckpointsFromAClockAhead(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startServe(t, dataDir, nil)
+	if code := postTP2(t, s.base, pageViews("first", 10)...); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	dbPath := filepath.Join(dataDir, "events.db")
+	db, err := sql.Open("sqlite", "file:"+dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := sqliteCounter{t: t, db: db}
+	waitFor(t, "the first run's events", 30*time.Second, func() (bool, string) {
+		n := c.events("first")
+		return n == 10, fmt.Sprintf("%d of 10 stored", n)
+	})
+	s.stop(t)
+
+	// Move every stored checkpoint an hour ahead, as that run's clock would have put
+	// them: sequence numbers begin with the Unix nanoseconds at which the stream
+	// started.
+	rows, err := db.Query("SELECT consumer_group, stream, shard_id, sequence_number FROM checkpoints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type cp struct{ group, stream, shard, seq string }
+	var cps []cp
+	for rows.Next() {
+		var c cp
+		if err := rows.Scan(&c.group, &c.stream, &c.shard, &c.seq); err != nil {
+			t.Fatal(err)
+		}
+		cps = append(cps, c)
+	}
+	rows.Close()
+	if len(cps) == 0 {
+		t.Fatal("no checkpoints stored")
+	}
+	for _, c := range cps {
+		ahead, err := seqAhead(c.seq, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("UPDATE checkpoints SET sequence_number = ? WHERE consumer_group = ? AND stream = ? AND shard_id = ?",
+			ahead, c.group, c.stream, c.shard); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s = startServe(t, dataDir, nil)
+	const n = 1000
+	for i := 0; i < n; i += 50 {
+		if code := postTP2(t, s.base, pageViews("second", 50)...); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+	}
+	waitFor(t, "the second run's events", 30*time.Second, func() (bool, string) {
+		got := c.events("second")
+		return got == n, fmt.Sprintf("%d of %d stored", got, n)
+	})
+	s.stop(t)
+}
+
+// seqAhead returns seq (a memory-stream sequence number: Unix nanoseconds then a
+// 20-digit counter) as a stream started d later would have numbered it.
+func seqAhead(seq string, d time.Duration) (string, error) {
+	if len(seq) <= 20 {
+		return "", fmt.Errorf("sequence number %q is too short", seq)
+	}
+	var epoch int64
+	if _, err := fmt.Sscan(seq[:len(seq)-20], &epoch); err != nil {
+		return "", fmt.Errorf("sequence number %q: %w", seq, err)
+	}
+	return fmt.Sprint(epoch+int64(d)) + seq[len(seq)-20:], nil
+}

@@ -256,10 +256,14 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Streams, each knowing the consumer groups that read it.
+	// Streams, each knowing the consumer groups that read it, and numbering records
+	// after every checkpoint the event store kept.
+	after := storedSequenceNumber(ctx, cfg, logger)
 	groups := consumerGroups(cfg)
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
-		s, err := streams.NewMemory(cfg.streamConfig(name, groups[name]), logger, reg)
+		sc := cfg.streamConfig(name, groups[name])
+		sc.After, sc.Clock = after, cfg.clock
+		s, err := streams.NewMemory(sc, logger, reg)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", name, err)
 		}
@@ -334,6 +338,26 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 
 	p.handler = p.routes(reg)
 	return p, nil
+}
+
+// storedSequenceNumber returns the largest sequence number among the event store's
+// checkpoints, "" when it has none or cannot be read within a few seconds (the sink
+// then retries the database as usual; only a clock that went back since is not
+// covered).
+func storedSequenceNumber(ctx context.Context, cfg Config, logger *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	seq, err := loaders.LastSequenceNumber(ctx, cfg.Loaders.Sink, cfg.DataDir)
+	if err == nil {
+		sc := cfg.streamConfig(streams.Raw, nil)
+		sc.After = seq
+		err = sc.Validate()
+	}
+	if err != nil {
+		logger.Warn("cannot read the event store's checkpoints; stream sequence numbers start from the clock", "err", err)
+		return ""
+	}
+	return seq
 }
 
 // loadEnrichments reads the enrichment configs (or the defaults). With a nil logger it

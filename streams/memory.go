@@ -20,12 +20,13 @@ import (
 // consumer groups, Checkpointer. Create it with NewMemory; it starts no goroutine. All
 // methods are safe for concurrent use.
 //
-// Sequence numbers are decimal strings: the Unix time in nanoseconds at which the
-// stream was created followed by a 20-digit counter shared by all shards. They grow
-// within a shard, are unique across shards, and a stream created later (a restarted
-// process) issues larger numbers than any earlier one as long as the wall clock has
-// moved forward in between, so a checkpoint kept elsewhere by a previous run never
-// makes a new run skip records.
+// Sequence numbers are decimal strings: an epoch followed by a 20-digit counter shared
+// by all shards. The epoch is the Unix time in nanoseconds at which the stream was
+// created, raised past MemoryConfig.After when that is later, so a stream created by a
+// restarted process issues larger numbers than any its previous run issued or any
+// checkpoint kept elsewhere, whatever the wall clock did in between (an NTP step, a
+// restored snapshot, a data dir copied from a machine whose clock was ahead). Numbers
+// grow within a shard and are unique across shards.
 //
 // Records are kept until retention (MemoryConfig.MaxBytes, MemoryConfig.Retention)
 // needs them gone and every declared consumer group has checkpointed them; they are
@@ -36,9 +37,10 @@ type Memory struct {
 	reg    prometheus.Registerer
 	coll   *memoryCollector
 
-	epoch      string    // decimal Unix nanoseconds at creation: the sequence-number prefix
-	startWall  int64     // Unix nanoseconds at creation
-	startClock time.Time // carries the monotonic reading now() measures from
+	epoch      string           // the sequence-number prefix, see above
+	clock      func() time.Time // MemoryConfig.Clock or time.Now
+	startWall  int64            // Unix nanoseconds at creation
+	startClock time.Time        // carries the monotonic reading now() measures from
 
 	shards  []*shard
 	byID    map[string]*shard
@@ -118,12 +120,22 @@ func NewMemory(cfg MemoryConfig, logger *slog.Logger, reg prometheus.Registerer)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	now := time.Now()
+	clock := cfg.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock()
 	wall := max(now.UnixNano(), 1)
+	epoch := wall
+	if cfg.After != "" {
+		after, _ := epochAfter(cfg.After) // validated
+		epoch = max(epoch, after)
+	}
 	m := &Memory{
 		cfg:        cfg,
 		logger:     logger.With("component", "streams", "stream", cfg.Name),
-		epoch:      strconv.FormatInt(wall, 10),
+		epoch:      strconv.FormatInt(epoch, 10),
+		clock:      clock,
 		startWall:  wall,
 		startClock: now,
 		byID:       make(map[string]*shard, cfg.Shards),
@@ -191,7 +203,7 @@ func (m *Memory) errClosed() error {
 // now returns Unix nanoseconds, advancing with the monotonic clock since creation so
 // that a wall-clock step during the run cannot reorder arrival times.
 func (m *Memory) now() int64 {
-	return m.startWall + int64(time.Since(m.startClock))
+	return m.startWall + int64(m.clock().Sub(m.startClock))
 }
 
 // Shards lists the shards, ordered by starting hash key. The hash-key space is split
