@@ -36,6 +36,7 @@ type Config struct {
 
 	Log         LogConfig         `yaml:"log"`
 	Debug       DebugConfig       `yaml:"debug"`
+	Health      HealthConfig      `yaml:"health"`
 	Iglu        IgluConfig        `yaml:"iglu"`
 	Enrichments EnrichmentsConfig `yaml:"enrichments"`
 	Streams     StreamsConfig     `yaml:"streams"`
@@ -96,6 +97,7 @@ func DefaultConfig() Config {
 		DataDir:         "snowplow-mini-data",
 		ShutdownTimeout: 30 * time.Second,
 		Log:             LogConfig{Level: "info", Format: "text"},
+		Health:          HealthConfig{StallTimeout: defaultStallTimeout},
 		Streams: StreamsConfig{
 			Shards:    sc.Shards,
 			MaxBytes:  sc.MaxBytes,
@@ -142,7 +144,7 @@ func (c Config) Validate() error {
 	if s3 := c.Loaders.S3.MaxFileBytes; s3 > 0 && c.Streams.MaxBytes > 0 && s3 > c.Streams.MaxBytes/2 {
 		bad("loaders.s3.maxFileBytes", "%d: must be at most half of streams.maxBytes (%d), or the streams fill up before a file is stored", s3, c.Streams.MaxBytes)
 	}
-	for _, err := range []error{c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
+	for _, err := range []error{c.Health.Validate(), c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -291,3 +291,69 @@ func seqAhead(seq string, d time.Duration) (string, error) {
 	}
 	return fmt.Sprint(epoch+int64(d)) + seq[len(seq)-20:], nil
 }
+
+// TestServeHealthReportsAStalledStage holds the SQLite write lock from outside, so that
+// the event store cannot commit: /health must say so once records have waited longer
+// than health.stallTimeout, and recover when the lock is released.
+func TestServeHealthReportsAStalledStage(t *testing.T) {
+	dataDir := t.TempDir()
+	cfgFile := filepath.Join(t.TempDir(), "health.yaml")
+	if err := os.WriteFile(cfgFile, []byte("health:\n  stallTimeout: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, dataDir, nil, "--config", cfgFile)
+	health := func() (int, string) {
+		resp, err := http.Get(s.base + "/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := health(); code != http.StatusOK {
+		t.Fatalf("/health before = %d %s, want 200", code, body)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	defer func() {
+		if locked {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	if code := postTP2(t, s.base, pageViews("stall", 5)...); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	t.Logf("%s locked", time.Now().Format(time.TimeOnly))
+	waitFor(t, "/health to report the stalled event store", 20*time.Second, func() (bool, string) {
+		code, body := health()
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "event store: no progress"), fmt.Sprintf("%d %s", code, body)
+	})
+	if _, err := conn.ExecContext(t.Context(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	locked = false
+	t.Logf("%s released the lock", time.Now().Format(time.TimeOnly))
+	waitFor(t, "/health to recover", 60*time.Second, func() (bool, string) {
+		code, body := health()
+		return code == http.StatusOK, fmt.Sprintf("%d %s", code, body)
+	})
+	t.Logf("%s recovered", time.Now().Format(time.TimeOnly))
+	c := sqliteCounter{t: t, db: db}
+	if n := c.events("stall"); n != 5 {
+		t.Errorf("stored %d of 5 events", n)
+	}
+}

@@ -75,7 +75,10 @@ type pipeline struct {
 	closers []func() error
 	handler http.Handler
 	state   runState
-	pprof   bool
+	// watches are the stages' consumer groups, checked by /health for stalls.
+	watches      []watch
+	stallTimeout time.Duration
+	pprof        bool
 	// rootResponse: the collector answers GET / itself (else / leads to the UI).
 	rootResponse bool
 }
@@ -271,6 +274,7 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		p.closers = append(p.closers, s.Close)
 	}
 	raw, enriched, bad1 := p.streams[streams.Raw], p.streams[streams.Enriched], p.streams[streams.Bad1]
+	p.watches, p.stallTimeout = watches(cfg, p.streams), cfg.Health.StallTimeout
 
 	// Iglu.
 	rc, err := loadResolverConfig(cfg.Iglu)
@@ -460,12 +464,14 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	return r
 }
 
-// health answers 200 only when every stage is running.
+// health answers 200 only when every stage is running and none has records waiting
+// with no progress for longer than health.stallTimeout.
 func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 	var errs []error
 	for _, name := range p.state.stopped() {
 		errs = append(errs, fmt.Errorf("%s: not running", name))
 	}
+	errs = append(errs, stalls(p.watches, p.stallTimeout)...)
 	if err := p.coll.Healthy(); err != nil {
 		errs = append(errs, fmt.Errorf("collector: %w", err))
 	}

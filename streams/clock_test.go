@@ -80,3 +80,61 @@ func TestMemoryConfigAfter(t *testing.T) {
 		}
 	}
 }
+
+// fakeClock is a clock that moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestMemoryPending(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	m := newMemory(t, func(c *streams.MemoryConfig) {
+		c.Shards = 1
+		c.ConsumerGroups = []string{"g"}
+		c.Clock = clock.Now
+	})
+	check := func(step string, wantN int64, wantIdle time.Duration) {
+		t.Helper()
+		if n, idle := m.Pending("g"); n != wantN || idle != wantIdle {
+			t.Errorf("%s: Pending() = %d, %s; want %d, %s", step, n, idle, wantN, wantIdle)
+		}
+	}
+	check("empty stream", 0, 0)
+	res, err := m.Put(t.Context(), []streams.Entry{{PartitionKey: "a", Data: []byte("1")}, {PartitionKey: "a", Data: []byte("2")}, {PartitionKey: "a", Data: []byte("3")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("just put", 3, 0)
+	clock.Advance(5 * time.Second)
+	check("5s later", 3, 5*time.Second)
+	if err := m.Checkpoint(t.Context(), "g", res[0].ShardID, res[0].SequenceNumber); err != nil {
+		t.Fatal(err)
+	}
+	check("after a checkpoint", 2, 0)
+	clock.Advance(2 * time.Second)
+	check("2s after the checkpoint", 2, 2*time.Second)
+	clock.Advance(time.Minute)
+	if _, err := m.Put(t.Context(), []streams.Entry{{PartitionKey: "a", Data: []byte("4")}}); err != nil {
+		t.Fatal(err)
+	}
+	check("a new record does not hide the stall", 3, time.Minute+2*time.Second)
+	if err := m.Checkpoint(t.Context(), "g", res[0].ShardID, res[2].SequenceNumber); err != nil {
+		t.Fatal(err)
+	}
+	check("progress", 1, 0)
+	clock.Advance(time.Second)
+	check("1s after progress", 1, time.Second)
+}

@@ -84,6 +84,7 @@ type shard struct {
 	waiting atomic.Bool
 
 	cps      map[string]checkpoint // every group's checkpoint
+	cpAt     map[string]int64      // m.now() when each group's checkpoint last moved
 	declared []uint64              // declared groups' checkpointed counters (0: none)
 	minCP    uint64                // records with counter <= minCP may be dropped
 }
@@ -153,6 +154,7 @@ func NewMemory(cfg MemoryConfig, logger *slog.Logger, reg prometheus.Registerer)
 			id:       info.ID,
 			notify:   make(chan struct{}),
 			cps:      make(map[string]checkpoint),
+			cpAt:     make(map[string]int64),
 			declared: make([]uint64, len(m.groups)),
 		}
 		if len(m.groups) == 0 {
@@ -758,6 +760,8 @@ func (m *Memory) Checkpoint(_ context.Context, group, shardID, seq string) error
 		return nil
 	}
 	s.cps[group] = checkpoint{seq: seq, counter: counter}
+	now := m.now()
+	s.cpAt[group] = now
 	raised := false
 	if declared {
 		s.declared[gi] = counter
@@ -768,7 +772,7 @@ func (m *Memory) Checkpoint(_ context.Context, group, shardID, seq string) error
 		raised = newMin > s.minCP
 		s.minCP = newMin
 	}
-	dropped := m.trimAged(s, m.now())
+	dropped := m.trimAged(s, now)
 	s.mu.Unlock()
 
 	if raised || dropped {
@@ -839,6 +843,30 @@ func (m *Memory) Lag(group string) int64 {
 		s.mu.RUnlock()
 	}
 	return n
+}
+
+// Pending tells whether group keeps up: n is the number of retained records after its
+// checkpoints, over all shards, and idle how long the group has made no progress on
+// them: on the shard where that is longest, the time since the later of the group's
+// last checkpoint and the arrival of its oldest record not checkpointed. A group that
+// works through a backlog checkpoints as it goes and is never idle long; one whose
+// handler keeps failing is. idle is 0 when nothing is pending.
+func (m *Memory) Pending(group string) (n int64, idle time.Duration) {
+	now := m.now()
+	for _, s := range m.shards {
+		s.mu.RLock()
+		c := s.cps[group].counter
+		behind := s.behind(c)
+		if behind > 0 {
+			live := s.recs[s.head:]
+			oldest := live[len(live)-int(behind)].arrival
+			since := max(oldest, s.cpAt[group])
+			idle = max(idle, time.Duration(now-since))
+		}
+		s.mu.RUnlock()
+		n += behind
+	}
+	return n, idle
 }
 
 // Full reports whether the records some declared consumer group has not processed
