@@ -119,6 +119,7 @@ func options() []option {
 		stringOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),
 		stringOpt("log-format", "text or json (logs go to stderr)", func(c *Config) *string { return &c.Log.Format }),
 		boolOpt("pprof", "serve Go's profiler at /debug/pprof/ (for performance work)", func(c *Config) *bool { return &c.Debug.Pprof }),
+		boolOpt("durable", "keep the streams on disk in the data dir and answer 2xx only once an event is there (false: in memory, faster, lost by a crash)", func(c *Config) *bool { return &c.Streams.Durable }),
 		durationOpt("shutdown-timeout", "how long a shutdown may take to drain the pipeline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	}
 }

@@ -87,6 +87,13 @@ type StreamsConfig struct {
 	MaxBytes  int64         `yaml:"maxBytes"`
 	Retention time.Duration `yaml:"retention"`
 	PutWait   time.Duration `yaml:"putWait"`
+	// Durable also writes every stream's records and checkpoints to segment files in
+	// the data dir (streams/<name>/), and the collector answers 2xx only once a
+	// request's records are on disk: a crash (kill -9, power loss) then loses no
+	// acknowledged event and, after a restart, stores each exactly once. Off, a 2xx
+	// means the event is in the process's memory, stored exactly once unless the
+	// process dies without a graceful stop. Default true.
+	Durable bool `yaml:"durable"`
 }
 
 // DefaultConfig is what `snowplow-mini serve` runs with when nothing is set.
@@ -103,6 +110,7 @@ func DefaultConfig() Config {
 			MaxBytes:  sc.MaxBytes,
 			Retention: sc.Retention,
 			PutWait:   sc.PutWait,
+			Durable:   true,
 		},
 		Collector: collector.DefaultConfig(),
 		Enrich:    enrich.DefaultConfig(),

@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -63,7 +64,7 @@ type stage interface {
 // pipeline holds everything serve constructed, in pipeline order.
 type pipeline struct {
 	logger   *slog.Logger
-	streams  map[string]*streams.Memory
+	streams  map[string]pipeStream
 	resolver *iglu.Resolver
 	igluAPI  *iglu.Server
 	coll     *collector.Collector
@@ -246,7 +247,7 @@ func (p *pipeline) close() {
 
 // build constructs every stream and stage; it starts nothing.
 func build(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
-	p := &pipeline{logger: logger, state: runState{running: map[string]bool{}}, streams: map[string]*streams.Memory{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
+	p := &pipeline{logger: logger, state: runState{running: map[string]bool{}}, streams: map[string]pipeStream{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -266,7 +267,12 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
 		sc := cfg.streamConfig(name, groups[name])
 		sc.After, sc.Clock = after, cfg.clock
-		s, err := streams.NewMemory(sc, logger, reg)
+		var s pipeStream
+		if cfg.Streams.Durable {
+			s, err = streams.NewDurable(sc, streams.DurableConfig{Dir: filepath.Join(cfg.DataDir, "streams", name)}, logger, reg)
+		} else {
+			s, err = streams.NewMemory(sc, logger, reg)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", name, err)
 		}
@@ -330,6 +336,7 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		Enrichments:  enr,
 		Observer:     p.web,
 		Version:      version,
+		KeyBySource:  cfg.Streams.Durable,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enrich: %w", err)
