@@ -187,3 +187,18 @@ func TestSchemasCommands(t *testing.T) {
 		t.Errorf("schemas = %d %s", code, out)
 	}
 }
+
+// The super key is validated, and check-config never prints it.
+func TestCheckConfigIgluSuperKey(t *testing.T) {
+	var out bytes.Buffer
+	env := map[string]string{"SNOWPLOW_MINI_IGLU_SUPER_API_KEY": e2eSuperKey}
+	code := run(context.Background(), []string{"check-config", "--data-dir", t.TempDir()}, func(k string) string { return env[k] }, &out, &out, nil)
+	if code != 0 || strings.Contains(out.String(), e2eSuperKey) || !strings.Contains(out.String(), "superApiKey: <redacted>") {
+		t.Errorf("check-config with a super key = %d:\n%s\nwant 0 and the key redacted", code, out.String())
+	}
+	out.Reset()
+	code = run(context.Background(), []string{"check-config", "--iglu-super-api-key", "hunter2"}, func(string) string { return "" }, &out, &out, nil)
+	if code != 1 || !strings.Contains(out.String(), "iglu.superApiKey: must be a UUID") || strings.Contains(out.String(), "hunter2") {
+		t.Errorf("check-config with a bad super key = %d:\n%s\nwant 1, the key named, the value not shown", code, out.String())
+	}
+}

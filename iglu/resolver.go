@@ -46,6 +46,7 @@ const LocalServerRepositoryName = "Iglu Server (this snowplow-mini)"
 // takes one read lock and no allocation.
 //
 // Repositories are tried in this order: local folders (ResolverConfig.SchemaDirs), then
+// the schemas published to this process's Iglu Server API (ResolverDeps.Store), then
 // the built-in embedded core schemas, then the configured repositories sorted as
 // Snowplow's client sorts them: those with a vendor prefix of the looked-up vendor
 // first, then by class (embedded before HTTP), then by priority. The built-in set is
@@ -54,7 +55,8 @@ const LocalServerRepositoryName = "Iglu Server (this snowplow-mini)"
 // change, so the answer is the same and no network is needed.
 //
 // A schema found is cached for cacheTtl (schemas from local folders: LocalRecheck, then
-// the folder is read again and the compiled validator kept if the file is unchanged).
+// the folder is read again and the compiled validator kept if the file is unchanged); a
+// key published or deleted through the Iglu Server API is dropped at once (Invalidate).
 // A schema from an HTTP repository that expired keeps being served while one refresh
 // runs in the background, and after it if no repository can be reached. NotFound
 // answers are cached per repository for cacheTtl. Transport failures are not cached as
