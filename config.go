@@ -157,7 +157,7 @@ func (c Config) Validate() error {
 			bad("iglu.superApiKey", "must be a UUID (such as the output of uuidgen)")
 		}
 	}
-	if !validPGIdent(c.Iglu.PostgresSchema) {
+	if !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
 		bad("iglu.postgresSchema", "must be 1..63 characters of a-z, 0-9 and _, starting with a letter or _, got %q", c.Iglu.PostgresSchema)
 	}
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -18,10 +17,6 @@ import (
 
 // igluStoreFile is the SQLite file of the Iglu Server API in the data directory.
 const igluStoreFile = "iglu.db"
-
-var pgIdentRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-
-func validPGIdent(s string) bool { return pgIdentRE.MatchString(s) }
 
 // openIgluStore opens the store of the schemas published to the Iglu Server API and of
 // its API keys: in the event store's PostgreSQL database (schema iglu.postgresSchema)

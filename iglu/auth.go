@@ -32,11 +32,12 @@ type permission struct {
 	vendor    []string // the vendor's parts, when not anyVendor
 	schema    string   // "" for none
 	keys      []string
+	super     bool // the configured super key
 }
 
 var (
 	permAnonymous = permission{}
-	permSuper     = permission{anyVendor: true, schema: SchemaActionCreateVendor, keys: []string{KeyActionCreate, KeyActionDelete}}
+	permSuper     = permission{anyVendor: true, schema: SchemaActionCreateVendor, keys: []string{KeyActionCreate, KeyActionDelete}, super: true}
 )
 
 // parseVendorPrefix reads a key's vendor prefix as Iglu Server does: "*" or blank is

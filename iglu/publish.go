@@ -289,7 +289,7 @@ func (s *Server) deleteSchema(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case !perm.anyVendor || perm.schema != SchemaActionCreateVendor || len(perm.keys) != 2:
+	case !perm.super:
 		msg := "Not enough permissions"
 		if s.superKey == "" {
 			msg += ". " + NoSuperKeyHint

@@ -77,6 +77,10 @@ const (
 
 var pgIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
+// ValidPostgresSchema reports whether s may name the PostgreSQL schema of a SQLStore:
+// 1..63 characters of a-z, 0-9 and _, starting with a letter or _.
+func ValidPostgresSchema(s string) bool { return pgIdent.MatchString(s) }
+
 // NewSQLStore creates the tables when they are missing and returns the store. dialect
 // is DialectSQLite or DialectPostgres; pgSchema is the PostgreSQL schema of the tables
 // (created when missing), ignored for SQLite. The store does not own db.
@@ -86,7 +90,7 @@ func NewSQLStore(ctx context.Context, db *sql.DB, dialect, pgSchema string) (*SQ
 	switch dialect {
 	case DialectSQLite:
 	case DialectPostgres:
-		if !pgIdent.MatchString(pgSchema) {
+		if !ValidPostgresSchema(pgSchema) {
 			return nil, fmt.Errorf("iglu store: PostgreSQL schema %q: must be 1..63 characters of a-z, 0-9 and _, starting with a letter or _", pgSchema)
 		}
 		s.postgres = true
