@@ -88,7 +88,7 @@ func TestServeIgluServer(t *testing.T) {
 	if !sendLate(t, s, "1-0-0", "x") {
 		var bad []json.RawMessage
 		s.getJSON(t, "/micro/bad", &bad)
-		t.Fatalf("the same event after publishing its schema was bad: %s", bad)
+		t.Fatalf("the same event after publishing its schema was bad: %.1500s", bad[len(bad)-1])
 	}
 	// An event of a version not yet published is bad, then good once it is.
 	if sendLate(t, s, "1-0-1", "y") {
@@ -200,5 +200,33 @@ func TestCheckConfigIgluSuperKey(t *testing.T) {
 	code = run(context.Background(), []string{"check-config", "--iglu-super-api-key", "hunter2"}, func(string) string { return "" }, &out, &out, nil)
 	if code != 1 || !strings.Contains(out.String(), "iglu.superApiKey: must be a UUID") || strings.Contains(out.String(), "hunter2") {
 		t.Errorf("check-config with a bad super key = %d:\n%s\nwant 1, the key named, the value not shown", code, out.String())
+	}
+}
+
+// With patches allowed, a stricter replacement of a schema applies to the next event,
+// even one whose valid verdict enrich had cached.
+func TestServeIgluPatchAppliesToNextEvent(t *testing.T) {
+	s := startServe(t, t.TempDir(), nil, "--iglu-super-api-key", e2eSuperKey, "--iglu-patches-allowed")
+	put := func(maxLength, want int) {
+		t.Helper()
+		if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0?isPublic=true", e2eSuperKey, lateSchema("1-0-0", maxLength)); status != want {
+			t.Fatalf("PUT maxLength %d = %d %s, want %d", maxLength, status, body, want)
+		}
+	}
+	put(10, 201)
+	for range 2 { // the second one is answered from the verdict cache
+		if !sendLate(t, s, "1-0-0", "abcdef") {
+			t.Fatal("a valid event was bad")
+		}
+	}
+	put(3, 200)
+	if sendLate(t, s, "1-0-0", "abcdef") {
+		t.Error("the event was good after the schema was patched to refuse it")
+	}
+	if status, body := apiCall(t, "DELETE", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0", e2eSuperKey, ""); status != 200 {
+		t.Fatalf("DELETE = %d %s", status, body)
+	}
+	if sendLate(t, s, "1-0-0", "ab") {
+		t.Error("an event of a deleted schema was good")
 	}
 }
