@@ -35,6 +35,7 @@ type Config struct {
 	// ShutdownTimeout bounds the drain at shutdown. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
 
+	HTTP        HTTPConfig        `yaml:"http"`
 	Log         LogConfig         `yaml:"log"`
 	Debug       DebugConfig       `yaml:"debug"`
 	Iglu        IgluConfig        `yaml:"iglu"`
@@ -116,6 +117,7 @@ func DefaultConfig() Config {
 		Addr:            "localhost:9090",
 		DataDir:         "snowplow-mini-data",
 		ShutdownTimeout: 30 * time.Second,
+		HTTP:            DefaultHTTPConfig(),
 		Log:             LogConfig{Level: "info", Format: "text"},
 		Streams: StreamsConfig{
 			Shards:    sc.Shards,
@@ -172,7 +174,7 @@ func (c Config) Validate() error {
 	if s3 := c.Loaders.S3.MaxFileBytes; s3 > 0 && c.Streams.MaxBytes > 0 && s3 > c.Streams.MaxBytes/2 {
 		bad("loaders.s3.maxFileBytes", "%d: must be at most half of streams.maxBytes (%d), or the streams fill up before a file is stored", s3, c.Streams.MaxBytes)
 	}
-	for _, err := range []error{c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
+	for _, err := range []error{c.HTTP.validate(c.Web.Wait.MaxTimeout), c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -128,10 +128,14 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	ln = newLimitListener(ln, cfg.HTTP.MaxConnections, logger)
+	loopback := isLoopback(ln.Addr())
 	srv := &http.Server{
-		Handler:           p.handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       610 * time.Second,
+		Handler:           guard(p.handler, cfg.HTTP, loopback),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		MaxHeaderBytes:    40960 + 20480,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
@@ -171,7 +175,15 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		logger.Warn("the event store is not ready yet; events are kept on the enriched stream meanwhile")
 	}
 	addr := ln.Addr().String()
-	base := "http://" + addr
+	urls := serverURLs(ln.Addr(), net.InterfaceAddrs)
+	base := urls[0]
+	if !loopback {
+		msg := "listening on a non-loopback address: other machines can send events to the collector, and read or reset them through /micro/* (set SNOWPLOW_MINI_API_KEY to require a key there)"
+		if cfg.HTTP.APIKey != "" {
+			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/*, /api/* writes and /debug/pprof need the API key)"
+		}
+		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
+	}
 	logger.Info("snowplow-mini is running",
 		"version", version,
 		"collector", base,
@@ -179,6 +191,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		"micro_api", base+"/micro/all",
 		"iglu_api", base+"/api/schemas",
 		"metrics", base+"/metrics",
+		"urls", strings.Join(urls, " "),
 		"data_dir", cfg.DataDir,
 		"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
 	)
@@ -248,8 +261,13 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 			p.close()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// The data dir holds the user's events: only its owner may read it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	if st, err := os.Stat(cfg.DataDir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the data dir can be read by other users of this machine; chmod 700 it to keep the events private",
+			"data_dir", cfg.DataDir, "mode", st.Mode().Perm().String())
 	}
 
 	reg := prometheus.NewRegistry()
