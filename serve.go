@@ -74,7 +74,10 @@ type pipeline struct {
 	closers []func() error
 	handler http.Handler
 	state   runState
-	pprof   bool
+	// watches are the stages' consumer groups, checked by /health for stalls.
+	watches      []watch
+	stallTimeout time.Duration
+	pprof        bool
 	// rootResponse: the collector answers GET / itself (else / leads to the UI).
 	rootResponse bool
 }
@@ -273,10 +276,14 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Streams, each knowing the consumer groups that read it.
+	// Streams, each knowing the consumer groups that read it, and numbering records
+	// after every checkpoint the event store kept.
+	after := storedSequenceNumber(ctx, cfg, logger)
 	groups := consumerGroups(cfg)
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
-		s, err := streams.NewMemory(cfg.streamConfig(name, groups[name]), logger, reg)
+		sc := cfg.streamConfig(name, groups[name])
+		sc.After, sc.Clock = after, cfg.clock
+		s, err := streams.NewMemory(sc, logger, reg)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", name, err)
 		}
@@ -284,6 +291,7 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		p.closers = append(p.closers, s.Close)
 	}
 	raw, enriched, bad1 := p.streams[streams.Raw], p.streams[streams.Enriched], p.streams[streams.Bad1]
+	p.watches, p.stallTimeout = watches(cfg, p.streams), cfg.Health.StallTimeout
 
 	// Iglu.
 	rc, err := loadResolverConfig(cfg.Iglu)
@@ -367,6 +375,26 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 
 	p.handler = p.routes(reg)
 	return p, nil
+}
+
+// storedSequenceNumber returns the largest sequence number among the event store's
+// checkpoints, "" when it has none or cannot be read within a few seconds (the sink
+// then retries the database as usual; only a clock that went back since is not
+// covered).
+func storedSequenceNumber(ctx context.Context, cfg Config, logger *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	seq, err := loaders.LastSequenceNumber(ctx, cfg.Loaders.Sink, cfg.DataDir)
+	if err == nil {
+		sc := cfg.streamConfig(streams.Raw, nil)
+		sc.After = seq
+		err = sc.Validate()
+	}
+	if err != nil {
+		logger.Warn("cannot read the event store's checkpoints; stream sequence numbers start from the clock", "err", err)
+		return ""
+	}
+	return seq
 }
 
 // loadEnrichments reads the enrichment configs (or the defaults). With a nil logger it
@@ -469,12 +497,14 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	return r
 }
 
-// health answers 200 only when every stage is running.
+// health answers 200 only when every stage is running and none has records waiting
+// with no progress for longer than health.stallTimeout.
 func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 	var errs []error
 	for _, name := range p.state.stopped() {
 		errs = append(errs, fmt.Errorf("%s: not running", name))
 	}
+	errs = append(errs, stalls(p.watches, p.stallTimeout)...)
 	if err := p.coll.Healthy(); err != nil {
 		errs = append(errs, fmt.Errorf("collector: %w", err))
 	}
