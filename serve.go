@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,10 +132,14 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	ln = newLimitListener(ln, cfg.HTTP.MaxConnections, logger)
+	loopback := isLoopback(ln.Addr())
 	srv := &http.Server{
-		Handler:           p.handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       610 * time.Second,
+		Handler:           guard(p.handler, cfg.HTTP, loopback),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		MaxHeaderBytes:    40960 + 20480,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
@@ -176,7 +179,15 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		logger.Warn("the event store is not ready yet; events are kept on the enriched stream meanwhile")
 	}
 	addr := ln.Addr().String()
-	base := "http://" + addr
+	urls := serverURLs(ln.Addr(), net.InterfaceAddrs)
+	base := urls[0]
+	if !loopback {
+		msg := "listening on a non-loopback address: other machines can send events to the collector, and read or reset them through /micro/* (set SNOWPLOW_MINI_API_KEY to require a key there)"
+		if cfg.HTTP.APIKey != "" {
+			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/*, /api/* writes and /debug/pprof need the API key)"
+		}
+		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
+	}
 	logger.Info("snowplow-mini is running",
 		"version", version,
 		"collector", base,
@@ -184,8 +195,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		"micro_api", base+"/micro/all",
 		"iglu_api", base+"/api/schemas",
 		"metrics", base+"/metrics",
+		"urls", strings.Join(urls, " "),
 		"data_dir", cfg.DataDir,
-		"sink", redactURL(cfg.Loaders.Sink.URL),
+		"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
 	)
 	if ready != nil {
 		ready(addr)
@@ -253,8 +265,13 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 			p.close()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// The data dir holds the user's events: only its owner may read it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	if st, err := os.Stat(cfg.DataDir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the data dir can be read by other users of this machine; chmod 700 it to keep the events private",
+			"data_dir", cfg.DataDir, "mode", st.Mode().Perm().String())
 	}
 
 	reg := prometheus.NewRegistry()
@@ -287,11 +304,27 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	if err != nil {
 		return nil, err
 	}
-	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg})
+	igluStore, closeStore, err := openIgluStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, closeStore)
+	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg, Store: igluStore})
 	if err != nil {
 		return nil, fmt.Errorf("iglu resolver: %w", err)
 	}
-	p.igluAPI = iglu.NewServer(p.resolver, iglu.ServerConfig{Version: version})
+	p.igluAPI, err = iglu.NewServer(p.resolver, iglu.ServerConfig{
+		Version:        version,
+		SuperAPIKey:    string(cfg.Iglu.SuperAPIKey),
+		PatchesAllowed: cfg.Iglu.PatchesAllowed,
+		Store:          igluStore,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Iglu.SuperAPIKey == "" {
+		logger.Info("the Iglu Server API is read-only: no super API key is configured (set SNOWPLOW_MINI_IGLU_SUPER_API_KEY or --iglu-super-api-key to publish schemas)")
+	}
 
 	// Test API (fed by enrich, reads bad-1).
 	p.web, err = web.New(cfg.Web, web.Deps{
@@ -499,12 +532,4 @@ func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ok")
-}
-
-// redactURL hides a password in a database URL before it is logged.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }

@@ -171,8 +171,17 @@ func (s *sqliteStore) openDB(write bool) (*sql.DB, error) {
 }
 
 func (s *sqliteStore) open(ctx context.Context) error {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("creating the directory of %s: %w", s.path, err)
+	}
+	// The events are the user's data: the file is created readable by its owner only,
+	// and SQLite gives its -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", s.path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("opening %s: %w", s.path, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
