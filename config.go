@@ -35,8 +35,10 @@ type Config struct {
 	// ShutdownTimeout bounds the drain at shutdown. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
 
+	HTTP        HTTPConfig        `yaml:"http"`
 	Log         LogConfig         `yaml:"log"`
 	Debug       DebugConfig       `yaml:"debug"`
+	Health      HealthConfig      `yaml:"health"`
 	Iglu        IgluConfig        `yaml:"iglu"`
 	Enrichments EnrichmentsConfig `yaml:"enrichments"`
 	Streams     StreamsConfig     `yaml:"streams"`
@@ -44,6 +46,9 @@ type Config struct {
 	Enrich      enrich.Config     `yaml:"enrich"`
 	Loaders     loaders.Config    `yaml:"loaders"`
 	Web         web.Config        `yaml:"web"`
+
+	// clock is the streams' clock (nil: time.Now); tests set it.
+	clock func() time.Time
 }
 
 // LogConfig configures the logger (stderr).
@@ -116,7 +121,9 @@ func DefaultConfig() Config {
 		Addr:            "localhost:9090",
 		DataDir:         "snowplow-mini-data",
 		ShutdownTimeout: 30 * time.Second,
+		HTTP:            DefaultHTTPConfig(),
 		Log:             LogConfig{Level: "info", Format: "text"},
+		Health:          HealthConfig{StallTimeout: defaultStallTimeout},
 		Streams: StreamsConfig{
 			Shards:    sc.Shards,
 			MaxBytes:  sc.MaxBytes,
@@ -172,7 +179,7 @@ func (c Config) Validate() error {
 	if s3 := c.Loaders.S3.MaxFileBytes; s3 > 0 && c.Streams.MaxBytes > 0 && s3 > c.Streams.MaxBytes/2 {
 		bad("loaders.s3.maxFileBytes", "%d: must be at most half of streams.maxBytes (%d), or the streams fill up before a file is stored", s3, c.Streams.MaxBytes)
 	}
-	for _, err := range []error{c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
+	for _, err := range []error{c.HTTP.validate(c.Web.Wait.MaxTimeout), c.Health.Validate(), c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}
