@@ -124,7 +124,8 @@ func TestServeAPIKey(t *testing.T) {
 		{"GET", "/micro/iglu/com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0", nil, 401},
 		{"GET", "/debug/pprof/", nil, 401},
 		{"GET", "/debug/pprof/", withKey, 200},
-		{"POST", "/api/schemas", nil, 401},
+		// The Iglu Server API checks its own keys, not this one: without an Iglu key a
+		// deletion is Iglu Server's 401 "Not enough permissions".
 		{"DELETE", "/api/schemas/com.acme/x/jsonschema/1-0-0", nil, 401},
 		// Open without a key: the UI page (it asks for the key), Iglu reads, the
 		// collector, health, metrics, and CORS preflights (browsers send no key).
@@ -139,7 +140,7 @@ func TestServeAPIKey(t *testing.T) {
 		if code != tt.want {
 			t.Errorf("%s %s %v = %d %.200q, want %d", tt.method, tt.path, tt.header, code, body, tt.want)
 		}
-		if code == 401 && !strings.Contains(body, "X-API-Key") {
+		if code == 401 && !strings.HasPrefix(tt.path, "/api/") && !strings.Contains(body, "X-API-Key") {
 			t.Errorf("%s %s = 401 %q, want a message naming the header", tt.method, tt.path, body)
 		}
 	}

@@ -184,7 +184,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 	if !loopback {
 		msg := "listening on a non-loopback address: other machines can send events to the collector, and read or reset them through /micro/* (set SNOWPLOW_MINI_API_KEY to require a key there)"
 		if cfg.HTTP.APIKey != "" {
-			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/*, /api/* writes and /debug/pprof need the API key)"
+			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/* and /debug/pprof need the API key; Iglu writes need an Iglu key)"
 		}
 		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
 	}
