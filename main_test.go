@@ -525,6 +525,23 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// TestCheckConfigHidesSecrets: the printed configuration holds no password or secret key.
+func TestCheckConfigHidesSecrets(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "secrets.yaml")
+	conf := "loaders:\n  sink:\n    url: postgres://u:s3cret@127.0.0.1:5432/db?sslmode=disable\n" +
+		"  s3:\n    url: s3://bucket/prefix\n    endpoint: http://127.0.0.1:4568\n    accessKeyId: AKIA\n    secretAccessKey: s3cret\n"
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", "--config", file}, func(string) string { return "" }, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("check-config = %d, want 0\nstderr: %s", code, stderr.String())
+	}
+	if out := stdout.String(); strings.Contains(out, "s3cret") || !strings.Contains(out, "postgres://u:xxxxx@127.0.0.1:5432/db") || !strings.Contains(out, "secretAccessKey: xxxxx") {
+		t.Errorf("check-config output does not hide the secrets:\n%s", out)
+	}
+}
+
 // TestStagesDoNotImportEachOther keeps the architecture: collector, enrich, loaders and
 // web share only the leaf models and the foundations; only main wires them.
 func TestStagesDoNotImportEachOther(t *testing.T) {
