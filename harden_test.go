@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"io/fs"
 	"net"
@@ -317,7 +318,7 @@ web: {maxBytes: %d, maxEventBytes: 262144}
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	waitFor(t, "the test API to read every bad row", 60*time.Second, func() (bool, string) {
+	poll.UntilState(t, "the test API to read every bad row", 60*time.Second, func() (bool, string) {
 		n := s.metric(t, `snowplow_mini_web_bad_records_total{result="ok"}`)
 		return n >= requests, fmt.Sprint(n)
 	})
@@ -348,7 +349,7 @@ func TestServeDataFilesArePrivate(t *testing.T) {
 	if code, _ := s.do(t, http.MethodGet, "/i?e=pv&p=web&tv=t&aid=modes", nil, ""); code != 200 {
 		t.Fatalf("GET /i = %d", code)
 	}
-	waitFor(t, "the event in the test API", 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, "the event in the test API", 10*time.Second, func() (bool, string) {
 		var sum summary
 		s.getJSON(t, "/micro/all", &sum)
 		return sum.Good == 1, fmt.Sprint(sum)
