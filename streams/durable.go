@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,9 @@ type Durable struct {
 	err      error // a failed write or fsync: the log is unusable
 	seg      *segment
 	old      []*segment // earlier segments, oldest first
+	// reserved is the largest counter the log allows this run to issue (see
+	// counterBlock); it is raised, in the log, well before counters reach it.
+	reserved atomic.Uint64
 
 	stop     chan struct{}
 	stopped  chan struct{}
@@ -78,6 +82,14 @@ type DurableConfig struct {
 // DurableSyncInterval bounds how long a checkpoint waits for the next fsync when no
 // Put comes.
 const DurableSyncInterval = 200 * time.Millisecond
+
+// counterBlock is how many sequence counters the log reserves at a time. A record is
+// visible to readers as soon as Put numbers it, before it is on disk: a reader may
+// act on it (enrich writes its outputs, a sink stores its checkpoint) and a crash may
+// then lose it. Its counter must never be issued again, or the reader's record of it
+// would hide a new record: so counters are issued only below a mark written in the log
+// beforehand, and a restarted stream starts after the mark.
+const counterBlock = 1 << 32
 
 // defaultSegmentBytes is DurableConfig.SegmentBytes' default.
 const defaultSegmentBytes = 64 << 20
@@ -143,6 +155,7 @@ func NewDurable(cfg MemoryConfig, dc DurableConfig, logger *slog.Logger, reg pro
 		_ = m.Close()
 		return nil, fmt.Errorf("durable stream %q: %w", cfg.Name, err)
 	}
+	d.reserved.Store(m.counter.Load() + counterBlock)
 	if err := d.startSegment(); err != nil {
 		_ = m.Close()
 		return nil, fmt.Errorf("durable stream %q: %w", cfg.Name, err)
@@ -404,7 +417,7 @@ func (d *Durable) snapshot(b []byte) []byte {
 	m := d.Memory
 	b = appendFrame(b, func(p []byte) []byte {
 		p = append(p, frameHeader)
-		p = binary.AppendUvarint(p, m.counter.Load())
+		p = binary.AppendUvarint(p, d.reserved.Load())
 		return append(p, m.epoch...)
 	})
 	for i, s := range m.shards {
@@ -469,6 +482,16 @@ func (d *Durable) Put(ctx context.Context, entries []Entry) ([]PutResult, error)
 			return append(p, e.Data...)
 		})
 		d.bufMax[shard] = max(d.bufMax[shard], c)
+	}
+	if m.counter.Load() > d.reserved.Load()-counterBlock/2 {
+		// Half the block is used: reserve the next one with this flush, long before
+		// the counters reach the mark.
+		r := d.reserved.Add(counterBlock)
+		d.buf = appendFrame(d.buf, func(p []byte) []byte {
+			p = append(p, frameHeader)
+			p = binary.AppendUvarint(p, r)
+			return append(p, m.epoch...)
+		})
 	}
 	d.appended++
 	target := d.appended
