@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/snowplow-mini/snowplow-mini/deploy"
 )
 
 // envPrefix is prepended to a flag's name (upper-cased, dashes to underscores) to
@@ -246,4 +249,30 @@ config file, resolver.json, enrichment configs), prints it as YAML and exits: 0 
 
 Example:
   snowplow-mini check-config --config snowplow-mini.yaml --enrichments ./enrichments`,
+}
+
+// runDeploy runs `snowplow-mini deploy ...`. The local setup it carries to AWS is read
+// with serve's own options, so the same flags, environment and config file give the same
+// enrichments, resolver and schemas.
+func runDeploy(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return deploy.Command(ctx, args, deploy.Env{
+		Getenv:  getenv,
+		Stdin:   os.Stdin,
+		Stdout:  stdout,
+		Stderr:  stderr,
+		Version: version,
+		LoadLocal: func(serveArgs []string) (deploy.Local, error) {
+			cfg, err := loadConfig("serve", serveArgs, getenv, io.Discard)
+			if err != nil {
+				return deploy.Local{}, err
+			}
+			return deploy.Local{
+				EnrichmentsDir:     cfg.Enrichments.Dir,
+				DisableDefaults:    cfg.Enrichments.DisableDefaults,
+				DisableEnrichments: cfg.Enrichments.Disable,
+				ResolverFile:       cfg.Iglu.ResolverFile,
+				SchemasDir:         cfg.Iglu.SchemasDir,
+			}, nil
+		},
+	})
 }

@@ -101,6 +101,9 @@ func Check(dir string) ([]tfcheck.Problem, error) {
 		}
 		for i := range ps {
 			ps[i].File = filepath.ToSlash(filepath.Join(stack, ps[i].File))
+			if strings.HasPrefix(ps[i].Message, licenseVariable.name+":") {
+				ps[i].Fix = "read https://docs.snowplow.io/limited-use-license-1.0/ and, if you accept it, set " + licenseVariable.name + " = true here (or run init with --accept-license)"
+			}
 		}
 		all = append(all, ps...)
 	}

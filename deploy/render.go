@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
 // pin is one registry module at the exact version the rendered stacks use.
@@ -370,11 +372,15 @@ func (w *hclText) streamModules() {
 
 // pipelineStreams are the module name and stream-name suffix of each stream.
 var pipelineStreams = []struct{ module, suffix string }{
-	{"raw_stream", "raw-stream"},
-	{"bad_1_stream", "bad-1-stream"},
-	{"enriched_stream", "enriched-stream"},
-	{"bad_2_stream", "bad-2-stream"},
+	{"raw_stream", streams.Raw + "-stream"},
+	{"bad_1_stream", streams.Bad1 + "-stream"},
+	{"enriched_stream", streams.Enriched + "-stream"},
+	{"bad_2_stream", streams.Bad2 + "-stream"},
 }
+
+// StreamName is the Kinesis name of a pipeline stream (streams.Raw, …) under prefix:
+// "sp-raw-stream", as the quick start and `snowplow-mini run` name it.
+func StreamName(prefix, stream string) string { return prefix + "-" + stream + "-stream" }
 
 func (w *hclText) bucketModule(gated bool) {
 	w.moduleHead("s3_pipeline_bucket", bucketModule)
