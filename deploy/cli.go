@@ -178,6 +178,11 @@ Example:
 	fs.Var(&sshKey, "ssh-public-key-file", "the SSH public key of the servers (e.g. ~/.ssh/id_ed25519.pub)")
 	fs.Var(&bucket, "bucket", "S3 bucket name (default {prefix}-snowplow-<random>)")
 	fs.Var(&sfKey, "snowflake-private-key-file", "the Snowflake loader user's private key (PEM), stored in secrets.auto.tfvars")
+	var sfURL, sfUser, sfDB, sfSchema optString
+	fs.Var(&sfURL, "snowflake-account-url", "Snowflake account URL (https://<account>.snowflakecomputing.com)")
+	fs.Var(&sfUser, "snowflake-user", "the Snowflake loader user")
+	fs.Var(&sfDB, "snowflake-database", "the Snowflake database")
+	fs.Var(&sfSchema, "snowflake-schema", "the Snowflake schema")
 	accept := fs.Bool("accept-license", false, "you accept the Snowplow Limited Use License (https://docs.snowplow.io/limited-use-license-1.0/)")
 	noTelemetry := fs.Bool("no-telemetry", false, "turn off the modules' telemetry to Snowplow Analytics Ltd")
 	patches := fs.Bool("iglu-patches-allowed", true, "let the Iglu Server replace an existing schema version (re-pushing needs it)")
@@ -198,7 +203,8 @@ Example:
 	o := InitOptions{
 		Out: *out, Hybrid: *hybrid, Version: env.Version,
 		Prefix: prefix.p, Region: region.p, VPCID: vpc.p, SSHPublicKeyFile: sshKey.p, BucketName: bucket.p,
-		SnowflakePrivateKeyFile: sfKey.p, AcceptLicense: *accept, NoTelemetry: *noTelemetry, NoIgluPatches: !*patches,
+		SnowflakePrivateKeyFile: sfKey.p,
+		Snowflake:               SnowflakeSettings{AccountURL: sfURL.p, User: sfUser.p, Database: sfDB.p, Schema: sfSchema.p}, AcceptLicense: *accept, NoTelemetry: *noTelemetry, NoIgluPatches: !*patches,
 	}
 	if subnets.set {
 		o.SubnetIDs = subnets.vals

@@ -216,3 +216,81 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// sideSettings derives the enrich module's other arguments that the enrichments need:
+// the bucket of s3:// assets (IP lookups, IAB lists), which the servers must be allowed
+// to read, and the TCP ports of SQL databases, which the security group must open. It
+// also lists the files that hold credentials.
+func sideSettings(es []Enrichment) (assetsBucket string, ports []string, withCredentials []string, err error) {
+	buckets := map[string]string{} // bucket -> first file
+	portSet := map[string]bool{}
+	for _, e := range es {
+		var doc struct {
+			Data struct {
+				Parameters any `json:"parameters"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(e.JSON, &doc) != nil {
+			continue
+		}
+		walkURIs(doc.Data.Parameters, "data.parameters", func(_, uri string) {
+			if u, err := url.Parse(uri); err == nil && u.Scheme == "s3" {
+				if _, ok := buckets[u.Host]; !ok {
+					buckets[u.Host] = e.Source
+				}
+			}
+		})
+		if e.Name == "sql_query_enrichment_config" {
+			if m, ok := doc.Data.Parameters.(map[string]any); ok {
+				if db, ok := m["database"].(map[string]any); ok {
+					for _, conn := range db {
+						if c, ok := conn.(map[string]any); ok {
+							if p, ok := c["port"].(float64); ok {
+								portSet[fmt.Sprint(int(p))] = true
+							}
+						}
+					}
+				}
+			}
+		}
+		if hasCredential(doc.Data.Parameters) {
+			withCredentials = append(withCredentials, e.FileName())
+		}
+	}
+	if len(buckets) > 1 {
+		var list []string
+		for _, b := range sortedKeys(buckets) {
+			list = append(list, fmt.Sprintf("s3://%s (%s)", b, buckets[b]))
+		}
+		return "", nil, nil, fmt.Errorf("enrichment assets come from %d S3 buckets (%s), but %s %s can grant read access to one only (custom_s3_hosted_assets_bucket_name): put the assets in one bucket",
+			len(buckets), strings.Join(list, ", "), enrichModule.Source, enrichModule.Version)
+	}
+	for b := range buckets {
+		assetsBucket = b
+	}
+	return assetsBucket, sortedKeys(portSet), withCredentials, nil
+}
+
+// hasCredential reports whether v holds a non-empty value under a key that names a
+// secret (apiKey, password, salt, …).
+func hasCredential(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			lk := strings.ToLower(k)
+			if s, ok := x.(string); ok && s != "" && (strings.Contains(lk, "apikey") || strings.Contains(lk, "password") || strings.Contains(lk, "secret") || lk == "salt" || strings.Contains(lk, "token")) {
+				return true
+			}
+			if hasCredential(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasCredential(x) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -41,6 +41,13 @@ type InitOptions struct {
 	NoIgluPatches    bool // --iglu-patches-allowed=false
 	// SnowflakePrivateKeyFile is the PEM key of the Snowflake loader user.
 	SnowflakePrivateKeyFile *string
+	Snowflake               SnowflakeSettings
+}
+
+// SnowflakeSettings are the Snowflake Streaming Loader's connection values (nil: not
+// given on this run).
+type SnowflakeSettings struct {
+	AccountURL, User, Database, Schema *string
 }
 
 // deployManifest is snowplow-mini-deploy.json: what the folder was rendered from, so
@@ -86,6 +93,13 @@ func Init(o InitOptions) (Report, error) {
 		var err error
 		if setup.Enrichments, err = localEnrichments(o.Local); err != nil {
 			return rep, err
+		}
+		var creds []string
+		if setup.AssetsBucket, setup.EgressPorts, creds, err = sideSettings(setup.Enrichments); err != nil {
+			return rep, err
+		}
+		if len(creds) > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("pipeline/enrichments/{%s} hold credentials (API keys, passwords or salts), copied as they are: keep the deploy folder private, or replace them before committing it.", strings.Join(creds, ",")))
 		}
 		var skipped []string
 		if setup.Resolvers, skipped, err = localResolvers(o.Local.ResolverFile); err != nil {
@@ -399,11 +413,15 @@ func writeValues(o InitOptions, s Setup, rep *Report) error {
 		explicit["snowflake_streaming_enabled"] = true
 		pipe = append(pipe,
 			tfvar{comment: "Target: Snowflake (Streaming Loader); see https://docs.snowplow.io/docs/getting-started-on-community-edition/", name: "snowflake_streaming_enabled", value: cty.True},
-			tfvar{name: "snowflake_streaming_account_url", value: cty.StringVal("")},
-			tfvar{name: "snowflake_streaming_loader_user", value: cty.StringVal("")},
-			tfvar{name: "snowflake_streaming_database", value: cty.StringVal("")},
-			tfvar{name: "snowflake_streaming_schema", value: cty.StringVal("")},
+			tfvar{name: "snowflake_streaming_account_url", value: cty.StringVal(deref(o.Snowflake.AccountURL, ""))},
+			tfvar{name: "snowflake_streaming_loader_user", value: cty.StringVal(deref(o.Snowflake.User, ""))},
+			tfvar{name: "snowflake_streaming_database", value: cty.StringVal(deref(o.Snowflake.Database, ""))},
+			tfvar{name: "snowflake_streaming_schema", value: cty.StringVal(deref(o.Snowflake.Schema, ""))},
 		)
+		set("snowflake_streaming_account_url", o.Snowflake.AccountURL != nil)
+		set("snowflake_streaming_loader_user", o.Snowflake.User != nil)
+		set("snowflake_streaming_database", o.Snowflake.Database != nil)
+		set("snowflake_streaming_schema", o.Snowflake.Schema != nil)
 		key := ""
 		if o.SnowflakePrivateKeyFile != nil {
 			b, err := os.ReadFile(*o.SnowflakePrivateKeyFile)

@@ -57,6 +57,10 @@ type Setup struct {
 	Enrichments        []Enrichment
 	Resolvers          []Resolver // extra repositories from the local resolver.json
 	IgluPatchesAllowed bool
+	// AssetsBucket is the bucket of the enrichments' s3:// assets; EgressPorts are the
+	// SQL enrichment's database ports (see sideSettings).
+	AssetsBucket string
+	EgressPorts  []string
 }
 
 // Resolver is one Iglu repository of the local resolver.json that the AWS pipeline can
@@ -481,6 +485,17 @@ func pipelineMain(s Setup) []byte {
 	w.line("  custom_iglu_resolvers = local.custom_iglu_resolvers")
 	w.blank()
 	w.line("  kcl_write_max_capacity = var.pipeline_kcl_write_max_capacity")
+	if s.AssetsBucket != "" || len(s.EgressPorts) > 0 {
+		w.blank()
+	}
+	if s.AssetsBucket != "" {
+		w.line("  # The enrichments read assets from this bucket")
+		w.line("  custom_s3_hosted_assets_bucket_name = %s", q(s.AssetsBucket))
+	}
+	if len(s.EgressPorts) > 0 {
+		w.line("  # The SQL enrichment's database")
+		w.line("  custom_tcp_egress_port_list = %s", hclValue(strList(s.EgressPorts)))
+	}
 	if len(s.Enrichments) > 0 {
 		w.blank()
 		for _, e := range s.Enrichments {
