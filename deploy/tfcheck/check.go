@@ -503,12 +503,14 @@ func (c *checker) tfvars() error {
 		paths = append([]string{p}, paths...)
 	}
 	set := map[string]bool{}
+	unreadable := false
 	for _, p := range paths {
 		body, err := c.parse(p)
 		if err != nil {
 			return err
 		}
 		if body == nil {
+			unreadable = true
 			continue
 		}
 		for _, b := range body.Blocks {
@@ -519,6 +521,9 @@ func (c *checker) tfvars() error {
 			set[name] = true
 			c.tfvar(name, a)
 		}
+	}
+	if unreadable {
+		return nil // which values are missing is unknown until the file parses
 	}
 	for _, name := range sortedKeys(c.variables) {
 		v := c.variables[name]
