@@ -115,6 +115,13 @@ func options() []option {
 		stringOpt("s3-endpoint", "S3-compatible endpoint URL for --s3 (default: $AWS_ENDPOINT_URL, else AWS)", func(c *Config) *string { return &c.Loaders.S3.Endpoint }),
 		stringOpt("resolver", "Iglu resolver.json (Snowplow's format); the embedded schemas are always available", func(c *Config) *string { return &c.Iglu.ResolverFile }),
 		stringOpt("schemas", "local Iglu schema folder (static-repo layout: schemas/{vendor}/{name}/jsonschema/{version})", func(c *Config) *string { return &c.Iglu.SchemasDir }),
+		{
+			name:    "iglu-super-api-key",
+			usage:   "super API key (a UUID) of the Iglu Server API: publishes schemas and creates keys; without one the API is read-only",
+			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = secret(v); return nil },
+			current: func(c *Config) string { return "" },
+		},
+		boolOpt("iglu-patches-allowed", "let the Iglu Server API replace and delete published schema versions", func(c *Config) *bool { return &c.Iglu.PatchesAllowed }),
 		stringOpt("enrichments", "folder of Snowplow enrichment configs (enrichments/*.json); default: campaign attribution, event fingerprint, referer parser, UA parser", func(c *Config) *string { return &c.Enrichments.Dir }),
 		boolOpt("no-default-enrichments", "run no enrichment when --enrichments is not given", func(c *Config) *bool { return &c.Enrichments.DisableDefaults }),
 		outputOpt("output-tsv", "tsv", "also print every good event as an enriched TSV line on stdout (logs stay on stderr)"),

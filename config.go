@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"gopkg.in/yaml.v3"
 
 	"github.com/snowplow-mini/snowplow-mini/collector"
@@ -64,6 +65,29 @@ type IgluConfig struct {
 	ResolverFile string `yaml:"resolverFile"`
 	// SchemasDir is a local static-repo folder, tried first.
 	SchemasDir string `yaml:"schemasDir"`
+	// SuperAPIKey is the Iglu Server API's super key (a UUID): it publishes and
+	// deletes schemas and creates keys (POST /api/auth/keygen). Empty: the API is
+	// read-only and write requests are answered with how to set one. Never printed.
+	SuperAPIKey secret `yaml:"superApiKey"`
+	// PatchesAllowed lets the Iglu Server API replace and delete published versions
+	// (Iglu Server's patchesAllowed). Default false.
+	PatchesAllowed bool `yaml:"patchesAllowed"`
+	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys when
+	// the event store is PostgreSQL (with SQLite they are in iglu.db in the data
+	// directory). Default "iglu".
+	PostgresSchema string `yaml:"postgresSchema"`
+}
+
+// secret is a configuration value that is never printed (check-config shows it as
+// "<redacted>").
+type secret string
+
+// MarshalYAML implements yaml.Marshaler.
+func (s secret) MarshalYAML() (any, error) {
+	if s == "" {
+		return "", nil
+	}
+	return "<redacted>", nil
 }
 
 // EnrichmentsConfig selects the enrichments.
@@ -99,6 +123,7 @@ func DefaultConfig() Config {
 			Retention: sc.Retention,
 			PutWait:   sc.PutWait,
 		},
+		Iglu:      IgluConfig{PostgresSchema: "iglu"},
 		Collector: collector.DefaultConfig(),
 		Enrich:    enrich.DefaultConfig(),
 		Loaders:   loaders.DefaultConfig(),
@@ -126,6 +151,14 @@ func (c Config) Validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q: must be text or json", c.Log.Format)
+	}
+	if k := string(c.Iglu.SuperAPIKey); k != "" {
+		if _, err := uuid.Parse(k); err != nil {
+			bad("iglu.superApiKey", "must be a UUID (such as the output of uuidgen)")
+		}
+	}
+	if !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
+		bad("iglu.postgresSchema", "must be 1..63 characters of a-z, 0-9 and _, starting with a letter or _, got %q", c.Iglu.PostgresSchema)
 	}
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
 		if err := c.streamConfig(name, nil).Validate(); err != nil {

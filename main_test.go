@@ -652,9 +652,10 @@ func TestServeEndToEndPostgres(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_iglu CASCADE") })
 
 	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\niglu:\n  postgresSchema: %s_iglu\n", pgURL, schema, schema)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, t.TempDir(), nil, "--config", cfgFile)

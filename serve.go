@@ -273,11 +273,27 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	if err != nil {
 		return nil, err
 	}
-	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg})
+	igluStore, closeStore, err := openIgluStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, closeStore)
+	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg, Store: igluStore})
 	if err != nil {
 		return nil, fmt.Errorf("iglu resolver: %w", err)
 	}
-	p.igluAPI = iglu.NewServer(p.resolver, iglu.ServerConfig{Version: version})
+	p.igluAPI, err = iglu.NewServer(p.resolver, iglu.ServerConfig{
+		Version:        version,
+		SuperAPIKey:    string(cfg.Iglu.SuperAPIKey),
+		PatchesAllowed: cfg.Iglu.PatchesAllowed,
+		Store:          igluStore,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Iglu.SuperAPIKey == "" {
+		logger.Info("the Iglu Server API is read-only: no super API key is configured (set SNOWPLOW_MINI_IGLU_SUPER_API_KEY or --iglu-super-api-key to publish schemas)")
+	}
 
 	// Test API (fed by enrich, reads bad-1).
 	p.web, err = web.New(cfg.Web, web.Deps{
