@@ -281,5 +281,25 @@ func runDeploy(ctx context.Context, args []string, getenv func(string) string, s
 				SchemasDir:         cfg.Iglu.SchemasDir,
 			}, nil
 		},
+		PushSchemas: func(ctx context.Context, o deploy.PushOptions) error {
+			// The key goes through the environment of the command, never its arguments.
+			env := func(k string) string {
+				if k == "SNOWPLOW_MINI_IGLU_API_KEY" {
+					return o.APIKey
+				}
+				return ""
+			}
+			args := []string{"push", o.Dir, "--server", o.Server}
+			if o.Public {
+				args = append(args, "--public")
+			}
+			if o.RetryFor != 0 {
+				args = append(args, "--retry-for", o.RetryFor.String())
+			}
+			if code := schemasCmd(ctx, args, env, stdout, stderr); code != 0 {
+				return fmt.Errorf("snowplow-mini schemas push exited with status %d", code)
+			}
+			return nil
+		},
 	})
 }

@@ -22,6 +22,8 @@ type Env struct {
 	// --resolver, --schemas, --no-default-enrichments), with serve's precedence of
 	// flags, SNOWPLOW_MINI_* environment and config file.
 	LoadLocal func(serveArgs []string) (Local, error)
+	// PushSchemas is `snowplow-mini schemas push`.
+	PushSchemas Pusher
 }
 
 const usage = `Usage: snowplow-mini deploy aws <command> [flags]
@@ -329,7 +331,7 @@ Example:
 	}
 	o := RunOptions{
 		Dir: *out, AutoApprove: *auto, Stdout: env.Stdout, Stdin: env.Stdin, HealthTimeout: *health,
-		KinesisEndpoint: *kinEP, S3Endpoint: *s3EP,
+		KinesisEndpoint: *kinEP, S3Endpoint: *s3EP, Push: env.PushSchemas,
 		Terraform: Terraform{Bin: path, Stdout: env.Stdout, Stderr: env.Stderr, Stdin: env.Stdin},
 	}
 	switch cmd {
@@ -347,7 +349,8 @@ func cmdPush(ctx context.Context, args []string, env Env) error {
 (PUT /api/schemas/... with the apikey header, as igluctl static push), retrying while the
 server starts, then reads each schema back to compare. In a deploy folder it defaults to
 iglu_server/schemas, the address apply recorded and the generated super API key. The key
-can also come from SNOWPLOW_MINI_IGLU_API_KEY; it is never printed.
+can also come from SNOWPLOW_MINI_IGLU_API_KEY (or SNOWPLOW_MINI_IGLU_SUPER_API_KEY); it is
+never printed. It runs snowplow-mini schemas push.
 
 Example:
   snowplow-mini deploy aws push-schemas --out deploy/aws
@@ -361,10 +364,11 @@ Example:
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	o := PushOptions{Server: *url, APIKey: *key, Dir: *dir, Public: *public, Stdout: env.Stdout}
-	o.Retry.Timeout = *retry
-	if o.APIKey == "" && env.Getenv != nil {
-		o.APIKey = env.Getenv("SNOWPLOW_MINI_IGLU_API_KEY")
+	o := PushOptions{Server: *url, APIKey: *key, Dir: *dir, Public: *public, RetryFor: *retry}
+	for _, name := range []string{"SNOWPLOW_MINI_IGLU_API_KEY", "SNOWPLOW_MINI_IGLU_SUPER_API_KEY"} {
+		if o.APIKey == "" && env.Getenv != nil {
+			o.APIKey = env.Getenv(name)
+		}
 	}
 	if o.Server == "" || o.APIKey == "" || o.Dir == "" {
 		if _, err := os.Stat(*out); err != nil && (o.Server == "" || o.APIKey == "" || o.Dir == "") {
@@ -374,5 +378,8 @@ Example:
 			return err
 		}
 	}
-	return PushSchemas(ctx, o)
+	if env.PushSchemas == nil {
+		return errors.New("no schema pusher configured")
+	}
+	return env.PushSchemas(ctx, o)
 }

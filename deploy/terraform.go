@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/snowplow-mini/snowplow-mini/iglu/igluclient"
 )
 
 // Terraform runs terraform (or OpenTofu's tofu, which takes the same arguments) in the
@@ -107,7 +105,8 @@ type RunOptions struct {
 	HealthTimeout  time.Duration
 	HealthInterval time.Duration
 	HTTPClient     *http.Client
-	PushRetry      igluclient.RetryPolicy
+	// Push publishes the schemas to the new Iglu Server (required by apply).
+	Push Pusher
 	// KinesisEndpoint and S3Endpoint, for a hybrid folder, create the streams and the
 	// bucket through the AWS SDK at these endpoints (emulators) instead of running
 	// terraform; AWS_ENDPOINT_URL_KINESIS does the same.
@@ -216,8 +215,12 @@ func Apply(ctx context.Context, o RunOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := PushSchemas(ctx, PushOptions{Server: url, APIKey: key, Dir: schemas, Stdout: o.Stdout, Retry: o.PushRetry, HTTPClient: o.HTTPClient}); err != nil {
-			return err
+		if o.Push == nil {
+			return errors.New("no schema pusher configured")
+		}
+		fmt.Fprintf(o.Stdout, "Pushing %s to %s\n", schemas, url)
+		if err := o.Push(ctx, PushOptions{Server: url, APIKey: key, Dir: schemas}); err != nil {
+			return fmt.Errorf("pushing the schemas: %w", err)
 		}
 	} else {
 		fmt.Fprintln(o.Stdout, "No local schemas to push (init --schemas copies them into iglu_server/schemas).")
