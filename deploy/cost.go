@@ -89,10 +89,10 @@ func writeCost(w io.Writer, title string, lines []costLine) float64 {
 	total := 0.0
 	fmt.Fprintf(w, "%s:\n", title)
 	for _, l := range lines {
-		fmt.Fprintf(w, "  %2d × %-62s ~$%6.0f/month\n", l.count, l.what, float64(l.count)*l.monthly)
+		fmt.Fprintf(w, "  %2d × %-62s ~$%4.0f/month\n", l.count, l.what, float64(l.count)*l.monthly)
 		total += float64(l.count) * l.monthly
 	}
-	fmt.Fprintf(w, "  %-67s ~$%6.0f/month\n", "total (us-east-1 on-demand, minimum size, before data transfer)", total)
+	fmt.Fprintf(w, "  %-67s ~$%4.0f/month\n", "total (us-east-1 on-demand, minimum size, before data transfer)", total)
 	return total
 }
 
