@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -181,7 +180,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		"iglu_api", base+"/api/schemas",
 		"metrics", base+"/metrics",
 		"data_dir", cfg.DataDir,
-		"sink", redactURL(cfg.Loaders.Sink.URL),
+		"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
 	)
 	if ready != nil {
 		ready(addr)
@@ -478,12 +477,4 @@ func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ok")
-}
-
-// redactURL hides a password in a database URL before it is logged.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }
