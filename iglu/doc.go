@@ -13,6 +13,7 @@
 // yet: it is Iglu's listSchemas, kept for loaders that migrate typed tables.
 //
 // iglu is a foundation: every stage may import it, and it imports no stage and no
-// model package (its subpackage iglu/badrow, the bad-row model, builds on it; iglu/igluclient, the
-// client that pushes schema folders, builds on it and is imported only by commands).
+// model package (its subpackage iglu/badrow, the bad-row model, builds on it;
+// iglu/igluclient, the client that pushes schema folders, builds on it and is imported
+// only by commands).
 package iglu
