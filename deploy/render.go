@@ -89,7 +89,9 @@ func (w *hclText) line(format string, args ...any) {
 
 func (w *hclText) blank() { w.b.WriteByte('\n') }
 
-func (w *hclText) format() []byte { return hclwrite.Format([]byte(w.b.String())) }
+func (w *hclText) format() []byte {
+	return hclwrite.Format([]byte(strings.TrimRight(w.b.String(), "\n") + "\n"))
+}
 
 // q is s as an HCL string literal (escaping quotes, backslashes and ${ / %{).
 func q(s string) string { return string(hclwrite.TokensForValue(cty.StringVal(s)).Bytes()) }
@@ -214,6 +216,30 @@ func (w *hclText) ec2Common() {
 	w.line("  cloudwatch_logs_retention_days = var.cloudwatch_logs_retention_days")
 }
 
+// loadBalancer writes the ALB module "<app>_lb" in front of an application.
+func (w *hclText) loadBalancer(app, healthPath string) {
+	w.moduleHead(app+"_lb", albModule)
+	w.line("  name              = \"${var.prefix}-%s-lb\"", app)
+	w.line("  vpc_id            = var.vpc_id")
+	w.line("  subnet_ids        = var.public_subnet_ids")
+	w.line("  health_check_path = %q", healthPath)
+	w.blank()
+	w.line("  ssl_certificate_arn     = var.ssl_information.certificate_arn")
+	w.line("  ssl_certificate_enabled = var.ssl_information.enabled")
+	w.blank()
+	w.line("  tags = var.tags")
+	w.line("}")
+}
+
+// output writes one output block.
+func (w *hclText) output(name, description, value string) {
+	w.line("output %q {", name)
+	w.line("  description = %q", description)
+	w.line("  value       = %s", value)
+	w.line("}")
+	w.blank()
+}
+
 // --- iglu_server ---------------------------------------------------------------
 
 func igluVariables() []variable {
@@ -251,17 +277,7 @@ func igluMain() []byte {
 	w.line("}")
 	w.blank()
 	w.line("# 2. Its load balancer: the health check path is what deploy aws apply waits on")
-	w.moduleHead("iglu_lb", albModule)
-	w.line("  name              = \"${var.prefix}-iglu-lb\"")
-	w.line("  vpc_id            = var.vpc_id")
-	w.line("  subnet_ids        = var.public_subnet_ids")
-	w.line("  health_check_path = %q", "/api/meta/health")
-	w.blank()
-	w.line("  ssl_certificate_arn     = var.ssl_information.certificate_arn")
-	w.line("  ssl_certificate_enabled = var.ssl_information.enabled")
-	w.blank()
-	w.line("  tags = var.tags")
-	w.line("}")
+	w.loadBalancer("iglu", "/api/meta/health")
 	w.blank()
 	w.line("# 3. The Iglu Server")
 	w.moduleHead("iglu_server", igluModule)
@@ -295,10 +311,7 @@ func igluMain() []byte {
 
 func igluOutputs() []byte {
 	var w hclText
-	w.line("output %q {", "iglu_server_dns_name")
-	w.line("  description = %q", "The ALB dns name for the Iglu Server")
-	w.line("  value       = module.iglu_lb.dns_name")
-	w.line("}")
+	w.output("iglu_server_dns_name", "The ALB dns name for the Iglu Server", "module.iglu_lb.dns_name")
 	return w.format()
 }
 
@@ -429,17 +442,7 @@ func pipelineMain(s Setup) []byte {
 	w.line("# 1. Kinesis streams, named as `snowplow-mini run` names them")
 	w.streamModules()
 	w.line("# 2. Collector")
-	w.moduleHead("collector_lb", albModule)
-	w.line("  name              = \"${var.prefix}-collector-lb\"")
-	w.line("  vpc_id            = var.vpc_id")
-	w.line("  subnet_ids        = var.public_subnet_ids")
-	w.line("  health_check_path = %q", "/health")
-	w.blank()
-	w.line("  ssl_certificate_arn     = var.ssl_information.certificate_arn")
-	w.line("  ssl_certificate_enabled = var.ssl_information.enabled")
-	w.blank()
-	w.line("  tags = var.tags")
-	w.line("}")
+	w.loadBalancer("collector", "/health")
 	w.blank()
 	w.moduleHead("collector_kinesis", collectorModule)
 	w.line("  accept_limited_use_license = var.accept_limited_use_license")
@@ -630,13 +633,7 @@ func targetSnowflakeStreaming() []byte {
 
 func pipelineOutputs(s Setup) []byte {
 	var w hclText
-	out := func(name, desc, value string) {
-		w.line("output %q {", name)
-		w.line("  description = %q", desc)
-		w.line("  value       = %s", value)
-		w.line("}")
-		w.blank()
-	}
+	out := w.output
 	out("collector_dns_name", "The ALB DNS name for the Pipeline Collector", "module.collector_lb.dns_name")
 	streamOutputs(out)
 	out("s3_bucket_name", "The bucket the S3 loaders write to", "local.s3_pipeline_bucket_name")
@@ -678,13 +675,7 @@ func hybridMain() []byte {
 
 func hybridOutputs() []byte {
 	var w hclText
-	out := func(name, desc, value string) {
-		w.line("output %q {", name)
-		w.line("  description = %q", desc)
-		w.line("  value       = %s", value)
-		w.line("}")
-		w.blank()
-	}
+	out := w.output
 	streamOutputs(out)
 	out("s3_bucket_name", "The bucket the S3 loader writes to", "module.s3_pipeline_bucket.id")
 	return w.format()

@@ -12,6 +12,7 @@ package tfcheck
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -658,14 +659,7 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func fileExists(p string) bool {
 	_, err := os.Stat(p)

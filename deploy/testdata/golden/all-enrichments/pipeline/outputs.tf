@@ -27,4 +27,3 @@ output "s3_bucket_name" {
   description = "The bucket the S3 loaders write to"
   value       = local.s3_pipeline_bucket_name
 }
-

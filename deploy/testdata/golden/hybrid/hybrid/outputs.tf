@@ -22,4 +22,3 @@ output "s3_bucket_name" {
   description = "The bucket the S3 loader writes to"
   value       = module.s3_pipeline_bucket.id
 }
-

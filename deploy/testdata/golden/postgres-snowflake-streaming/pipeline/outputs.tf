@@ -42,4 +42,3 @@ output "postgres_db_id" {
   description = "The ID of the RDS instance"
   value       = var.postgres_db_enabled ? module.postgres_loader_rds[0].id : null
 }
-
