@@ -94,6 +94,9 @@ func Init(o InitOptions) (Report, error) {
 		if setup.Enrichments, err = localEnrichments(o.Local); err != nil {
 			return rep, err
 		}
+		if o.Local.EnrichmentsDir == "" {
+			rep.Notes = append(rep.Notes, "No enrichments folder (--enrichments): the pipeline runs the enrichments serve runs by default (campaign attribution, event fingerprint, referer parser, UA parser, with the enrich module's configurations) and YAUAA, which enrich would add, is switched off.")
+		}
 		var creds []string
 		if setup.AssetsBucket, setup.EgressPorts, creds, err = sideSettings(setup.Enrichments); err != nil {
 			return rep, err

@@ -139,6 +139,10 @@ func Plan(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return err
 	}
+	// Without a binary the commands are still worth printing; the problems come first.
+	if err := checkBeforeApply(o); err != nil && o.Terraform.Bin != "" {
+		return err
+	}
 	if o.Terraform.Bin == "" {
 		fmt.Fprintln(o.Stdout, "No terraform or tofu on PATH (or --terraform-bin). The commands are:")
 	}
@@ -297,6 +301,15 @@ func summary(w io.Writer, dir string, man deployManifest) {
 		total += writeCost(w, stack, stackCost(stack, s, shards, onDemand, raw))
 	}
 	fmt.Fprintf(w, "Roughly $%.0f a month in us-east-1 at the minimum size, before data transfer and traffic.\n", total)
+	if !man.Hybrid {
+		vals, _ := readTFVars(filepath.Join(dir, StackPipeline, "terraform.tfvars"))
+		if v, ok := vals["telemetry_enabled"]; ok && v.Type() == cty.Bool && !v.IsNull() && v.False() {
+			fmt.Fprintln(w, "Telemetry to Snowplow Analytics Ltd: off.")
+		} else {
+			fmt.Fprintln(w, "Telemetry to Snowplow Analytics Ltd: on (telemetry_enabled; init --no-telemetry turns it off).")
+		}
+		fmt.Fprintln(w, "The Snowplow applications run under the Snowplow Limited Use License, which you accepted: testing and evaluation, not production.")
+	}
 }
 
 func printApplyCommands(o RunOptions, man deployManifest) {
