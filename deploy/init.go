@@ -338,7 +338,7 @@ func writeValues(o InitOptions, s Setup, rep *Report) error {
 
 	if s.Hybrid {
 		vars := []tfvar{
-			{comment: "The prefix of the stream names: {prefix}-raw-stream, {prefix}-enriched-stream,\n{prefix}-bad-1-stream, {prefix}-bad-2-stream (snowplow-mini run --prefix)", name: "prefix", value: cty.StringVal(prefix)},
+			{comment: "The prefix of the stream names: {prefix}-raw-stream, {prefix}-enriched-stream,\n{prefix}-bad-1-stream, {prefix}-bad-2-stream (snowplow-mini run --kinesis-prefix)", name: "prefix", value: cty.StringVal(prefix)},
 			{name: "aws_region", value: cty.StringVal(region)},
 			{comment: "Bucket names are global: keep the random suffix or choose your own", name: "s3_bucket_name", value: cty.StringVal(bucket)},
 		}

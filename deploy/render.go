@@ -655,7 +655,7 @@ func streamOutputs(out func(name, desc, value string)) {
 
 func hybridVariables() []variable {
 	return []variable{
-		{name: "prefix", typ: "string", description: "Will be prefixed to the stream names: the prefix `snowplow-mini run --prefix` uses"},
+		{name: "prefix", typ: "string", description: "Will be prefixed to the stream names: the prefix `snowplow-mini run --kinesis-prefix` uses"},
 		{name: "aws_region", typ: "string", description: "The AWS region to deploy into"},
 		{name: "s3_bucket_name", typ: "string", description: "The name of the S3 bucket the S3 loader writes to"},
 		{name: "kinesis_stream_mode_details", typ: "string", def: `"PROVISIONED"`, description: "PROVISIONED (pay per shard) or ON_DEMAND (pay per use, higher base cost)"},

@@ -1,5 +1,5 @@
 # The prefix of the stream names: {prefix}-raw-stream, {prefix}-enriched-stream,
-# {prefix}-bad-1-stream, {prefix}-bad-2-stream (snowplow-mini run --prefix)
+# {prefix}-bad-1-stream, {prefix}-bad-2-stream (snowplow-mini run --kinesis-prefix)
 prefix     = "acme"
 aws_region = "eu-west-1"
 

@@ -1,5 +1,5 @@
 variable "prefix" {
-  description = "Will be prefixed to the stream names: the prefix `snowplow-mini run --prefix` uses"
+  description = "Will be prefixed to the stream names: the prefix `snowplow-mini run --kinesis-prefix` uses"
   type        = string
 }
 
