@@ -15,6 +15,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/snowplow-mini/snowplow-mini/deploy/tfcheck"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
+	"github.com/snowplow-mini/snowplow-mini/iglu/igluclient"
 )
 
 // sampleValues are the placeholders and sample secrets of Snowplow's quick-start
@@ -99,6 +101,13 @@ func Check(dir string) ([]tfcheck.Problem, error) {
 		if stack == StackPipeline {
 			ps = append(ps, checkEnrichmentFiles(sdir)...)
 		}
+		if stack == StackIglu {
+			lps, err := lintSchemas(filepath.Join(sdir, "schemas"))
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, lps...)
+		}
 		for i := range ps {
 			ps[i].File = filepath.ToSlash(filepath.Join(stack, ps[i].File))
 			if strings.HasPrefix(ps[i].Message, licenseVariable.name+":") {
@@ -166,15 +175,20 @@ func valueRules(stack string, vals map[string]valueAt) []tfcheck.Problem {
 		if r.stack != "*" && r.stack != stack {
 			continue
 		}
-		v, ok := vals[r.name]
-		if !ok {
-			continue // declared-but-unset is tfcheck's report
-		}
+		var cond valueAt
 		if r.when != "" {
-			cond, ok := vals[r.when]
-			if !ok || cond.value.Type() != cty.Bool || cond.value.IsNull() || cond.value.False() {
+			c, ok := vals[r.when]
+			if !ok || c.value.Type() != cty.Bool || c.value.IsNull() || c.value.False() {
 				continue
 			}
+			cond = c
+		}
+		v, ok := vals[r.name]
+		if !ok {
+			if r.when != "" { // its default "" would reach the module
+				ps = append(ps, tfcheck.Problem{File: cond.file, Line: cond.line, Message: r.when + " is true but " + r.name + " is not set", Fix: r.fix})
+			}
+			continue // a variable without a default is tfcheck's report
 		}
 		if isEmpty(v.value) {
 			ps = append(ps, tfcheck.Problem{File: v.file, Line: v.line, Message: r.name + " is empty", Fix: r.fix})
@@ -195,6 +209,33 @@ func secretsMode(dir string) []tfcheck.Problem {
 		return nil
 	}
 	return []tfcheck.Problem{{File: secretsName, Message: fmt.Sprintf("mode %04o lets other users read the secrets", st.Mode().Perm()), Fix: "chmod 600 " + filepath.Join(dir, secretsName)}}
+}
+
+// lintSchemas lints the schemas apply will push, as the Iglu Server will: a schema with
+// an ERROR-level finding would stop the push half-way through a deploy.
+func lintSchemas(dir string) ([]tfcheck.Problem, error) {
+	if !hasFiles(dir) {
+		return nil, nil
+	}
+	rep, err := igluclient.LintDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var ps []tfcheck.Problem
+	for _, f := range rep.Files {
+		rel, err := filepath.Rel(filepath.Dir(dir), f.Path)
+		if err != nil {
+			rel = f.Path
+		}
+		for _, m := range f.Messages {
+			if m.Level != iglu.LintError {
+				continue
+			}
+			ps = append(ps, tfcheck.Problem{File: filepath.ToSlash(rel), Message: fmt.Sprintf("schema lint %s at %s: %s", m.Level, m.Pointer, m.Message),
+				Fix: "fix the schema in your local schema folder and run init again"})
+		}
+	}
+	return ps, nil
 }
 
 var enrichmentRef = regexp.MustCompile(`enrichments/([A-Za-z0-9_.-]+\.json)`)

@@ -150,6 +150,33 @@ func TestCheckCatchesMistakes(t *testing.T) {
 	}
 }
 
+// TestCheckLintsSchemas expects a schema the Iglu Server would refuse to be reported
+// before apply starts.
+func TestCheckLintsSchemas(t *testing.T) {
+	dir := copyGolden(t, "postgres-snowflake-streaming")
+	secret := filepath.Join(dir, StackPipeline, secretsName)
+	b, _ := os.ReadFile(secret)
+	extra := "postgres_db_password = \"Zx8wQ2mN4bV6cR1tY3uI5oP7aS9dF0gH\"\nsnowflake_streaming_loader_private_key = \"-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n\"\n"
+	if err := writeFile(secret, append(b, extra...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := Check(dir); err != nil || len(ps) != 0 {
+		t.Fatalf("Check of the golden folder: %v %v", ps, err)
+	}
+	schema := filepath.Join(dir, StackIglu, "schemas", "com.acme", "checkout", "jsonschema", "1-0-1")
+	b, _ = os.ReadFile(schema)
+	if err := os.WriteFile(schema, []byte(strings.Replace(string(b), `"version": "1-0-1"`, `"version": "1-0-2"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := Check(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) == 0 || ps[0].File != "iglu_server/schemas/com.acme/checkout/jsonschema/1-0-1" || !strings.Contains(ps[0].Message, "schema lint ERROR") {
+		t.Errorf("Check with a schema whose self does not match its path: %v", ps)
+	}
+}
+
 // TestCheckUpstreamSamples runs the checker over a folder with the quick start's
 // sample values, as a user who copied them would have.
 func TestCheckUpstreamSamples(t *testing.T) {
