@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,5 +210,34 @@ func TestCheckUpstreamSamples(t *testing.T) {
 		if strings.Contains(p.String(), "<PASSWORD>") && p.File != "iglu_server/"+secretsName {
 			t.Errorf("problem in %s, want the secrets file", p.File)
 		}
+	}
+}
+
+// TestApplyAsksFirst: without --auto-approve, apply runs nothing unless the answer is
+// "yes".
+func TestApplyAsksFirst(t *testing.T) {
+	dir := copyGolden(t, "defaults")
+	log := filepath.Join(t.TempDir(), "calls")
+	bin := filepath.Join(t.TempDir(), "terraform")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho \"$*\" >> "+log+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, answer := range []string{"no\n", "y\n", ""} {
+		var out strings.Builder
+		err := Apply(context.Background(), RunOptions{Dir: dir, Stdout: &out, Stdin: strings.NewReader(answer),
+			Terraform: Terraform{Bin: bin, Stdout: &out, Stderr: &out}})
+		if err == nil || !strings.Contains(err.Error(), "not confirmed") || !strings.Contains(out.String(), "Only 'yes' is accepted") {
+			t.Errorf("apply answered %q: %v\n%s", answer, err, out.String())
+		}
+	}
+	if _, err := os.Stat(log); err == nil {
+		b, _ := os.ReadFile(log)
+		t.Errorf("terraform ran without a yes:\n%s", b)
+	}
+	var out strings.Builder
+	err := Apply(context.Background(), RunOptions{Dir: dir, Stdout: &out, Stdin: strings.NewReader("yes\n"),
+		Terraform: Terraform{Bin: bin, Stdout: &out, Stderr: &out}})
+	if err == nil || !strings.Contains(err.Error(), "init -input=false") {
+		t.Errorf("apply answered yes: %v, want the failing terraform init reported", err)
 	}
 }
