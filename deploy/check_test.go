@@ -241,3 +241,36 @@ func TestApplyAsksFirst(t *testing.T) {
 		t.Errorf("apply answered yes: %v, want the failing terraform init reported", err)
 	}
 }
+
+// TestSummaryFollowsTFVars: the bill before apply follows the sizes in terraform.tfvars.
+func TestSummaryFollowsTFVars(t *testing.T) {
+	dir := copyGolden(t, "defaults")
+	tfvars := filepath.Join(dir, StackPipeline, "terraform.tfvars")
+	b, _ := os.ReadFile(tfvars)
+	s := strings.NewReplacer(
+		`ec2_enrich_instance_type    = "t3a.small"`, `ec2_enrich_instance_type = "c5.large"`,
+		`ec2_enrich_min_size         = 1`, `ec2_enrich_min_size = 3`,
+		`ec2_collector_instance_type = "t3a.micro"`, `ec2_collector_instance_type = "x9.huge"`,
+		`kinesis_shard_count             = 1`, `kinesis_shard_count = 4`,
+		`s3_raw_enabled      = false`, `s3_raw_enabled = true`,
+	).Replace(string(b))
+	if err := os.WriteFile(tfvars, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	man, err := readManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	summary(&out, dir, man)
+	for _, want := range []string{
+		"3 × enrich EC2 c5.large", "~$ 200/month", // 3 × (0.085 × 730 + 0.8 + 3.65)
+		"1 × collector EC2 x9.huge", "(price not known here)",
+		"4 × Kinesis stream, 4 provisioned shard(s)", "~$ 175/month",
+		"3 × S3 loader EC2 t3a.micro",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -287,20 +287,9 @@ func summary(w io.Writer, dir string, man deployManifest) {
 	total := 0.0
 	for _, stack := range man.Stacks {
 		vals, _ := readTFVars(filepath.Join(dir, stack, "terraform.tfvars"))
-		shards := 1
-		if v, ok := vals["kinesis_shard_count"]; ok && v.Type() == cty.Number && !v.IsNull() {
-			if n, acc := v.AsBigFloat().Int64(); acc == 0 && n > 0 {
-				shards = int(n)
-			}
-		}
-		onDemand := stringVar(vals, "kinesis_stream_mode_details") == "ON_DEMAND"
-		raw := false
-		if v, ok := vals["s3_raw_enabled"]; ok && v.Type() == cty.Bool && !v.IsNull() {
-			raw = v.True()
-		}
-		total += writeCost(w, stack, stackCost(stack, s, shards, onDemand, raw))
+		total += writeCost(w, stack, stackCost(stack, s, vals))
 	}
-	fmt.Fprintf(w, "Roughly $%.0f a month in us-east-1 at the minimum size, before data transfer and traffic.\n", total)
+	fmt.Fprintf(w, "Roughly $%.0f a month in us-east-1 at the minimum sizes in terraform.tfvars, before data transfer and traffic.\n", total)
 	if !man.Hybrid {
 		vals, _ := readTFVars(filepath.Join(dir, StackPipeline, "terraform.tfvars"))
 		if v, ok := vals["telemetry_enabled"]; ok && v.Type() == cty.Bool && !v.IsNull() && v.False() {
