@@ -14,6 +14,6 @@
 //
 // iglu is a foundation: every stage may import it, and it imports no stage and no
 // model package (its subpackage iglu/badrow, the bad-row model, builds on it;
-// iglu/igluclient, the client that pushes schema folders, builds on it and is imported
-// only by commands).
+// iglu/igluclient, the client that pushes schema folders, sits above it and is
+// imported only by commands).
 package iglu

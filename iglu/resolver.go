@@ -278,8 +278,12 @@ func (s *Schema) validator() (*validator, *ClientError) {
 // Lookup returns the schema for key. A failure is a *ClientError of kind
 // ResolutionError listing what each repository answered; it is a copy the caller may
 // keep. ctx bounds the wait; a lookup already running for the same key on behalf of
-// another caller goes on.
+// another caller goes on. A key that fails SchemaKey.Validate is never asked of a
+// repository: it is a ResolutionError with no lookup history.
 func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
+	if key.Validate() != nil {
+		return nil, &ClientError{Kind: ResolutionError}
+	}
 	now := r.now()
 	if e := r.cache.get(key); e != nil {
 		switch {
