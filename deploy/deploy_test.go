@@ -355,6 +355,19 @@ func TestEnrichmentRefusals(t *testing.T) {
 		})
 	}
 
+	// Switched off, it is left out instead.
+	dir := t.TempDir()
+	off := strings.Replace(cases["cross_navigation.json"].json, `"enabled":true`, `"enabled":false`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "cross_navigation.json"), []byte(off), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	od := goldenCases(t)["defaults"]
+	od.Out = t.TempDir()
+	od.Local.EnrichmentsDir = dir
+	if _, err := Init(od); err != nil {
+		t.Errorf("Init with a switched-off cross_navigation_config: %v", err)
+	}
+
 	// The same refusal from check, for a file put into the rendered folder by hand.
 	o := goldenCases(t)["defaults"]
 	o.Out = t.TempDir()

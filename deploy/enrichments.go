@@ -94,6 +94,9 @@ func localEnrichments(l Local) ([]Enrichment, error) {
 		sort.Strings(paths)
 		for _, p := range paths {
 			e, err := readEnrichment(p)
+			if errors.Is(err, errDisabled) {
+				continue
+			}
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -159,6 +162,9 @@ func readEnrichment(path string) (Enrichment, error) {
 	}
 	name := sd.Schema.Name
 	variable, ok := enrichVariables[name]
+	if !ok && isDisabled(data) {
+		return Enrichment{}, errDisabled
+	}
 	if !ok {
 		return Enrichment{}, fmt.Errorf("%s: enrichment %s has no variable in %s %s, so the AWS pipeline cannot run it; remove the file from the enrichments folder (or run it locally only)",
 			path, sd.Schema, enrichModule.Source, enrichModule.Version)
@@ -187,6 +193,19 @@ func readEnrichment(path string) (Enrichment, error) {
 		return Enrichment{}, err
 	}
 	return Enrichment{Name: name, Variable: variable, Source: path, JSON: data}, nil
+}
+
+// errDisabled marks a switched-off enrichment the enrich module has no variable for:
+// there is nothing to deploy, so it is left out rather than refused.
+var errDisabled = errors.New("disabled enrichment without a module variable")
+
+func isDisabled(data []byte) bool {
+	var doc struct {
+		Data struct {
+			Enabled *bool `json:"enabled"`
+		} `json:"data"`
+	}
+	return json.Unmarshal(data, &doc) == nil && doc.Data.Enabled != nil && !*doc.Data.Enabled
 }
 
 // walkURIs calls f for every "uri" string of the asset objects in v (referer list, ua
