@@ -213,32 +213,37 @@ func TestCheckUpstreamSamples(t *testing.T) {
 	}
 }
 
-// TestApplyAsksFirst: without --auto-approve, apply runs nothing unless the answer is
-// "yes".
+// TestApplyAsksFirst: without --auto-approve, apply shows each stack's plan and applies
+// it only on "yes"; the answers are read in turn.
 func TestApplyAsksFirst(t *testing.T) {
 	dir := copyGolden(t, "defaults")
 	log := filepath.Join(t.TempDir(), "calls")
 	bin := filepath.Join(t.TempDir(), "terraform")
-	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho \"$*\" >> "+log+"\nexit 1\n"), 0o755); err != nil {
+	script := "#!/bin/sh\necho \"$*\" >> " + log + "\ncase \"$*\" in *\"output -json\"*) echo '{}' ;; esac\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, answer := range []string{"no\n", "y\n", ""} {
+		os.Remove(log)
 		var out strings.Builder
 		err := Apply(context.Background(), RunOptions{Dir: dir, Stdout: &out, Stdin: strings.NewReader(answer),
 			Terraform: Terraform{Bin: bin, Stdout: &out, Stderr: &out}})
-		if err == nil || !strings.Contains(err.Error(), "not confirmed") || !strings.Contains(out.String(), "Only 'yes' is accepted") {
+		if err == nil || !strings.Contains(err.Error(), "not confirmed") || !strings.Contains(out.String(), "Apply this plan of iglu_server? Only 'yes' is accepted") {
 			t.Errorf("apply answered %q: %v\n%s", answer, err, out.String())
 		}
-	}
-	if _, err := os.Stat(log); err == nil {
 		b, _ := os.ReadFile(log)
-		t.Errorf("terraform ran without a yes:\n%s", b)
+		if strings.Contains(string(b), "apply") || !strings.Contains(string(b), "plan -input=false -out=tfplan") {
+			t.Errorf("answered %q, terraform ran:\n%s", answer, b)
+		}
 	}
+	// yes to the Iglu stack: it is applied, then its missing output stops the run.
+	os.Remove(log)
 	var out strings.Builder
-	err := Apply(context.Background(), RunOptions{Dir: dir, Stdout: &out, Stdin: strings.NewReader("yes\n"),
+	err := Apply(context.Background(), RunOptions{Dir: dir, Stdout: &out, Stdin: strings.NewReader("yes\nno\n"),
 		Terraform: Terraform{Bin: bin, Stdout: &out, Stderr: &out}})
-	if err == nil || !strings.Contains(err.Error(), "init -input=false") {
-		t.Errorf("apply answered yes: %v, want the failing terraform init reported", err)
+	b, _ := os.ReadFile(log)
+	if err == nil || !strings.Contains(err.Error(), "no iglu_server_dns_name output") || !strings.Contains(string(b), "apply -input=false tfplan") {
+		t.Errorf("apply answered yes: %v\n%s", err, b)
 	}
 }
 

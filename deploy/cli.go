@@ -301,9 +301,10 @@ AWS credentials; without a binary it prints the commands.
 
 Example:
   snowplow-mini deploy aws plan --out deploy/aws`,
-		"apply": `Checks the folder, prints what will be created and a rough monthly cost, then applies
-iglu_server, waits for the Iglu Server's /api/meta/health, pushes the schemas with the
-generated super API key and applies pipeline with the Iglu Server's address. On a
+		"apply": `Checks the folder, prints what will be created and a rough monthly cost, then plans
+iglu_server and applies the plan once you answer yes (--auto-approve: without asking),
+waits for the Iglu Server's /api/meta/health, pushes the schemas with the generated super
+API key, and plans and applies pipeline with the Iglu Server's address. On a
 --hybrid folder with --kinesis-endpoint/--s3-endpoint (emulators) it creates the streams
 and the bucket with the AWS SDK instead.
 

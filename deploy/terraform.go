@@ -180,14 +180,16 @@ func Apply(ctx context.Context, o RunOptions) error {
 	if err := checkBeforeApply(o); err != nil {
 		return err
 	}
+	if o.Stdin != nil {
+		if _, ok := o.Stdin.(*bufio.Reader); !ok {
+			o.Stdin = bufio.NewReader(o.Stdin)
+		}
+	}
 	summary(o.Stdout, o.Dir, man)
 	if o.Terraform.Bin == "" {
 		fmt.Fprintln(o.Stdout, "\nNo terraform or tofu on PATH (or --terraform-bin). Run:")
 		printApplyCommands(o, man)
 		return nil
-	}
-	if !o.AutoApprove && !confirm(o, "Deploy these stacks") {
-		return errors.New("not confirmed (answer yes, or pass --auto-approve)")
 	}
 	if man.Hybrid {
 		return applyStack(ctx, o, o.stack(StackHybrid), nil)
@@ -243,12 +245,17 @@ func Apply(ctx context.Context, o RunOptions) error {
 	return nil
 }
 
+// applyStack plans a stack, asks (unless AutoApprove or when only printing), and
+// applies exactly the plan that was shown.
 func applyStack(ctx context.Context, o RunOptions, dir string, vars []string) error {
 	if err := o.Terraform.run(ctx, dir, "init", "-input=false"); err != nil {
 		return err
 	}
 	if err := o.Terraform.run(ctx, dir, append([]string{"plan", "-input=false", "-out=" + planFile}, vars...)...); err != nil {
 		return err
+	}
+	if o.Terraform.Bin != "" && !o.AutoApprove && !confirm(o, "Apply this plan of "+filepath.Base(dir)) {
+		return errors.New("not confirmed (answer yes, or pass --auto-approve)")
 	}
 	return o.Terraform.run(ctx, dir, "apply", "-input=false", planFile)
 }
@@ -423,8 +430,17 @@ func confirm(o RunOptions, question string) bool {
 	if o.Stdin == nil {
 		return false
 	}
-	line, _ := bufio.NewReader(o.Stdin).ReadString('\n')
+	line, _ := o.stdin().ReadString('\n')
 	return strings.TrimSpace(line) == "yes"
+}
+
+// stdin reads the answers: one buffered reader for the whole run, so that a second
+// question reads the line after the first answer.
+func (o RunOptions) stdin() *bufio.Reader {
+	if r, ok := o.Stdin.(*bufio.Reader); ok {
+		return r
+	}
+	return bufio.NewReader(o.Stdin)
 }
 
 func hasFiles(dir string) bool {
