@@ -184,7 +184,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 	if !loopback {
 		msg := "listening on a non-loopback address: other machines can send events to the collector, and read or reset them through /micro/* (set SNOWPLOW_MINI_API_KEY to require a key there)"
 		if cfg.HTTP.APIKey != "" {
-			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/*, /api/* writes and /debug/pprof need the API key)"
+			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/* and /debug/pprof need the API key; Iglu writes need an Iglu key)"
 		}
 		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
 	}
@@ -416,7 +416,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 		if st, err := os.Stat(cfg.Enrichments.Dir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("enrichments.dir: %q is not a directory", cfg.Enrichments.Dir)
 		}
-		set, err := enrichments.Load(cfg.Enrichments.Dir, deps)
+		set, err := enrichments.Load(ctx, cfg.Enrichments.Dir, deps)
 		if err != nil {
 			return nil, fmt.Errorf("enrichments: %w", err)
 		}
@@ -424,7 +424,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 	case cfg.Enrichments.DisableDefaults:
 		return nil, nil
 	default:
-		set, err := enrichments.Defaults(deps, cfg.Enrichments.Disable...)
+		set, err := enrichments.Defaults(ctx, deps, cfg.Enrichments.Disable...)
 		if err != nil {
 			return nil, fmt.Errorf("default enrichments: %w", err)
 		}
