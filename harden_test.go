@@ -327,15 +327,17 @@ web: {maxBytes: %d, maxEventBytes: 262144}
 	if retained > webBytes {
 		t.Errorf("the test API retains %.0f bytes, over web.maxBytes %d", retained, webBytes)
 	}
-	if n := s.metric(t, `snowplow_mini_web_events_truncated_total{kind="bad"}`); n != requests {
-		t.Errorf("truncated bad events = %v, want %d", n, requests)
+	// Every bad row was over the per-event cap. (Enrich retrying a batch after a full
+	// stream may put a row twice, so there may be more.)
+	if n := s.metric(t, `snowplow_mini_web_events_truncated_total{kind="bad"}`); n < requests {
+		t.Errorf("truncated bad events = %v, want at least %d", n, requests)
 	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
-	// Four streams at streams.maxBytes, the test API at web.maxBytes, and 48 MB for
-	// everything else (SQLite, the enrich and loader batches, the schemas).
-	bound := int64(4*streamBytes + webBytes + 48<<20)
+	// Four streams at streams.maxBytes, the test API at web.maxBytes, and 64 MB for
+	// everything else (SQLite, the enrich and loader batches in flight, the schemas).
+	bound := int64(4*streamBytes + webBytes + 64<<20)
 	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	t.Logf("after %d requests of %d KB: heap grew by %d MB (bound %d MB); the test API retains %.1f MB", requests, size/1000, grown>>20, bound>>20, retained/(1<<20))
 	if grown > bound {
