@@ -73,7 +73,7 @@ type IgluConfig struct {
 	// SuperAPIKey is the Iglu Server API's super key (a UUID): it publishes and
 	// deletes schemas and creates keys (POST /api/auth/keygen). Empty: the API is
 	// read-only and write requests are answered with how to set one. Never printed.
-	SuperAPIKey secret `yaml:"superApiKey"`
+	SuperAPIKey Secret `yaml:"superApiKey"`
 	// PatchesAllowed lets the Iglu Server API replace and delete published versions
 	// (Iglu Server's patchesAllowed). Default false.
 	PatchesAllowed bool `yaml:"patchesAllowed"`
@@ -81,18 +81,6 @@ type IgluConfig struct {
 	// the event store is PostgreSQL (with SQLite they are in iglu.db in the data
 	// directory). Default "iglu".
 	PostgresSchema string `yaml:"postgresSchema"`
-}
-
-// secret is a configuration value that is never printed (check-config shows it as
-// "<redacted>").
-type secret string
-
-// MarshalYAML implements yaml.Marshaler.
-func (s secret) MarshalYAML() (any, error) {
-	if s == "" {
-		return "", nil
-	}
-	return "<redacted>", nil
 }
 
 // EnrichmentsConfig selects the enrichments.
@@ -283,8 +271,9 @@ func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, st
 	return 0
 }
 
-// redacted returns c with its secrets hidden (passwords in URLs, the S3 secret key), for
-// printing.
+// redacted returns c with the secrets hidden that are plain strings in the stages'
+// configurations (passwords in URLs, the S3 secret key), for printing; main's own are of
+// type Secret, which prints redacted.
 func (c Config) redacted() Config {
 	c.Loaders = c.Loaders.Redacted()
 	return c

@@ -2,11 +2,11 @@
 // opaque byte records (Thrift on raw, enriched TSV on enriched, self-describing JSON bad
 // rows on bad-1 and bad-2).
 //
-// The Stream interface is built to map one-to-one onto Kinesis calls (PutRecords,
-// ListShards, GetShardIterator+GetRecords), and a Checkpointer records how far a consumer
-// group has read, so that stages written against them can run over real Kinesis as well
-// as over the in-memory implementation (NewMemory) they run on in one process. The
-// in-memory stream is the only implementation in this package today. Consume gives
+// The Stream interface maps one-to-one onto Kinesis calls (PutRecords, ListShards,
+// GetShardIterator+GetRecords) and a Checkpointer records how far a consumer group has
+// read, so the same stages run in one process over this package's in-memory stream
+// (NewMemory, or NewDurable with a log on disk) and as separate processes over real
+// Kinesis (streams/kinesis, with DynamoDB leases and checkpoints). Consume gives
 // at-least-once delivery on top of any implementation;
 // MultiCheckpointer lets a sink keep its checkpoint with its output. Sequence numbers
 // are decimal strings of any length: compare them with CompareSequenceNumbers. The
