@@ -34,6 +34,7 @@ const usage = `snowplow-mini: the Snowplow pipeline (collector, enrich, Iglu, lo
 
 Usage:
   snowplow-mini serve [flags]         run the pipeline (default localhost:9090)
+  snowplow-mini run <stage> [flags]   run one stage over Kinesis: collector, enrich, loader, s3-loader
   snowplow-mini check-config [flags]  validate the configuration and exit
   snowplow-mini version               print the version
   snowplow-mini help [command]        show help
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "run":
+		return runCommand(ctx, rest, getenv, stdout, stderr, ready)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "snowplow-mini %s\n", version)
 		return 0
