@@ -68,12 +68,12 @@ type pipeline struct {
 	streams map[string]streams.Stream
 	// checkpointers are the streams' own Checkpointers (the streams themselves).
 	checkpointers map[string]streams.Checkpointer
-	resolver *iglu.Resolver
-	igluAPI  *iglu.Server
-	coll     *collector.Collector
-	enricher *enrich.Enricher
-	web      *web.Server
-	sink     *loaders.Sink
+	resolver      *iglu.Resolver
+	igluAPI       *iglu.Server
+	coll          *collector.Collector
+	enricher      *enrich.Enricher
+	web           *web.Server
+	sink          *loaders.Sink
 	// loaders read enriched and bad records; they are shut down after enrich.
 	loaders []namedStage
 	closers []func() error
@@ -192,14 +192,14 @@ func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(stri
 			"addr", addr, "health", base+"/health", "metrics", base+"/metrics", "streams", cfg.Streams.Backend)
 	} else {
 		logger.Info("snowplow-mini is running",
-		"version", version,
-		"collector", base,
-		"ui", base+"/micro/ui",
-		"micro_api", base+"/micro/all",
-		"iglu_api", base+"/api/schemas",
-		"metrics", base+"/metrics",
-		"data_dir", cfg.DataDir,
-		"sink", redactURL(cfg.Loaders.Sink.URL),
+			"version", version,
+			"collector", base,
+			"ui", base+"/micro/ui",
+			"micro_api", base+"/micro/all",
+			"iglu_api", base+"/api/schemas",
+			"metrics", base+"/metrics",
+			"data_dir", cfg.DataDir,
+			"sink", redactURL(cfg.Loaders.Sink.URL),
 			"streams", cfg.Streams.Backend,
 		)
 	}
