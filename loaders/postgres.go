@@ -357,8 +357,9 @@ func (s *postgresStore) write(ctx context.Context, b *txBatch) (err error) {
 	for _, cp := range b.checkpoints {
 		batch.Queue(`INSERT INTO `+s.table(tableCheckpoints)+` (consumer_group, stream, shard_id, sequence_number, updated_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`,
-			cp.group, cp.stream, cp.shard, cp.seq, load)
+ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at
+WHERE `+s.table(tableCheckpoints)+`.sequence_number = $6`,
+			cp.group, cp.stream, cp.shard, cp.seq, load, cp.prev)
 	}
 	if len(b.events) > 0 {
 		batch.Queue("UPDATE "+s.table(tableRowCounts)+" SET row_count = row_count + $1 WHERE table_name = 'events'", len(b.events))
@@ -366,7 +367,19 @@ ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = e
 	if len(b.bad) > 0 {
 		batch.Queue("UPDATE "+s.table(tableRowCounts)+" SET row_count = row_count + $1 WHERE table_name = 'bad_rows'", len(b.bad))
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	results := tx.SendBatch(ctx, batch)
+	for _, cp := range b.checkpoints {
+		tag, err := results.Exec()
+		if err != nil {
+			results.Close()
+			return pgError("storing checkpoints", err)
+		}
+		if tag.RowsAffected() != 1 {
+			results.Close()
+			return fmt.Errorf("%w: %s shard %s is no longer at %q", errCheckpointMoved, cp.stream, cp.shard, cp.prev)
+		}
+	}
+	if err := results.Close(); err != nil {
 		return pgError("storing checkpoints", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -498,6 +498,7 @@ func (s *Sink) handleEnriched(stream string) streams.Handler {
 				out = append(out, *bad)
 				continue
 			}
+			row.seq = recs[i].SequenceNumber
 			req.events = append(req.events, row)
 		}
 		if err := s.deliver(ctx, req, out, recs[0].SequenceNumber); err != nil {
@@ -516,7 +517,9 @@ func (s *Sink) handleBad(stream string) streams.Handler {
 	return func(ctx context.Context, recs []streams.Record) error {
 		req := &writeRequest{stream: stream, shard: recs[0].ShardID, seq: recs[len(recs)-1].SequenceNumber}
 		for i := range recs {
-			req.bad = append(req.bad, prepareBadRow(stream, recs[i].Data))
+			row := prepareBadRow(stream, recs[i].Data)
+			row.seq = recs[i].SequenceNumber
+			req.bad = append(req.bad, row)
 		}
 		return s.deliver(ctx, req, nil, recs[0].SequenceNumber)
 	}

@@ -546,8 +546,12 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			return err
 		}
 		for _, cp := range b.checkpoints {
-			if _, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load})); err != nil {
+			res, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load, cp.prev}))
+			if err != nil {
 				return sqliteError("storing checkpoints", err)
+			}
+			if n, err := res.RowsAffected(); err == nil && n != 1 {
+				return fmt.Errorf("%w: %s shard %s is no longer at %q", errCheckpointMoved, cp.stream, cp.shard, cp.prev)
 			}
 		}
 	}
@@ -579,7 +583,8 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 
 const sqliteCheckpointUpsert = `INSERT INTO checkpoints (consumer_group, stream, shard_id, sequence_number, updated_at)
 VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`
+ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at
+WHERE checkpoints.sequence_number = ?`
 
 func namedValues(vals []any) []driver.NamedValue {
 	nv := make([]driver.NamedValue, len(vals))

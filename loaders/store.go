@@ -96,7 +96,8 @@ type eventRow struct {
 	wide   []wideColumn
 	ev     *event.EnrichedEvent // &evBuf
 	req    *writeRequest
-	index  int // in req.events
+	index  int    // in req.events
+	seq    string // the record's sequence number on its stream and shard
 	evBuf  event.EnrichedEvent
 }
 
@@ -114,12 +115,22 @@ type badRowRow struct {
 	stream            string
 	safe              bool // already the plain-text form (safeForm)
 	req               *writeRequest
-	index             int // in req.bad
+	index             int    // in req.bad
+	seq               string // the record's sequence number on its stream and shard
 }
 
+// checkpointRow is a checkpoint to store. It is written only if the stored one is
+// still prev ("": none), so that two loaders that both had a shard (a lease that
+// moved) cannot both commit the same positions.
 type checkpointRow struct {
 	group, stream, shard, seq string
+	prev                      string
 }
+
+// errCheckpointMoved means another writer stored a checkpoint of a shard since the
+// transaction read it: the transaction was rolled back, and is retried after the
+// rows now loaded are dropped.
+var errCheckpointMoved = errors.New("a checkpoint moved during the transaction")
 
 // rejection is a row the database refused.
 type rejection struct {
