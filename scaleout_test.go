@@ -189,7 +189,9 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		acked []string
-		sent  atomic.Int64
+		// sentIDs are every event sent, acknowledged or not.
+		sentIDs []string
+		sent    atomic.Int64
 	)
 	killAt := int64(total / 3)
 	killed := make(chan struct{}, 1)
@@ -210,6 +212,9 @@ func TestScaleOutOnKinesis(t *testing.T) {
 					killed <- struct{}{}
 				}
 				eid := uuid.NewString()
+				mu.Lock()
+				sentIDs = append(sentIDs, eid)
+				mu.Unlock()
 				base := c1.base
 				if (int(n)+w)%2 == 0 {
 					base = c2.base
@@ -264,25 +269,27 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	// transactions). Enrich is at-least-once like any KCL consumer: the batch the killed
 	// worker had put on the enriched stream but not yet checkpointed on raw is enriched
 	// again by the survivor, so at most one enrich batch per shard it held (2 x the
-	// default batch size of 100) may show twice. Count them, and require no more.
+	// default batch size of 100) may show twice. Count them, and require no more. (A
+	// request whose answer the client gave up on may still have been stored: the table
+	// may hold sent events that were not acknowledged, never anything else.)
+	sentSet := map[string]bool{}
+	for _, eid := range sentIDs {
+		sentSet[eid] = true
+	}
 	dups := 0
-	for _, eid := range acked {
-		if counts[eid] > 2 {
-			t.Errorf("event %s is in the events table %d times", eid, counts[eid])
+	for eid, n := range counts {
+		if !sentSet[eid] {
+			t.Errorf("event %s is in the events table but was never sent", eid)
 		}
-		if counts[eid] == 2 {
+		if n > 2 {
+			t.Errorf("event %s is in the events table %d times", eid, n)
+		}
+		if n == 2 {
 			dups++
 		}
 	}
 	if dups > 2*100 {
 		t.Errorf("%d of %d acknowledged events are in the events table twice, want at most the two enrich batches in flight at the SIGKILL (200)", dups, len(acked))
-	}
-	var extra int
-	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+schema+".events WHERE app_id = 'scaleout'").Scan(&extra); err != nil {
-		t.Fatal(err)
-	}
-	if want := len(acked) + dups; extra != want {
-		t.Errorf("events table holds %d events, want %d (acknowledged, plus the re-enriched batch)", extra, want)
 	}
 	t.Logf("%d events acknowledged in %s (%.0f events/s through 2 collectors); all loaded %s later; SIGKILL takeover %s; %d events re-enriched after the SIGKILL",
 		len(acked), loadTime.Round(time.Millisecond), float64(len(acked))/loadTime.Seconds(), loaded.Round(time.Millisecond), takeover.Round(time.Millisecond), dups)
