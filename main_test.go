@@ -530,8 +530,9 @@ func TestCommands(t *testing.T) {
 func TestStagesDoNotImportEachOther(t *testing.T) {
 	const mod = "github.com/snowplow-mini/snowplow-mini/"
 	stages := []string{"collector", "enrich", "loaders", "web"}
-	// The leaf models every stage may use.
-	leaf := map[string]bool{"collector/payload": true, "enrich/event": true, "iglu/badrow": true}
+	// The leaf models every stage may use, and the JVM emulation enrich/event reads
+	// timestamps with.
+	leaf := map[string]bool{"collector/payload": true, "enrich/event": true, "enrich/internal/jvm": true, "iglu/badrow": true}
 	for _, st := range stages {
 		out, err := exec.Command("go", "list", "-deps", "./"+st+"/...").Output()
 		if err != nil {
@@ -550,6 +551,44 @@ func TestStagesDoNotImportEachOther(t *testing.T) {
 					t.Errorf("stage %s imports %s", st, rel)
 				}
 			}
+		}
+	}
+}
+
+// TestFoundationsImportNoStage keeps the import arrows pointing down: the foundations
+// (streams, iglu and its subpackages) and the model packages the stages share import no
+// stage. The models may import the foundations and each other (enrich/event builds on
+// iglu, iglu/badrow on enrich/event), and enrich/event its JVM emulation, which imports
+// nothing of the repository.
+func TestFoundationsImportNoStage(t *testing.T) {
+	const mod = "github.com/snowplow-mini/snowplow-mini/"
+	stages := []string{"collector", "enrich", "loaders", "web"}
+	allowed := map[string]bool{"collector/payload": true, "enrich/event": true, "enrich/internal/jvm": true, "iglu/badrow": true}
+	for _, pkg := range []string{"./streams/...", "./iglu/...", "./collector/payload", "./enrich/event", "./enrich/internal/jvm", "./internal/config"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			rel, ok := strings.CutPrefix(dep, mod)
+			if !ok || allowed[rel] {
+				continue
+			}
+			for _, st := range stages {
+				if rel == st || strings.HasPrefix(rel, st+"/") {
+					t.Errorf("%s imports the stage package %s", pkg, rel)
+				}
+			}
+		}
+	}
+	// enrich/internal/jvm is a leaf: it must stay free of the models it serves.
+	out, err := exec.Command("go", "list", "-deps", "./enrich/internal/jvm", "./internal/config").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if rel, ok := strings.CutPrefix(dep, mod); ok && rel != "enrich/internal/jvm" && rel != "internal/config" {
+			t.Errorf("a leaf package imports %s", rel)
 		}
 	}
 }

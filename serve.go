@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -199,7 +198,7 @@ func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(stri
 			"iglu_api", base+"/api/schemas",
 			"metrics", base+"/metrics",
 			"data_dir", cfg.DataDir,
-			"sink", redactURL(cfg.Loaders.Sink.URL),
+			"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
 			"streams", cfg.Streams.Backend,
 		)
 	}
@@ -523,12 +522,4 @@ func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ok")
-}
-
-// redactURL hides a password in a database URL before it is logged.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }

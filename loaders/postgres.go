@@ -43,7 +43,7 @@ type postgresStore struct {
 func newPostgresStore(connURL, schema string, log *slog.Logger) (*postgresStore, error) {
 	cfg, err := pgxpool.ParseConfig(connURL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid PostgreSQL URL %s: %w", redactURL(connURL), err)
+		return nil, fmt.Errorf("invalid PostgreSQL URL %s: %w", RedactURL(connURL), err)
 	}
 	cfg.MaxConns = 4
 	cfg.ConnConfig.RuntimeParams["application_name"] = "snowplow-mini-loader"
