@@ -126,6 +126,10 @@ func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(stri
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	if cfg.Streams.Backend == backendKinesis {
+		// Enrich workers sharing a stream re-enrich the batch of one that died.
+		cfg.Loaders.Sink.DropReprocessed = true
+	}
 	logger := newLogger(cfg.Log, stderr)
 	p, err := build(ctx, cfg, sel, getenv, logger, stdout)
 	if err != nil {

@@ -85,6 +85,9 @@ type Sink struct {
 	emitMu  sync.Mutex
 	emitted map[string]*emitState
 
+	// digestsPruned is when the writer last pruned event_digests.
+	digestsPruned time.Time
+
 	names columnNames // wide-column names by schema URI
 	rows  sync.Pool   // *eventRow, recycled once committed
 }
@@ -499,6 +502,10 @@ func (s *Sink) handleEnriched(stream string) streams.Handler {
 				continue
 			}
 			row.seq = recs[i].SequenceNumber
+			row.digest = nil
+			if s.cfg.DropReprocessed {
+				row.digest = reprocessDigest(recs[i].Data)
+			}
 			req.events = append(req.events, row)
 		}
 		if err := s.deliver(ctx, req, out, recs[0].SequenceNumber); err != nil {

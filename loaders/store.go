@@ -43,6 +43,10 @@ type store interface {
 	// checkpoints returns the stored sequence number per shard for group on stream.
 	checkpoints(ctx context.Context, group, stream string) (map[string]string, error)
 
+	// knownDigests returns which of the event digests (eventRow.digest) the
+	// event_digests table holds.
+	knownDigests(ctx context.Context, digests [][]byte) (map[string]bool, error)
+
 	// prune deletes up to limit of the oldest rows of table when it has more than
 	// maxRows (0: no bound) or rows loaded before cutoff (zero: no bound), returning
 	// how many it deleted.
@@ -87,6 +91,11 @@ type txBatch struct {
 	wide []string
 	// checkpoints are the sequence numbers to store, per stream and shard.
 	checkpoints []checkpointRow
+	// digests of the events, stored in event_digests (SinkConfig.DropReprocessed); an
+	// insert that finds one stored already fails with errConcurrentWrite.
+	digests [][]byte
+	// pruneDigestsBefore, when set, deletes older digests in the same transaction.
+	pruneDigestsBefore time.Time
 }
 
 // eventRow is one event ready for the database. Rows are recycled once committed
@@ -98,6 +107,7 @@ type eventRow struct {
 	req    *writeRequest
 	index  int    // in req.events
 	seq    string // the record's sequence number on its stream and shard
+	digest []byte // of the record without etl_tstamp, with SinkConfig.DropReprocessed
 	evBuf  event.EnrichedEvent
 }
 
@@ -127,10 +137,16 @@ type checkpointRow struct {
 	prev                      string
 }
 
-// errCheckpointMoved means another writer stored a checkpoint of a shard since the
-// transaction read it: the transaction was rolled back, and is retried after the
-// rows now loaded are dropped.
-var errCheckpointMoved = errors.New("a checkpoint moved during the transaction")
+// errConcurrentWrite means another loader stored a checkpoint of a shard, or the
+// digest of an event, since the transaction read them: the transaction was rolled
+// back, and is retried after the rows now loaded are dropped.
+var errConcurrentWrite = errors.New("another loader wrote the same positions or events")
+
+// tableDigests holds the digests of SinkConfig.DropReprocessed.
+const tableDigests = "event_digests"
+
+// digestRetention is how long an event's digest is kept.
+const digestRetention = time.Hour
 
 // rejection is a row the database refused.
 type rejection struct {

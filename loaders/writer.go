@@ -1,7 +1,9 @@
 package loaders
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 )
@@ -111,7 +114,7 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 		if err == nil {
 			err = s.write(ctx, b)
 		}
-		if errors.Is(err, errCheckpointMoved) && ctx.Err() == nil {
+		if errors.Is(err, errConcurrentWrite) && ctx.Err() == nil {
 			// Another loader committed positions of these shards (a lease moved):
 			// read the checkpoints again and drop what it loaded.
 			s.log.Info("a shard's checkpoint moved under this transaction; dropping what another loader stored", "err", err)
@@ -367,6 +370,7 @@ type sinkMetrics struct {
 	columns     prometheus.Counter
 	skipped     prometheus.Counter
 	redelivered prometheus.Counter
+	reprocessed prometheus.Counter
 }
 
 func newSinkMetrics(dialect string) *sinkMetrics {
@@ -398,6 +402,9 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_bad_rows_skipped_total", Help: "Bad-stream records the database refused even as plain text.", ConstLabels: labels,
 		}),
+		reprocessed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_reprocessed_events_skipped_total", Help: "Enriched events not loaded because the same collected event was loaded already, enriched earlier (dropReprocessed).", ConstLabels: labels,
+		}),
 		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_redelivered_rows_skipped_total", Help: "Records not written again because their stream position was loaded already (a redelivery after a restart or a lease move).", ConstLabels: labels,
 		}),
@@ -405,7 +412,7 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 }
 
 func (m *sinkMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.skipped, m.redelivered}
+	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.skipped, m.redelivered, m.reprocessed}
 }
 
 func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {
@@ -456,6 +463,13 @@ func (s *Sink) skipLoaded(ctx context.Context, b *txBatch, reqs []*writeRequest,
 		s.metrics.redelivered.Add(float64(n))
 		s.log.Info("skipped rows loaded already", "rows", n)
 	}
+	b.digests = b.digests[:0]
+	b.pruneDigestsBefore = time.Time{}
+	if s.cfg.DropReprocessed && len(b.events) > 0 {
+		if err := s.skipReprocessed(ctx, b); err != nil {
+			return err
+		}
+	}
 	// One checkpoint per shard: the furthest of the transaction's requests.
 	b.checkpoints = b.checkpoints[:0]
 	index := make(map[[2]string]int)
@@ -474,4 +488,61 @@ func (s *Sink) skipLoaded(ctx context.Context, b *txBatch, reqs []*writeRequest,
 		b.checkpoints = append(b.checkpoints, checkpointRow{group: s.cfg.Group, stream: r.stream, shard: r.shard, seq: r.seq, prev: stored[r.stream][r.shard]})
 	}
 	return nil
+}
+
+// skipReprocessed drops the events of b whose digest is stored already, or repeats
+// one earlier in b (the same collected event enriched twice), and sets the digests
+// the transaction stores.
+func (s *Sink) skipReprocessed(ctx context.Context, b *txBatch) error {
+	all := make([][]byte, 0, len(b.events))
+	for _, e := range b.events {
+		all = append(all, e.digest)
+	}
+	known, err := s.store.knownDigests(ctx, all)
+	if err != nil {
+		return err
+	}
+	kept := b.events[:0]
+	for _, e := range b.events {
+		if known[string(e.digest)] {
+			continue
+		}
+		known[string(e.digest)] = true
+		kept = append(kept, e)
+		b.digests = append(b.digests, e.digest)
+	}
+	if n := len(b.events) - len(kept); n > 0 {
+		s.metrics.reprocessed.Add(float64(n))
+		s.log.Info("skipped events enriched again", "events", n)
+	}
+	b.events = kept
+	if time.Since(s.digestsPruned) > time.Minute {
+		b.pruneDigestsBefore = b.loadTstamp.Add(-digestRetention)
+		s.digestsPruned = time.Now()
+	}
+	return nil
+}
+
+// reprocessDigest is the digest of an enriched TSV record without its etl_tstamp,
+// the one field enriching the same collected event again changes.
+func reprocessDigest(tsv []byte) []byte {
+	h := sha256.New()
+	start := 0
+	for field := 0; field < int(event.EtlTstamp); field++ {
+		i := bytes.IndexByte(tsv[start:], '\t')
+		if i < 0 {
+			start = len(tsv)
+			break
+		}
+		start += i + 1
+	}
+	end := start
+	if i := bytes.IndexByte(tsv[start:], '\t'); i >= 0 {
+		end = start + i
+	} else {
+		end = len(tsv)
+	}
+	h.Write(tsv[:start])
+	h.Write(tsv[end:])
+	return h.Sum(nil)[:16]
 }
