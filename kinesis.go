@@ -138,9 +138,15 @@ func (k KinesisConfig) Validate(groups map[string][]string) error {
 	if k.Shards < 1 {
 		errs = append(errs, fmt.Errorf("kinesis.shards: must be at least 1, got %d", k.Shards))
 	}
-	for _, name := range streamNames {
-		if err := k.streamConfig(name, groups).Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("kinesis (stream %s): %w", name, err))
+	// The four streams share these settings (the raw one has the most lease tables):
+	// report each problem once, under its key in this section.
+	if err := k.streamConfig(streams.Raw, groups).Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			line = strings.TrimPrefix(line, "leases.")
+			if name, rest, ok := strings.Cut(line, ": "); ok && name == "initialCheckpoint" {
+				line = "initialPosition: " + rest
+			}
+			errs = append(errs, errors.New("kinesis."+line))
 		}
 	}
 	return errors.Join(errs...)
@@ -203,6 +209,9 @@ func openKinesis(ctx context.Context, k KinesisConfig, groups map[string][]strin
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		if errors.Is(err, kinesis.ErrStreamNotFound) || errors.Is(err, kinesis.ErrTableNotFound) {
+			err = fmt.Errorf("%w\n(--create-missing, or kinesis.createMissing, creates missing streams and lease tables)", err)
+		}
 		return nil, fmt.Errorf("kinesis:\n%w", err)
 	}
 	logger.Info("streams on kinesis",
