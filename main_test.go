@@ -621,8 +621,8 @@ func TestServeRoutes(t *testing.T) {
 			map[string]string{"Access-Control-Allow-Origin": "https://shop.example", "Access-Control-Allow-Credentials": "true"}, ""},
 		{"OPTIONS", "/some/deeper/path", map[string]string{"Origin": "https://shop.example"}, 200,
 			map[string]string{"Access-Control-Allow-Origin": "https://shop.example"}, ""},
-		{"OPTIONS", "/micro/good", map[string]string{"Origin": "https://tests.example", "Access-Control-Request-Method": "POST"}, 204,
-			map[string]string{"Access-Control-Allow-Origin": "https://tests.example"}, ""},
+		{"OPTIONS", "/micro/good", map[string]string{"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}, 204,
+			map[string]string{"Access-Control-Allow-Origin": "http://localhost:3000"}, ""},
 		{"GET", "/a/b/c", nil, 404, nil, ""},
 	}
 	for _, tt := range tests {
@@ -691,9 +691,10 @@ func TestServeEndToEndPostgres(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_iglu CASCADE") })
 
 	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\niglu:\n  postgresSchema: %s_iglu\n", pgURL, schema, schema)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, t.TempDir(), nil, "--config", cfgFile)

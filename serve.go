@@ -67,18 +67,23 @@ type pipeline struct {
 	streams map[string]streams.Stream
 	// checkpointers are the streams' own Checkpointers (the streams themselves).
 	checkpointers map[string]streams.Checkpointer
-	resolver      *iglu.Resolver
-	igluAPI       *iglu.Server
-	coll          *collector.Collector
-	enricher      *enrich.Enricher
-	web           *web.Server
-	sink          *loaders.Sink
+	// memory are the in-memory streams (none when the streams are on Kinesis).
+	memory   map[string]*streams.Memory
+	resolver *iglu.Resolver
+	igluAPI  *iglu.Server
+	coll     *collector.Collector
+	enricher *enrich.Enricher
+	web      *web.Server
+	sink     *loaders.Sink
 	// loaders read enriched and bad records; they are shut down after enrich.
 	loaders []namedStage
 	closers []func() error
 	handler http.Handler
 	state   runState
-	pprof   bool
+	// watches are the stages' consumer groups, checked by /health for stalls.
+	watches      []watch
+	stallTimeout time.Duration
+	pprof        bool
 	// rootResponse: the collector answers GET / itself (else / leads to the UI).
 	rootResponse bool
 }
@@ -142,10 +147,14 @@ func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(stri
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	ln = newLimitListener(ln, cfg.HTTP.MaxConnections, logger)
+	loopback := isLoopback(ln.Addr())
 	srv := &http.Server{
-		Handler:           p.handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       610 * time.Second,
+		Handler:           guard(p.handler, cfg.HTTP, loopback),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		MaxHeaderBytes:    40960 + 20480,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
@@ -189,7 +198,15 @@ func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(stri
 		}
 	}
 	addr := ln.Addr().String()
-	base := "http://" + addr
+	urls := serverURLs(ln.Addr(), net.InterfaceAddrs)
+	base := urls[0]
+	if !loopback {
+		msg := "listening on a non-loopback address: other machines can send events to the collector, and read or reset them through /micro/* (set SNOWPLOW_MINI_API_KEY to require a key there)"
+		if cfg.HTTP.APIKey != "" {
+			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/*, /api/* writes and /debug/pprof need the API key)"
+		}
+		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
+	}
 	if sel != allStages(cfg) {
 		logger.Info("snowplow-mini is running", "version", version, "stages", sel.String(),
 			"addr", addr, "health", base+"/health", "metrics", base+"/metrics", "streams", cfg.Streams.Backend)
@@ -201,6 +218,7 @@ func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(stri
 			"micro_api", base+"/micro/all",
 			"iglu_api", base+"/api/schemas",
 			"metrics", base+"/metrics",
+			"urls", strings.Join(urls, " "),
 			"data_dir", cfg.DataDir,
 			"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
 			"streams", cfg.Streams.Backend,
@@ -278,6 +296,7 @@ func build(ctx context.Context, cfg Config, sel stageSet, getenv func(string) st
 		state:         runState{running: map[string]bool{}},
 		streams:       map[string]streams.Stream{},
 		checkpointers: map[string]streams.Checkpointer{},
+		memory:        map[string]*streams.Memory{},
 		pprof:         cfg.Debug.Pprof,
 		rootResponse:  cfg.Collector.RootResponse.Enabled,
 	}
@@ -286,19 +305,26 @@ func build(ctx context.Context, cfg Config, sel stageSet, getenv func(string) st
 			p.close()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// The data dir holds the user's events: only its owner may read it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	if st, err := os.Stat(cfg.DataDir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the data dir can be read by other users of this machine; chmod 700 it to keep the events private",
+			"data_dir", cfg.DataDir, "mode", st.Mode().Perm().String())
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Streams, each knowing the consumer groups that read it.
+	// Streams: in memory, each knowing the consumer groups that read it and numbering
+	// records after every checkpoint the event store kept; or on Kinesis.
 	groups := consumerGroups(cfg)
 	if err := p.openStreams(ctx, cfg, groups, logger, reg); err != nil {
 		return nil, err
 	}
 	raw, enriched, bad1 := p.streams[streams.Raw], p.streams[streams.Enriched], p.streams[streams.Bad1]
+	p.watches, p.stallTimeout = watches(cfg, p.memory), cfg.Health.StallTimeout
 
 	// Iglu.
 	if sel.enrich || sel.testAPI {
@@ -306,13 +332,29 @@ func build(ctx context.Context, cfg Config, sel stageSet, getenv func(string) st
 		if err != nil {
 			return nil, err
 		}
-		p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg})
+		igluStore, closeStore, err := openIgluStore(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, closeStore)
+		p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg, Store: igluStore})
 		if err != nil {
 			return nil, fmt.Errorf("iglu resolver: %w", err)
 		}
-	}
-	if sel.testAPI {
-		p.igluAPI = iglu.NewServer(p.resolver, iglu.ServerConfig{Version: version})
+		if sel.testAPI {
+			p.igluAPI, err = iglu.NewServer(p.resolver, iglu.ServerConfig{
+				Version:        version,
+				SuperAPIKey:    string(cfg.Iglu.SuperAPIKey),
+				PatchesAllowed: cfg.Iglu.PatchesAllowed,
+				Store:          igluStore,
+			})
+			if err != nil {
+				return nil, err
+			}
+			if cfg.Iglu.SuperAPIKey == "" {
+				logger.Info("the Iglu Server API is read-only: no super API key is configured (set SNOWPLOW_MINI_IGLU_SUPER_API_KEY or --iglu-super-api-key to publish schemas)")
+			}
+		}
 	}
 	if err := p.buildStages(ctx, cfg, getenv, logger, reg, stdout, raw, enriched, bad1); err != nil {
 		return nil, err
@@ -383,6 +425,26 @@ func (p *pipeline) buildStages(ctx context.Context, cfg Config, getenv func(stri
 	}
 
 	return p.buildLoaders(cfg, getenv, logger, reg, stdout)
+}
+
+// storedSequenceNumber returns the largest sequence number among the event store's
+// checkpoints, "" when it has none or cannot be read within a few seconds (the sink
+// then retries the database as usual; only a clock that went back since is not
+// covered).
+func storedSequenceNumber(ctx context.Context, cfg Config, logger *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	seq, err := loaders.LastSequenceNumber(ctx, cfg.Loaders.Sink, cfg.DataDir)
+	if err == nil {
+		sc := cfg.streamConfig(streams.Raw, nil)
+		sc.After = seq
+		err = sc.Validate()
+	}
+	if err != nil {
+		logger.Warn("cannot read the event store's checkpoints; stream sequence numbers start from the clock", "err", err)
+		return ""
+	}
+	return seq
 }
 
 // loadEnrichments reads the enrichment configs (or the defaults). With a nil logger it
@@ -496,12 +558,14 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	return r
 }
 
-// health answers 200 only when every stage is running.
+// health answers 200 only when every stage is running and none has records waiting
+// with no progress for longer than health.stallTimeout.
 func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 	var errs []error
 	for _, name := range p.state.stopped() {
 		errs = append(errs, fmt.Errorf("%s: not running", name))
 	}
+	errs = append(errs, stalls(p.watches, p.stallTimeout)...)
 	if p.coll != nil {
 		if err := p.coll.Healthy(); err != nil {
 			errs = append(errs, fmt.Errorf("collector: %w", err))

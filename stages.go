@@ -90,13 +90,17 @@ func (p *pipeline) openStreams(ctx context.Context, cfg Config, groups map[strin
 		}
 		return nil
 	}
+	after := storedSequenceNumber(ctx, cfg, logger)
 	for _, name := range streamNames {
-		s, err := streams.NewMemory(cfg.streamConfig(name, groups[name]), logger, reg)
+		sc := cfg.streamConfig(name, groups[name])
+		sc.After, sc.Clock = after, cfg.clock
+		s, err := streams.NewMemory(sc, logger, reg)
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", name, err)
 		}
 		p.streams[name] = s
 		p.checkpointers[name] = s
+		p.memory[name] = s
 		p.closers = append(p.closers, s.Close)
 	}
 	return nil

@@ -56,9 +56,16 @@ const (
 //   - row_counts: the rows of events and bad_rows, kept in step by every transaction.
 //
 // A record that is not a valid enriched event becomes a loader_parsing_error bad row, an
-// event the database refuses a loader_runtime_error, both put on the bad output stream
-// (bad-2) before the batch commits; the rest of the batch goes on. A failing database
-// is retried with backoff, never dropping data.
+// event the database refuses (even without its wide columns) a loader_runtime_error,
+// both put on the bad output stream (bad-2) before the batch commits; the rest of the
+// batch goes on. Once the events table is at the database's column limit (SQLite
+// 2,000, PostgreSQL 1,600 columns) a new type gets no column: its data stays in the
+// raw JSON columns, and the limit is logged once and shown by the
+// snowplow_mini_sink_column_limit_reached metric. Transient failures of the database
+// (locked, busy, connection lost, disk full) are retried with backoff (at most 10 s
+// apart, ending with ctx) and never drop data; a batch that fails otherwise is retried
+// at most three times, then loaded row by row, the rows the database refuses becoming
+// bad rows.
 //
 // One goroutine writes, batching what all shards and streams hand it up to
 // MaxTransactionRows rows per transaction; another prunes by Retention. Two sinks may
@@ -85,6 +92,9 @@ type Sink struct {
 	emitMu  sync.Mutex
 	emitted map[string]*emitState
 
+	// Only the writer goroutine uses columnsFull and noColumn.
+	columnsFull bool            // the events table is at the database's column limit
+	noColumn    map[string]bool // wide columns that could not be added
 	// digestsPruned is when the writer last pruned event_digests.
 	digestsPruned time.Time
 
@@ -115,6 +125,7 @@ func NewSink(cfg SinkConfig, deps Deps) (*Sink, error) {
 		drainOut:  make(chan struct{}),
 		done:      make(chan struct{}),
 		emitted:   make(map[string]*emitState),
+		noColumn:  make(map[string]bool),
 	}
 	var errs []error
 	in, err := deps.input("loaders.sink.enrichedStream", cfg.EnrichedStream)
@@ -569,6 +580,15 @@ func (s *Sink) deliver(ctx context.Context, req *writeRequest, out []outRow, bat
 		events := req.events[:0]
 		for i, e := range req.events {
 			if msg, ok := refusedEvents[i]; ok {
+				if len(e.wide) > 0 {
+					// The wide columns may be what the database refuses (PostgreSQL:
+					// a row of hundreds of JSONB values is too big for a page): try
+					// the event with its data in the raw JSON columns only.
+					s.log.Debug("event refused; storing it without its wide columns", "event_id", e.ev.Fields[event.EventID], "err", msg)
+					e.wide = nil
+					events = append(events, e)
+					continue
+				}
 				out = append(out, s.runtimeBadRow(e.ev, msg))
 				continue
 			}
