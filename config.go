@@ -117,6 +117,13 @@ type StreamsConfig struct {
 	MaxBytes  int64         `yaml:"maxBytes"`
 	Retention time.Duration `yaml:"retention"`
 	PutWait   time.Duration `yaml:"putWait"`
+	// Durable also writes every stream's records and checkpoints to segment files in
+	// the data dir (streams/<name>/), and the collector answers 2xx only once a
+	// request's records are on disk: a crash (kill -9, power loss) then loses no
+	// acknowledged event and, after a restart, stores each exactly once. Off, a 2xx
+	// means the event is in the process's memory, stored exactly once unless the
+	// process dies without a graceful stop. Default true.
+	Durable bool `yaml:"durable"`
 }
 
 // DefaultConfig is what `snowplow-mini serve` runs with when nothing is set.
@@ -136,6 +143,7 @@ func DefaultConfig() Config {
 			MaxBytes:  sc.MaxBytes,
 			Retention: sc.Retention,
 			PutWait:   sc.PutWait,
+			Durable:   true,
 		},
 		Iglu:      IgluConfig{PostgresSchema: "iglu"},
 		Collector: collector.DefaultConfig(),
@@ -260,14 +268,20 @@ func loadResolverConfig(c IgluConfig) (iglu.ResolverConfig, error) {
 }
 
 // checkConfig validates everything serve would load and prints the effective
-// configuration.
+// configuration, secrets hidden.
 func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, stdout, stderr io.Writer) int {
 	errs := []error{cfg.Validate()}
 	if _, err := loadResolverConfig(cfg.Iglu); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := loadEnrichments(ctx, cfg, nil, nil, nil); err != nil {
+	// Building the enrichments is the only way to check them (assets included, which
+	// downloads those given by http(s) URI, bounded by ctx); what they hold is released.
+	if set, err := loadEnrichments(ctx, cfg, nil, nil, nil); err != nil {
 		errs = append(errs, err)
+	} else if c, ok := set.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the enrichments: %w", err))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintf(stderr, "snowplow-mini check-config: configuration is invalid:\n")
@@ -276,11 +290,18 @@ func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, st
 		}
 		return 1
 	}
-	out, err := yaml.Marshal(cfg)
+	out, err := yaml.Marshal(cfg.redacted())
 	if err != nil {
 		fmt.Fprintf(stderr, "snowplow-mini check-config: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "# configuration is valid\n%s", out)
 	return 0
+}
+
+// redacted returns c with its secrets hidden (passwords in URLs, the S3 secret key), for
+// printing.
+func (c Config) redacted() Config {
+	c.Loaders = c.Loaders.Redacted()
+	return c
 }

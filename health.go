@@ -33,10 +33,20 @@ func (c HealthConfig) Validate() error {
 	return nil
 }
 
+// pipeStream is what serve needs of one of its streams (streams.Memory or
+// streams.Durable): the stream and checkpointer the stages use, and the progress of its
+// consumer groups for /health.
+type pipeStream interface {
+	streams.Stream
+	streams.Checkpointer
+	Pending(group string) (n int64, idle time.Duration)
+	Close() error
+}
+
 // watch is one consumer group on one stream, as /health checks it.
 type watch struct {
 	stage, group string
-	stream       *streams.Memory
+	stream       pipeStream
 	// grace is added to the stall timeout: the S3-style loader checkpoints a file's
 	// records only when it stores the file, up to loaders.s3.maxFileAge after the
 	// first.
@@ -44,7 +54,7 @@ type watch struct {
 }
 
 // watches lists every stage's consumer group on every stream it reads.
-func watches(cfg Config, ss map[string]*streams.Memory) []watch {
+func watches(cfg Config, ss map[string]pipeStream) []watch {
 	stages := map[string]string{
 		enrich.ConsumerGroup:   "enrich",
 		cfg.Loaders.Sink.Group: "event store",

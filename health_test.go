@@ -30,7 +30,7 @@ func TestStalls(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Loaders.S3.Enabled = true
 	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
-	ss := map[string]*streams.Memory{}
+	ss := map[string]pipeStream{}
 	groups := consumerGroups(cfg)
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
 		sc := cfg.streamConfig(name, groups[name])

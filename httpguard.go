@@ -43,9 +43,9 @@ type HTTPConfig struct {
 	// refused with 403. "name" allows any port, "name:port" that port only.
 	// Default none.
 	AllowedHosts []string `yaml:"allowedHosts"`
-	// APIKey, when set, is required on /micro/* (except the UI page), on /api/*
-	// requests other than GET and HEAD, and on /debug/pprof/*: in an X-API-Key header,
-	// or apikey as Iglu Server clients send it. The collector and /health stay open.
+	// APIKey, when set, is required on /micro/* (except the UI page) and on
+	// /debug/pprof/*: in an X-API-Key header, or apikey. The collector and /health stay
+	// open; /api/* (the Iglu Server API) checks its own keys (iglu.superApiKey).
 	// Best given as SNOWPLOW_MINI_API_KEY. Default "" (no key).
 	APIKey Secret `yaml:"apiKey"`
 }
@@ -159,9 +159,10 @@ func needsAPIKey(r *http.Request) bool {
 		return !(read && uiPage)
 	case strings.HasPrefix(p, "/debug/pprof"):
 		return true
-	case strings.HasPrefix(p, "/api/"):
-		return !read
 	}
+	// /api/* is Iglu Server's API, which authenticates its own writes with its keys
+	// (iglu.superApiKey and the keys of /api/auth/keygen) in the same apikey header:
+	// asking for this key as well would refuse igluctl, which sends one key.
 	return false
 }
 

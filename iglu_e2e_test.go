@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"net/http"
 	"net/url"
@@ -58,7 +59,7 @@ func sendLate(t *testing.T, s *server, version, a string) bool {
 	}
 	resp.Body.Close()
 	var after summary
-	waitFor(t, "the event in /micro/all", 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, "the event in /micro/all", 10*time.Second, func() (bool, string) {
 		s.getJSON(t, "/micro/all", &after)
 		return after.Total > before.Total, fmt.Sprintf("%+v (before %+v)", after, before)
 	})
@@ -228,5 +229,21 @@ func TestServeIgluPatchAppliesToNextEvent(t *testing.T) {
 	}
 	if sendLate(t, s, "1-0-0", "ab") {
 		t.Error("an event of a deleted schema was good")
+	}
+}
+
+// With the HTTP API key (SNOWPLOW_MINI_API_KEY) set, /micro/* needs it, while the Iglu
+// Server API keeps its own keys: igluctl sends only an Iglu key, and must get through.
+func TestServeIgluBesideHTTPAPIKey(t *testing.T) {
+	const httpKey = "micro-key-0123456789"
+	s := startServe(t, t.TempDir(), nil, "--iglu-super-api-key", e2eSuperKey, "--api-key", httpKey)
+	if status, _ := apiCall(t, "GET", s.base+"/micro/all", "", ""); status != 401 {
+		t.Errorf("GET /micro/all without the HTTP key = %d, want 401", status)
+	}
+	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0?isPublic=true", e2eSuperKey, lateSchema("1-0-0", 5)); status != 201 {
+		t.Errorf("PUT with the Iglu super key = %d %s, want 201", status, body)
+	}
+	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-1?isPublic=true", httpKey, lateSchema("1-0-1", 5)); status != 400 {
+		t.Errorf("PUT with the HTTP key (not an Iglu key) = %d %s, want 400 Invalid UUID for ApiKey", status, body)
 	}
 }

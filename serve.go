@@ -59,16 +59,15 @@ type stage interface {
 	Shutdown(ctx context.Context) error
 }
 
-// pipeline holds everything serve constructed, in pipeline order. A process that runs
-// some stages only (`run <stage>`) leaves the others nil.
+// pipeline holds everything serve constructed, in pipeline order.
 type pipeline struct {
 	logger  *slog.Logger
 	sel     stageSet
 	streams map[string]streams.Stream
 	// checkpointers are the streams' own Checkpointers (the streams themselves).
 	checkpointers map[string]streams.Checkpointer
-	// memory are the in-memory streams (none when the streams are on Kinesis).
-	memory   map[string]*streams.Memory
+	// local are the in-process streams (memory or durable; none on Kinesis).
+	local    map[string]pipeStream
 	resolver *iglu.Resolver
 	igluAPI  *iglu.Server
 	coll     *collector.Collector
@@ -203,7 +202,7 @@ func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(stri
 	if !loopback {
 		msg := "listening on a non-loopback address: other machines can send events to the collector, and read or reset them through /micro/* (set SNOWPLOW_MINI_API_KEY to require a key there)"
 		if cfg.HTTP.APIKey != "" {
-			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/*, /api/* writes and /debug/pprof need the API key)"
+			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/* and /debug/pprof need the API key; Iglu writes need an Iglu key)"
 		}
 		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
 	}
@@ -296,7 +295,7 @@ func build(ctx context.Context, cfg Config, sel stageSet, getenv func(string) st
 		state:         runState{running: map[string]bool{}},
 		streams:       map[string]streams.Stream{},
 		checkpointers: map[string]streams.Checkpointer{},
-		memory:        map[string]*streams.Memory{},
+		local:         map[string]pipeStream{},
 		pprof:         cfg.Debug.Pprof,
 		rootResponse:  cfg.Collector.RootResponse.Enabled,
 	}
@@ -317,14 +316,15 @@ func build(ctx context.Context, cfg Config, sel stageSet, getenv func(string) st
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Streams: in memory, each knowing the consumer groups that read it and numbering
-	// records after every checkpoint the event store kept; or on Kinesis.
+	// Streams: in this process (memory or durable), each knowing the consumer groups
+	// that read it and numbering records after every checkpoint the event store kept;
+	// or on Kinesis.
 	groups := consumerGroups(cfg)
 	if err := p.openStreams(ctx, cfg, groups, logger, reg); err != nil {
 		return nil, err
 	}
 	raw, enriched, bad1 := p.streams[streams.Raw], p.streams[streams.Enriched], p.streams[streams.Bad1]
-	p.watches, p.stallTimeout = watches(cfg, p.memory), cfg.Health.StallTimeout
+	p.watches, p.stallTimeout = watches(cfg, p.local), cfg.Health.StallTimeout
 
 	// Iglu.
 	if sel.enrich || sel.testAPI {
@@ -418,6 +418,7 @@ func (p *pipeline) buildStages(ctx context.Context, cfg Config, getenv func(stri
 			Enrichments:  enr,
 			Observer:     observer,
 			Version:      version,
+			KeyBySource:  cfg.Streams.Durable,
 		})
 		if err != nil {
 			return fmt.Errorf("enrich: %w", err)
@@ -459,7 +460,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 		if st, err := os.Stat(cfg.Enrichments.Dir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("enrichments.dir: %q is not a directory", cfg.Enrichments.Dir)
 		}
-		set, err := enrichments.Load(cfg.Enrichments.Dir, deps)
+		set, err := enrichments.Load(ctx, cfg.Enrichments.Dir, deps)
 		if err != nil {
 			return nil, fmt.Errorf("enrichments: %w", err)
 		}
@@ -467,7 +468,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 	case cfg.Enrichments.DisableDefaults:
 		return nil, nil
 	default:
-		set, err := enrichments.Defaults(deps, cfg.Enrichments.Disable...)
+		set, err := enrichments.Defaults(ctx, deps, cfg.Enrichments.Disable...)
 		if err != nil {
 			return nil, fmt.Errorf("default enrichments: %w", err)
 		}

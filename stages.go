@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -75,7 +76,8 @@ func (s stageSet) consumers(cfg Config) map[string][]string {
 	return g
 }
 
-// openStreams creates the four streams on the configured backend: in memory (each
+// openStreams creates the four streams on the configured backend: in this process
+// (memory, or durable on disk; each
 // told the groups that read it, so that retention keeps what they have not read), or
 // on Kinesis (checked to exist, with the lease tables of this process's groups).
 func (p *pipeline) openStreams(ctx context.Context, cfg Config, groups map[string][]string, logger *slog.Logger, reg prometheus.Registerer) error {
@@ -94,13 +96,19 @@ func (p *pipeline) openStreams(ctx context.Context, cfg Config, groups map[strin
 	for _, name := range streamNames {
 		sc := cfg.streamConfig(name, groups[name])
 		sc.After, sc.Clock = after, cfg.clock
-		s, err := streams.NewMemory(sc, logger, reg)
+		var s pipeStream
+		var err error
+		if cfg.Streams.Durable {
+			s, err = streams.NewDurable(sc, streams.DurableConfig{Dir: filepath.Join(cfg.DataDir, "streams", name)}, logger, reg)
+		} else {
+			s, err = streams.NewMemory(sc, logger, reg)
+		}
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", name, err)
 		}
 		p.streams[name] = s
 		p.checkpointers[name] = s
-		p.memory[name] = s
+		p.local[name] = s
 		p.closers = append(p.closers, s.Close)
 	}
 	return nil

@@ -113,3 +113,19 @@ func TestLintIgluCentral(t *testing.T) {
 		t.Fatal("no schema found in iglu-central")
 	}
 }
+
+// FuzzLint: any body a client sends to the publication or validation routes is linted
+// without panicking, and a finding always has a level and a pointer.
+func FuzzLint(f *testing.F) {
+	f.Add([]byte(`{` + lintHead + `,"type":"object","properties":{"a":{"type":"string","maxLength":5}}}`))
+	f.Add([]byte(`{"items":[{"oneOf":[{"minimum":3,"maximum":"x"}]}],"patternProperties":{"^a":{"format":"phone"}}}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"required":["a","a"],"additionalProperties":false,"properties":{}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, m := range Lint(raw) {
+			if m.Level == "" || !strings.HasPrefix(m.Pointer, "/") || m.Message == "" {
+				t.Fatalf("Lint(%q) gave %+v", raw, m)
+			}
+		}
+	})
+}

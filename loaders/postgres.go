@@ -366,11 +366,15 @@ func (s *postgresStore) write(ctx context.Context, b *txBatch) (err error) {
 	}
 	batch := &pgx.Batch{}
 	for _, cp := range b.checkpoints {
-		batch.Queue(`INSERT INTO `+s.table(tableCheckpoints)+` (consumer_group, stream, shard_id, sequence_number, updated_at)
+		upsert := `INSERT INTO ` + s.table(tableCheckpoints) + ` (consumer_group, stream, shard_id, sequence_number, updated_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at
-WHERE `+s.table(tableCheckpoints)+`.sequence_number = $6`,
-			cp.group, cp.stream, cp.shard, cp.seq, load, cp.prev)
+ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`
+		if !cp.fenced {
+			batch.Queue(upsert, cp.group, cp.stream, cp.shard, cp.seq, load)
+			continue
+		}
+		batch.Queue(upsert+`
+WHERE `+s.table(tableCheckpoints)+`.sequence_number = $6`, cp.group, cp.stream, cp.shard, cp.seq, load, cp.prev)
 	}
 	if len(b.digests) > 0 {
 		batch.Queue("INSERT INTO "+s.table(tableDigests)+" (digest, load_tstamp) SELECT unnest($1::bytea[]), $2 ON CONFLICT DO NOTHING", b.digests, load)
@@ -391,7 +395,7 @@ WHERE `+s.table(tableCheckpoints)+`.sequence_number = $6`,
 			results.Close()
 			return pgError("storing checkpoints", err)
 		}
-		if tag.RowsAffected() != 1 {
+		if cp.fenced && tag.RowsAffected() != 1 {
 			results.Close()
 			return fmt.Errorf("%w: %s shard %s is no longer at %q", errConcurrentWrite, cp.stream, cp.shard, cp.prev)
 		}

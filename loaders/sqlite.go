@@ -570,11 +570,11 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			return err
 		}
 		for _, cp := range b.checkpoints {
-			res, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load, cp.prev}))
+			res, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load, !cp.fenced, cp.prev}))
 			if err != nil {
 				return sqliteError("storing checkpoints", err)
 			}
-			if n, err := res.RowsAffected(); err == nil && n != 1 {
+			if n, err := res.RowsAffected(); err == nil && cp.fenced && n != 1 {
 				return fmt.Errorf("%w: %s shard %s is no longer at %q", errConcurrentWrite, cp.stream, cp.shard, cp.prev)
 			}
 		}
@@ -630,7 +630,7 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 const sqliteCheckpointUpsert = `INSERT INTO checkpoints (consumer_group, stream, shard_id, sequence_number, updated_at)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at
-WHERE checkpoints.sequence_number = ?`
+WHERE ? OR checkpoints.sequence_number = ?`
 
 func namedValues(vals []any) []driver.NamedValue {
 	nv := make([]driver.NamedValue, len(vals))

@@ -137,12 +137,15 @@ type badRowRow struct {
 	seq               string // the record's sequence number on its stream and shard
 }
 
-// checkpointRow is a checkpoint to store. It is written only if the stored one is
-// still prev ("": none), so that two loaders that both had a shard (a lease that
+// checkpointRow is a checkpoint to store. A fenced one is written only if the stored
+// one is still prev ("": none), so that two loaders that both had a shard (a lease that
 // moved) cannot both commit the same positions.
 type checkpointRow struct {
 	group, stream, shard, seq string
-	prev                      string
+	// fenced rows are written only if the stored value is still prev; the others
+	// (source marks) are upserted.
+	fenced bool
+	prev   string
 }
 
 // errConcurrentWrite means another loader stored a checkpoint of a shard, or the

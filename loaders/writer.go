@@ -22,9 +22,11 @@ import (
 // writeRequest is one handler call's rows and the checkpoint that goes with them.
 type writeRequest struct {
 	stream, shard, seq string
-	events             []*eventRow
-	bad                []*badRowRow
-	done               chan writeResult
+	// marks are source marks (Sink.replayed) stored with the checkpoint.
+	marks  []checkpointRow
+	events []*eventRow
+	bad    []*badRowRow
+	done   chan writeResult
 }
 
 func (r *writeRequest) rows() int { return len(r.events) + len(r.bad) }
@@ -428,6 +430,7 @@ type sinkMetrics struct {
 	columns     prometheus.Counter
 	columnLimit prometheus.Gauge
 	noColumn    prometheus.Counter
+	replayed    prometheus.Counter
 	skipped     prometheus.Counter
 	redelivered prometheus.Counter
 	reprocessed prometheus.Counter
@@ -465,6 +468,9 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 		noColumn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_types_without_column_total", Help: "Self-describing types that got no column of their own because of the column limit (counted once per type and run).", ConstLabels: labels,
 		}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_replayed_records_skipped_total", Help: "Records skipped because a record with the same source key was loaded already (written again after a crash).", ConstLabels: labels,
+		}),
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_bad_rows_skipped_total", Help: "Bad-stream records the database refused even as plain text.", ConstLabels: labels,
 		}),
@@ -478,7 +484,7 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 }
 
 func (m *sinkMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.columnLimit, m.noColumn, m.skipped, m.redelivered, m.reprocessed}
+	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.columnLimit, m.noColumn, m.replayed, m.skipped, m.redelivered, m.reprocessed}
 }
 
 func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {
@@ -551,7 +557,10 @@ func (s *Sink) skipLoaded(ctx context.Context, b *txBatch, reqs []*writeRequest,
 			continue
 		}
 		index[k] = len(b.checkpoints)
-		b.checkpoints = append(b.checkpoints, checkpointRow{group: s.cfg.Group, stream: r.stream, shard: r.shard, seq: r.seq, prev: stored[r.stream][r.shard]})
+		b.checkpoints = append(b.checkpoints, checkpointRow{group: s.cfg.Group, stream: r.stream, shard: r.shard, seq: r.seq, prev: stored[r.stream][r.shard], fenced: true})
+	}
+	for _, r := range reqs {
+		b.checkpoints = append(b.checkpoints, r.marks...)
 	}
 	return nil
 }
