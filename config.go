@@ -42,6 +42,7 @@ type Config struct {
 	Iglu        IgluConfig        `yaml:"iglu"`
 	Enrichments EnrichmentsConfig `yaml:"enrichments"`
 	Streams     StreamsConfig     `yaml:"streams"`
+	Kinesis     KinesisConfig     `yaml:"kinesis"`
 	Collector   collector.Config  `yaml:"collector"`
 	Enrich      enrich.Config     `yaml:"enrich"`
 	Loaders     loaders.Config    `yaml:"loaders"`
@@ -94,8 +95,12 @@ type EnrichmentsConfig struct {
 	Disable []string `yaml:"disable"`
 }
 
-// StreamsConfig sizes the in-memory streams (the same settings for all four).
+// StreamsConfig chooses the streams' backend and sizes the in-memory streams (the
+// same settings for all four).
 type StreamsConfig struct {
+	// Backend is "memory" (default: in this process) or "kinesis" (Amazon Kinesis, as
+	// the kinesis section says).
+	Backend   string        `yaml:"backend"`
 	Shards    int           `yaml:"shards"`
 	MaxBytes  int64         `yaml:"maxBytes"`
 	Retention time.Duration `yaml:"retention"`
@@ -118,8 +123,10 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		HTTP:            DefaultHTTPConfig(),
 		Log:             LogConfig{Level: "info", Format: "text"},
+		Kinesis:         DefaultKinesisConfig(),
 		Health:          HealthConfig{StallTimeout: defaultStallTimeout},
 		Streams: StreamsConfig{
+			Backend:   backendMemory,
 			Shards:    sc.Shards,
 			MaxBytes:  sc.MaxBytes,
 			Retention: sc.Retention,
@@ -154,6 +161,15 @@ func (c Config) Validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q: must be text or json", c.Log.Format)
+	}
+	switch c.Streams.Backend {
+	case backendMemory:
+	case backendKinesis:
+		if err := c.Kinesis.Validate(consumerGroups(c)); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		bad("streams.backend", "%q: must be %s or %s", c.Streams.Backend, backendMemory, backendKinesis)
 	}
 	if k := string(c.Iglu.SuperAPIKey); k != "" {
 		if _, err := uuid.Parse(k); err != nil {
