@@ -42,6 +42,7 @@ type Config struct {
 	Iglu        IgluConfig        `yaml:"iglu"`
 	Enrichments EnrichmentsConfig `yaml:"enrichments"`
 	Streams     StreamsConfig     `yaml:"streams"`
+	Kinesis     KinesisConfig     `yaml:"kinesis"`
 	Collector   collector.Config  `yaml:"collector"`
 	Enrich      enrich.Config     `yaml:"enrich"`
 	Loaders     loaders.Config    `yaml:"loaders"`
@@ -73,7 +74,7 @@ type IgluConfig struct {
 	// SuperAPIKey is the Iglu Server API's super key (a UUID): it publishes and
 	// deletes schemas and creates keys (POST /api/auth/keygen). Empty: the API is
 	// read-only and write requests are answered with how to set one. Never printed.
-	SuperAPIKey secret `yaml:"superApiKey"`
+	SuperAPIKey Secret `yaml:"superApiKey"`
 	// PatchesAllowed lets the Iglu Server API replace and delete published versions
 	// (Iglu Server's patchesAllowed). Default false.
 	PatchesAllowed bool `yaml:"patchesAllowed"`
@@ -81,18 +82,6 @@ type IgluConfig struct {
 	// the event store is PostgreSQL (with SQLite they are in iglu.db in the data
 	// directory). Default "iglu".
 	PostgresSchema string `yaml:"postgresSchema"`
-}
-
-// secret is a configuration value that is never printed (check-config shows it as
-// "<redacted>").
-type secret string
-
-// MarshalYAML implements yaml.Marshaler.
-func (s secret) MarshalYAML() (any, error) {
-	if s == "" {
-		return "", nil
-	}
-	return "<redacted>", nil
 }
 
 // EnrichmentsConfig selects the enrichments.
@@ -106,8 +95,12 @@ type EnrichmentsConfig struct {
 	Disable []string `yaml:"disable"`
 }
 
-// StreamsConfig sizes the in-memory streams (the same settings for all four).
+// StreamsConfig chooses the streams' backend and sizes the in-memory streams (the
+// same settings for all four).
 type StreamsConfig struct {
+	// Backend is "memory" (default: in this process) or "kinesis" (Amazon Kinesis, as
+	// the kinesis section says).
+	Backend   string        `yaml:"backend"`
 	Shards    int           `yaml:"shards"`
 	MaxBytes  int64         `yaml:"maxBytes"`
 	Retention time.Duration `yaml:"retention"`
@@ -130,8 +123,10 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		HTTP:            DefaultHTTPConfig(),
 		Log:             LogConfig{Level: "info", Format: "text"},
+		Kinesis:         DefaultKinesisConfig(),
 		Health:          HealthConfig{StallTimeout: defaultStallTimeout},
 		Streams: StreamsConfig{
+			Backend:   backendMemory,
 			Shards:    sc.Shards,
 			MaxBytes:  sc.MaxBytes,
 			Retention: sc.Retention,
@@ -166,6 +161,15 @@ func (c Config) Validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q: must be text or json", c.Log.Format)
+	}
+	switch c.Streams.Backend {
+	case backendMemory:
+	case backendKinesis:
+		if err := c.Kinesis.Validate(consumerGroups(c)); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		bad("streams.backend", "%q: must be %s or %s", c.Streams.Backend, backendMemory, backendKinesis)
 	}
 	if k := string(c.Iglu.SuperAPIKey); k != "" {
 		if _, err := uuid.Parse(k); err != nil {
@@ -283,8 +287,9 @@ func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, st
 	return 0
 }
 
-// redacted returns c with its secrets hidden (passwords in URLs, the S3 secret key), for
-// printing.
+// redacted returns c with the secrets hidden that are plain strings in the stages'
+// configurations (passwords in URLs, the S3 secret key), for printing; main's own are of
+// type Secret, which prints redacted.
 func (c Config) redacted() Config {
 	c.Loaders = c.Loaders.Redacted()
 	return c

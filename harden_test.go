@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"io/fs"
 	"net"
@@ -19,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // writeConfig writes a YAML config file for --config.

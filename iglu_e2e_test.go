@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 const e2eSuperKey = "0b7a3c5e-8f21-4d6a-b9e3-2c4d6f8a0b1c"
