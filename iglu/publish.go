@@ -232,8 +232,7 @@ func availability(public bool) string {
 }
 
 func (s *Server) storeFailed(w http.ResponseWriter, err error) {
-	s.res.log.Error("iglu schema store", "err", err)
-	writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+	s.internalError(w, "the schema store", err)
 }
 
 // versionAllowed applies Iglu Server's VersionCursor: "" when v may be published next to
