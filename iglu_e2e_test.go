@@ -261,8 +261,10 @@ func TestServeIgluPostgresStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
 	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
 	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o600); err != nil {
 		t.Fatal(err)

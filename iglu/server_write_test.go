@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -364,9 +365,9 @@ func TestServerPostgresStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() }) // after the DROP below: cleanups run last first
 	ctx := context.Background()
-	schema := fmt.Sprintf("iglu_test_%d", os.Getpid())
+	schema := fmt.Sprintf("iglu_test_%d_%d", os.Getpid(), time.Now().UnixNano())
 	t.Cleanup(func() { _, _ = db.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`) })
 	store, err := NewSQLStore(ctx, db, DialectPostgres, schema)
 	if err != nil {
