@@ -286,3 +286,22 @@ func TestServeIgluPostgresStore(t *testing.T) {
 		t.Errorf("GET after restart = %d %s", status, body)
 	}
 }
+
+// Events that fail against 1-0-0 turn good once 1-0-1 is published with
+// "$supersedes": ["1-0-0"]: enrich validates them against 1-0-1 from the next event on.
+func TestServeIgluSupersedingVersion(t *testing.T) {
+	s := startServe(t, t.TempDir(), nil, "--iglu-super-api-key", e2eSuperKey)
+	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0?isPublic=true", e2eSuperKey, lateSchema("1-0-0", 3)); status != 201 {
+		t.Fatalf("PUT 1-0-0 = %d %s", status, body)
+	}
+	if sendLate(t, s, "1-0-0", "too long for 3") {
+		t.Fatal("an event too long for 1-0-0 was good")
+	}
+	next := strings.Replace(lateSchema("1-0-1", 50), `"description":`, `"$supersedes":["1-0-0"],"description":`, 1)
+	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-1?isPublic=true", e2eSuperKey, next); status != 201 {
+		t.Fatalf("PUT 1-0-1 = %d %s", status, body)
+	}
+	if !sendLate(t, s, "1-0-0", "too long for 3") {
+		t.Error("the same 1-0-0 event stayed bad after 1-0-1 superseded 1-0-0")
+	}
+}
