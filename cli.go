@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/snowplow-mini/snowplow-mini/deploy"
 )
 
 // envPrefix is prepended to a flag's name (upper-cased, dashes to underscores) to
@@ -276,4 +279,50 @@ config file, resolver.json, enrichment configs), prints it as YAML and exits: 0 
 
 Example:
   snowplow-mini check-config --config snowplow-mini.yaml --enrichments ./enrichments`,
+}
+
+// runDeploy runs `snowplow-mini deploy ...`. The local setup it carries to AWS is read
+// with serve's own options, so the same flags, environment and config file give the same
+// enrichments, resolver and schemas.
+func runDeploy(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return deploy.Command(ctx, args, deploy.Env{
+		Getenv:  getenv,
+		Stdin:   os.Stdin,
+		Stdout:  stdout,
+		Stderr:  stderr,
+		Version: version,
+		LoadLocal: func(serveArgs []string) (deploy.Local, error) {
+			cfg, err := loadConfig("serve", serveArgs, getenv, io.Discard)
+			if err != nil {
+				return deploy.Local{}, err
+			}
+			return deploy.Local{
+				EnrichmentsDir:     cfg.Enrichments.Dir,
+				DisableDefaults:    cfg.Enrichments.DisableDefaults,
+				DisableEnrichments: cfg.Enrichments.Disable,
+				ResolverFile:       cfg.Iglu.ResolverFile,
+				SchemasDir:         cfg.Iglu.SchemasDir,
+			}, nil
+		},
+		PushSchemas: func(ctx context.Context, o deploy.PushOptions) error {
+			// The key goes through the environment of the command, never its arguments.
+			env := func(k string) string {
+				if k == "SNOWPLOW_MINI_IGLU_API_KEY" {
+					return o.APIKey
+				}
+				return ""
+			}
+			args := []string{"push", o.Dir, "--server", o.Server}
+			if o.Public {
+				args = append(args, "--public")
+			}
+			if o.RetryFor != 0 {
+				args = append(args, "--retry-for", o.RetryFor.String())
+			}
+			if code := schemasCmd(ctx, args, env, stdout, stderr); code != 0 {
+				return fmt.Errorf("snowplow-mini schemas push exited with status %d", code)
+			}
+			return nil
+		},
+	})
 }

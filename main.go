@@ -63,6 +63,7 @@ Usage:
   snowplow-mini check-config [flags]  validate the configuration and exit
   snowplow-mini schemas lint DIR      lint a schema folder as Iglu Server does
   snowplow-mini schemas push DIR      publish a schema folder to an Iglu Server (see schemas --help)
+  snowplow-mini deploy aws <command>  deploy the local setup to AWS (init, check, plan, apply, destroy, push-schemas)
   snowplow-mini version               print the version
   snowplow-mini help [command]        show help
 
@@ -103,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "schemas":
 		return schemasCmd(ctx, rest, getenv, stdout, stderr)
+	case "deploy":
+		return runDeploy(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "snowplow-mini %s\n", version)
 		return 0
