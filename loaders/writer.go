@@ -111,6 +111,7 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 			if attempt > 1 {
 				s.log.Info("writing to the event store recovered", "attempts", attempt)
 			}
+			s.changes.notify()
 			for _, r := range reqs {
 				r.done <- writeResult{}
 			}
@@ -359,6 +360,7 @@ type sinkMetrics struct {
 	writeErrors prometheus.Counter
 	columns     prometheus.Counter
 	skipped     prometheus.Counter
+	rawDropped  prometheus.Counter
 }
 
 func newSinkMetrics(dialect string) *sinkMetrics {
@@ -390,11 +392,14 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_bad_rows_skipped_total", Help: "Bad-stream records the database refused even as plain text.", ConstLabels: labels,
 		}),
+		rawDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_raw_events_dropped_total", Help: "Raw tracker requests dropped before their event was loaded (the event's raw_event is null).", ConstLabels: labels,
+		}),
 	}
 }
 
 func (m *sinkMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.skipped}
+	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.skipped, m.rawDropped}
 }
 
 func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {
