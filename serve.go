@@ -50,7 +50,6 @@ func consumerGroups(cfg Config) map[string][]string {
 	if cfg.Loaders.Stdout.Format != "" {
 		add(cfg.Loaders.Stdout.Group, cfg.Loaders.Stdout.Stream)
 	}
-	add(cfg.Web.ConsumerGroup, streams.Bad1)
 	return g
 }
 
@@ -279,18 +278,6 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	}
 	p.igluAPI = iglu.NewServer(p.resolver, iglu.ServerConfig{Version: version})
 
-	// Test API (fed by enrich, reads bad-1).
-	p.web, err = web.New(cfg.Web, web.Deps{
-		Logger:     logger,
-		Registerer: reg,
-		Bad:        bad1,
-		Resolver:   p.resolver,
-		Version:    version,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("test api: %w", err)
-	}
-
 	// Collector.
 	p.coll, err = collector.New(cfg.Collector, collector.Deps{
 		Logger:     logger,
@@ -303,7 +290,21 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		return nil, fmt.Errorf("collector: %w", err)
 	}
 
-	// Enrich.
+	// Loaders, then the test API over the event store.
+	if err := p.buildLoaders(cfg, getenv, logger, reg, stdout); err != nil {
+		return nil, err
+	}
+	p.web, err = web.New(cfg.Web, web.Deps{
+		Logger:     logger,
+		Registerer: reg,
+		Store:      microStore{p.sink},
+		Resolver:   p.resolver,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("test api: %w", err)
+	}
+
+	// Enrich (it tells the event store about each good event's raw request).
 	enr, err := loadEnrichments(ctx, cfg, logger, reg, p.resolver)
 	if err != nil {
 		return nil, err
@@ -320,16 +321,11 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		Enriched:     enriched,
 		Bad:          bad1,
 		Enrichments:  enr,
-		Observer:     p.web,
+		Observer:     p.sink,
 		Version:      version,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enrich: %w", err)
-	}
-
-	// Loaders.
-	if err := p.buildLoaders(cfg, getenv, logger, reg, stdout); err != nil {
-		return nil, err
 	}
 
 	p.handler = p.routes(reg)
