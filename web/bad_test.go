@@ -177,7 +177,7 @@ func FuzzNewBadEvent(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, record []byte) {
-		b, _, _ := newBadEvent(record)
+		b := newBadEvent(record, nil)
 		if !json.Valid(b.json) {
 			t.Fatalf("newBadEvent(%q) rendered invalid JSON %s", record, b.json)
 		}
