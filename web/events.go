@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -226,6 +227,10 @@ func fillFromParams(ev *event.EnrichedEvent, params []event.NVP, collected time.
 		if p.Value == nil || *p.Value == "" {
 			continue
 		}
+		if (p.Name == "ue_pr" || p.Name == "ue_px") && ev.Fields[event.EventName] == "" {
+			setEventSchema(ev, p.Name, *p.Value)
+			continue
+		}
 		if p.Name == "e" && ev.Fields[event.Event] == "" {
 			if name, ok := eventNames[*p.Value]; ok {
 				ev.Fields[event.Event] = name
@@ -239,6 +244,36 @@ func fillFromParams(ev *event.EnrichedEvent, params []event.NVP, collected time.
 	if ev.Fields[event.CollectorTstamp] == "" && !collected.IsZero() {
 		ev.Fields[event.CollectorTstamp] = event.FormatTimestamp(collected.UTC())
 	}
+}
+
+// setEventSchema sets the event_vendor, event_name, event_format and event_version of
+// a failed self-describing event from its ue_pr (JSON) or ue_px (base64) parameter.
+func setEventSchema(ev *event.EnrichedEvent, name, value string) {
+	data := []byte(value)
+	if name == "ue_px" {
+		dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(value, "="))
+		if err != nil {
+			if dec, err = base64.StdEncoding.DecodeString(value); err != nil {
+				return
+			}
+		}
+		data = dec
+	}
+	var ue struct {
+		Data struct {
+			Schema string `json:"schema"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(data, &ue) != nil {
+		return
+	}
+	rest, ok := strings.CutPrefix(ue.Data.Schema, "iglu:")
+	parts := strings.Split(rest, "/")
+	if !ok || len(parts) != 4 {
+		return
+	}
+	ev.Fields[event.EventVendor], ev.Fields[event.EventName] = parts[0], parts[1]
+	ev.Fields[event.EventFormat], ev.Fields[event.EventVersion] = parts[2], parts[3]
 }
 
 // appendFailedJSON appends a failed event's lossy Analytics-SDK JSON with its failure
