@@ -258,7 +258,7 @@ func (s *Sink) EventColumns(ctx context.Context) (atomic, wide []string, err err
 	for i := range has {
 		dest[i] = &has[i]
 	}
-	if err := s.store.readDB().QueryRowContext(ctx, sb.String(), dest...).Scan(dest...); err != nil {
+	if err := s.store.readDB().QueryRowContext(ctx, sb.String()).Scan(dest...); err != nil {
 		return nil, nil, fmt.Errorf("reading the columns in use: %w", err)
 	}
 	for i, c := range cols {
