@@ -134,15 +134,17 @@ type memStore struct {
 }
 
 type memGood struct {
-	id  int64
-	ev  event.EnrichedEvent
-	raw []byte
+	id   int64
+	ev   event.EnrichedEvent
+	raw  []byte
+	load time.Time
 }
 
 type memBad struct {
 	id    int64
 	appID string
 	data  []byte
+	load  time.Time
 }
 
 func newMemStore() *memStore {
@@ -158,7 +160,7 @@ func (m *memStore) addGood(ev event.EnrichedEvent, raw []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.nextID++
-	m.good = append(m.good, memGood{m.nextID, ev, raw})
+	m.good = append(m.good, memGood{m.nextID, ev, raw, m.loadAt.Add(time.Duration(m.nextID) * time.Millisecond)})
 	m.notifyLocked()
 }
 
@@ -166,7 +168,7 @@ func (m *memStore) addBad(data []byte, appID string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.nextID++
-	m.bad = append(m.bad, memBad{m.nextID, appID, data})
+	m.bad = append(m.bad, memBad{m.nextID, appID, data, m.loadAt.Add(time.Duration(m.nextID) * time.Millisecond)})
 	m.notifyLocked()
 }
 
@@ -249,7 +251,7 @@ func (m *memStore) Events(_ context.Context, q EventQuery, fn func(*StoredEvent)
 	}
 	for _, g := range list {
 		ev := g.ev
-		if !fn(&StoredEvent{ID: g.id, LoadTstamp: m.loadAt, Event: &ev, RawEvent: g.raw}) {
+		if !fn(&StoredEvent{ID: g.id, LoadTstamp: g.load, Event: &ev, RawEvent: g.raw}) {
 			break
 		}
 	}
@@ -271,7 +273,7 @@ func (m *memStore) BadRows(_ context.Context, q BadQuery, fn func(*StoredBadRow)
 		if q.AppID != "" && b.appID != q.AppID || b.id <= q.AfterID {
 			continue
 		}
-		if !fn(&StoredBadRow{ID: b.id, LoadTstamp: m.loadAt, AppID: b.appID, Data: b.data}) {
+		if !fn(&StoredBadRow{ID: b.id, LoadTstamp: b.load, AppID: b.appID, Data: b.data}) {
 			break
 		}
 		if n++; q.Limit > 0 && n >= q.Limit {
