@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -694,12 +695,7 @@ func (s *postgresStore) sqlDialect() sqlDialect { return postgresDialect(s.table
 func (s *postgresStore) wideColumns() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.columns))
-	for name := range s.columns {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(s.columns))
 }
 
 func (s *postgresStore) wideFields(ctx context.Context, name string) ([]string, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -816,12 +817,7 @@ func (s *sqliteStore) sqlDialect() sqlDialect { return sqliteDialect() }
 func (s *sqliteStore) wideColumns() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.columns))
-	for name := range s.columns {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(s.columns))
 }
 
 func (s *sqliteStore) wideFields(ctx context.Context, name string) ([]string, error) {
