@@ -33,7 +33,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath, headless: true, args, timeout: 60000 });
   const result = {};
   try {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 800 } });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
     // Any script that event data smuggles in would set this or open a dialog.
     await context.addInitScript(() => { window.__pwned = 0; });
     const dialogs = [];
@@ -88,13 +88,11 @@ async function main() {
     // Sort by app_id, server-side, ascending then descending.
     await ui.click('#head th:has-text("app_id")');
     await ui.waitForFunction(() => document.querySelector('#head th[aria-sort="ascending"]') !== null);
-    await ui.waitForFunction(() => new URLSearchParams(location.search).get('sort') === 'app_id');
-    await ui.waitForTimeout(300);
+    await ui.waitForFunction(() => new URLSearchParams(location.search).get('sort') === 'app_id' && document.body.dataset.rendered === location.search);
     const asc = await cellTexts(ui, 'app_id');
     check(asc.join('\n') === asc.slice().sort().join('\n'), `app_id ascending: ${JSON.stringify(asc)}`);
     await ui.click('#head th:has-text("app_id")');
-    await ui.waitForFunction(() => new URLSearchParams(location.search).get('sort') === '-app_id');
-    await ui.waitForTimeout(300);
+    await ui.waitForFunction(() => new URLSearchParams(location.search).get('sort') === '-app_id' && document.body.dataset.rendered === location.search);
     const desc = await cellTexts(ui, 'app_id');
     check(desc.join('\n') === desc.slice().sort().reverse().join('\n'), `app_id descending: ${JSON.stringify(desc)}`);
     result.sorted = desc;

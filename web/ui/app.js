@@ -215,7 +215,13 @@ async function loadEvents() {
 async function loadTimeline() {
   const w = timeWindow();
   const end = w.end || new Date();
-  const start = w.start || new Date(end - RANGES['24h']);
+  let start = w.start;
+  if (!start) {
+    // All time: from the oldest stored event, at least the last 15 minutes.
+    const oldest = await api('/micro/events', { page: 1, pageSize: 1, sorting: { column: 'collector_tstamp', desc: false } });
+    const t = oldest.events.length ? Date.parse(oldest.events[0].collector_tstamp) : NaN;
+    start = new Date(Math.min(isNaN(t) ? Infinity : t, end - RANGES['15m']));
+  }
   const step = Math.max(1000, Math.ceil((end - start) / BUCKETS));
   const buckets = [];
   for (let t = start.getTime(); t < end.getTime(); t += step) {
@@ -486,7 +492,10 @@ async function refresh() {
   if (inflight) { again = true; return inflight; }
   inflight = (async () => {
     try {
+      const view = location.search;
       await Promise.all([loadEvents(), loadTimeline()]);
+      // Tells tests (and anyone watching) which view the table shows.
+      document.body.dataset.rendered = view;
       document.body.classList.remove('offline');
     } catch (e) {
       document.body.classList.add('offline');
