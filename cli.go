@@ -85,6 +85,25 @@ func outputOpt(name, format, usage string) option {
 	}
 }
 
+// listOpt is a comma-separated list.
+func listOpt(name, usage string, field func(*Config) *[]string) option {
+	return option{
+		name:  name,
+		usage: usage,
+		set: func(c *Config, v string) error {
+			var list []string
+			for _, item := range strings.Split(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+			*field(c) = list
+			return nil
+		},
+		current: func(c *Config) string { return strings.Join(*field(c), ",") },
+	}
+}
+
 func durationOpt(name, usage string, field func(*Config) *time.Duration) option {
 	return option{
 		name:  name,
@@ -112,6 +131,13 @@ func options() []option {
 		stringOpt("s3-endpoint", "S3-compatible endpoint URL for --s3 (default: $AWS_ENDPOINT_URL, else AWS)", func(c *Config) *string { return &c.Loaders.S3.Endpoint }),
 		stringOpt("resolver", "Iglu resolver.json (Snowplow's format); the embedded schemas are always available", func(c *Config) *string { return &c.Iglu.ResolverFile }),
 		stringOpt("schemas", "local Iglu schema folder (static-repo layout: schemas/{vendor}/{name}/jsonschema/{version})", func(c *Config) *string { return &c.Iglu.SchemasDir }),
+		{
+			name:    "iglu-super-api-key",
+			usage:   "super API key (a UUID) of the Iglu Server API: publishes schemas and creates keys; without one the API is read-only",
+			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = secret(v); return nil },
+			current: func(c *Config) string { return "" },
+		},
+		boolOpt("iglu-patches-allowed", "let the Iglu Server API replace and delete published schema versions", func(c *Config) *bool { return &c.Iglu.PatchesAllowed }),
 		stringOpt("enrichments", "folder of Snowplow enrichment configs (enrichments/*.json); default: campaign attribution, event fingerprint, referer parser, UA parser", func(c *Config) *string { return &c.Enrichments.Dir }),
 		boolOpt("no-default-enrichments", "run no enrichment when --enrichments is not given", func(c *Config) *bool { return &c.Enrichments.DisableDefaults }),
 		outputOpt("output-tsv", "tsv", "also print every good event as an enriched TSV line on stdout (logs stay on stderr)"),
@@ -119,6 +145,10 @@ func options() []option {
 		stringOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),
 		stringOpt("log-format", "text or json (logs go to stderr)", func(c *Config) *string { return &c.Log.Format }),
 		boolOpt("pprof", "serve Go's profiler at /debug/pprof/ (for performance work)", func(c *Config) *bool { return &c.Debug.Pprof }),
+		boolOpt("durable", "keep the streams on disk in the data dir and answer 2xx only once an event is there (false: in memory, faster, lost by a crash)", func(c *Config) *bool { return &c.Streams.Durable }),
+		stringOpt("api-key", "require this key (X-API-Key or apikey header) on /micro/* and /debug/pprof (prefer the environment variable: flags show in ps); the Iglu API has its own keys (--iglu-super-api-key)", func(c *Config) *string { return (*string)(&c.HTTP.APIKey) }),
+		listOpt("allowed-origins", `web origins whose pages may call /micro/* (CORS), comma-separated: "https://app.test:8443", "http://localhost:*" (any port), or "*" for all`, func(c *Config) *[]string { return &c.Web.AllowedOrigins }),
+		listOpt("allowed-hosts", "host names, besides localhost and IP addresses, that requests may name while bound to a loopback address (DNS-rebinding protection), comma-separated", func(c *Config) *[]string { return &c.HTTP.AllowedHosts }),
 		durationOpt("shutdown-timeout", "how long a shutdown may take to drain the pipeline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	}
 }

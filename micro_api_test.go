@@ -416,7 +416,7 @@ func testMicroReset(t *testing.T, s *server) {
 	if sum != (summary{Total: 4, Good: 3, Bad: 1}) {
 		t.Errorf("/micro/all after resetting app b = %+v", sum)
 	}
-	callJSON(t, s, "GET", "/micro/reset", "", &sum)
+	callJSON(t, s, "POST", "/micro/reset", "", &sum)
 	if sum != (summary{}) {
 		t.Errorf("reset = %+v, want zeros", sum)
 	}

@@ -60,6 +60,11 @@ type Deps struct {
 	// Version is the snowplow-mini version, in v_etl (snowplow-mini-enrich-<version>) and
 	// in bad rows. Required.
 	Version string
+	// KeyBySource writes every output record under streams.SourceKey of the raw record
+	// it comes from (its position and the output's index) instead of
+	// Config.PartitionKey, so that a loader recognises the outputs of a raw record that
+	// enrich processes again after a crash (durable streams).
+	KeyBySource bool
 }
 
 // Enricher is the enrich stage. Create it with New, then call Run; Shutdown drains it.
@@ -72,6 +77,7 @@ type Enricher struct {
 	bad      streams.Stream
 	cp       streams.Checkpointer
 	observer Observer
+	bySource bool
 	sem      chan struct{} // bounds concurrent Process calls across shards
 	bufs     sync.Pool     // of *recordBufs, reused once their batch is written
 	m        *metrics
@@ -152,6 +158,7 @@ func New(cfg Config, deps Deps) (*Enricher, error) {
 		bad:      deps.Bad,
 		cp:       deps.Checkpointer,
 		observer: deps.Observer,
+		bySource: deps.KeyBySource,
 		sem:      make(chan struct{}, workers),
 		m:        m,
 		drain:    make(chan struct{}),
@@ -269,12 +276,25 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 	}
 
 	var good, bad []streams.Entry
-	for _, r := range results {
+	for i, r := range results {
+		k := 0
 		for _, gd := range r.Good {
-			good = append(good, streams.Entry{PartitionKey: gd.PartitionKey, Data: gd.TSV})
+			pk := gd.PartitionKey
+			if e.bySource {
+				pk = streams.SourceKey(recs[i].ShardID, recs[i].SequenceNumber, k)
+				k++
+			}
+			good = append(good, streams.Entry{PartitionKey: pk, Data: gd.TSV})
 		}
 		for _, b := range r.Bad {
-			bad = append(bad, streams.Entry{PartitionKey: e.p.newEventID(), Data: b.JSON})
+			pk := ""
+			if e.bySource {
+				pk = streams.SourceKey(recs[i].ShardID, recs[i].SequenceNumber, k)
+				k++
+			} else {
+				pk = e.p.newEventID()
+			}
+			bad = append(bad, streams.Entry{PartitionKey: pk, Data: b.JSON})
 		}
 	}
 	// The observer hears of an event before it goes on the enriched stream, so that
@@ -318,15 +338,7 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 // putAll writes entries in as few Puts as the stream limits allow.
 func putAll(ctx context.Context, s streams.Stream, entries []streams.Entry) error {
 	for len(entries) > 0 {
-		n, size := 0, 0
-		for n < len(entries) && n < streams.MaxRecordsPerPut {
-			sz := len(entries[n].Data) + len(entries[n].PartitionKey)
-			if n > 0 && size+sz > streams.MaxBytesPerPut {
-				break
-			}
-			size += sz
-			n++
-		}
+		n := streams.NextPut(len(entries), func(i int) int { return len(entries[i].Data) + len(entries[i].PartitionKey) })
 		if _, err := s.Put(ctx, entries[:n]); err != nil {
 			return fmt.Errorf("putting %d records to stream %q: %w", n, s.Name(), err)
 		}

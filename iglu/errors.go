@@ -395,6 +395,38 @@ func (e *ClientError) MicroJSON() []byte {
 	return append(b, "}}"...)
 }
 
+// redactedMessage stands, in answers to HTTP clients, for the message of a repository
+// failure.
+const redactedMessage = "the repository could not be used; the server log has the details"
+
+// HasFailures reports whether some repository failed (RepoFailure or ClientFailure)
+// rather than answering that it does not have the schema.
+func (e *ClientError) HasFailures() bool {
+	for _, h := range e.LookupHistory {
+		for _, re := range h.Errors {
+			if re.Kind != NotFound {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Redacted returns a copy of e fit for an HTTP answer: the messages of repository
+// failures, which carry transport details (addresses, DNS servers, file paths), are
+// replaced by a generic one; the kinds, repositories and attempts stay.
+func (e *ClientError) Redacted() *ClientError {
+	c := e.clone()
+	for i := range c.LookupHistory {
+		for j := range c.LookupHistory[i].Errors {
+			if re := &c.LookupHistory[i].Errors[j]; re.Kind != NotFound && re.Message != "" {
+				re.Message = redactedMessage
+			}
+		}
+	}
+	return c
+}
+
 // clone returns a deep copy, so a cached error can be handed out and changed by callers.
 func (e *ClientError) clone() *ClientError {
 	c := *e
@@ -408,7 +440,12 @@ func (e *ClientError) clone() *ClientError {
 }
 
 // appendJSONString appends s as a JSON string, escaping like encoding/json with HTML
-// escaping off.
+// escaping off. It is the one escaper of this package; it cannot be
+// event.AppendJSONString, which bad rows and enriched JSON use, because enrich/event
+// imports iglu. Both write valid JSON that decodes to the same string; they spell a few
+// characters differently: \u0008 and \u000c here where event writes \b and \f,
+// U+2028/U+2029 escaped here, and invalid UTF-8 written as the escape \ufffd here and as
+// the raw character there.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')

@@ -1,7 +1,9 @@
 package iglu
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,8 +23,11 @@ func newTestServer(t *testing.T) (*httptest.Server, string) {
 	})
 	r := newTestResolver(t, offlineConfig(dir), newTestClock())
 	router := chi.NewRouter()
-	NewServer(r, ServerConfig{Version: "9.9.9"}).Register(router)
-	router.Handle("/micro/iglu/*", r.MicroIgluHandler())
+	api, err := NewServer(r, ServerConfig{Version: "9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Register(router)
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
 	return srv, dir
@@ -30,9 +35,18 @@ func newTestServer(t *testing.T) (*httptest.Server, string) {
 
 func call(t *testing.T, method, url, body string) (int, string, http.Header) {
 	t.Helper()
+	return callKey(t, method, url, "", body)
+}
+
+// callKey sends a request with the apikey header when key is not empty.
+func callKey(t *testing.T, method, url, key, body string) (int, string, http.Header) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("apikey", key)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -75,6 +89,7 @@ func TestServerSchemas(t *testing.T) {
 		{name: "get bad version", method: "GET", path: "/api/schemas/com.acme/button/jsonschema/1-0-x", status: 400, want: `{"message":"invalid Iglu URI…`},
 		{name: "health", method: "GET", path: "/api/meta/health", status: 200, want: "OK"},
 		{name: "server", method: "GET", path: "/api/meta/server", status: 200, want: `{"version":"9.9.9","authInfo":{"vendor":"","schema":null,"key":[]},"database":"inmemory","schemaCount":…`},
+		{name: "list all", method: "GET", path: "/api/schemas/com.acme/button/jsonschema/9", status: 404, want: `{"message":"No schemas available"}`},
 		{name: "publish refused", method: "POST", path: "/api/schemas", body: `{}`, status: 405, want: `{"message":"This schema registry is read-only…`},
 		{name: "put refused", method: "PUT", path: "/api/schemas/com.acme/button/jsonschema/1-0-2", body: `{}`, status: 405, want: `{"message":"This schema registry is read-only…`},
 	}
@@ -131,18 +146,18 @@ func TestServerListRepr(t *testing.T) {
 }
 
 func TestServerValidation(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, _ := newWritableServer(t, false)
 	tests := []struct {
 		name, path, body string
 		status           int
 		want             string
 	}{
 		{name: "valid schema", path: "/api/validation/validate/schema/jsonschema", status: 200,
-			body: selfDesc("com.acme", "x", "1-0-0", `"type":"object"`),
+			body: selfDesc("com.acme", "x", "1-0-0", `"description":"d","type":"object","properties":{"a":{"type":"null","description":"a"}}`),
 			want: `{"message":"The schema provided is a valid self-describing iglu:com.acme/x/jsonschema/1-0-0 schema"}`},
 		{name: "not self-describing", path: "/api/validation/validate/schema/jsonschema", status: 200,
 			body: `{"$schema":"` + MetaSchemaURI + `","type":"object"}`,
-			want: `{"message":"The schema does not conform to a JSON Schema v4 specification","report":[{"message":"JSON Schema is not self-describing","level":"ERROR","pointer":"/"}]}`},
+			want: `{"message":"The schema does not conform to a JSON Schema v4 specification","report":[{"message":"At the root level, the schema should have a \"type\" property set to \"object\" and have a \"properties\" property","level":"WARNING","pointer":"/"},{"message":"The schema is missing the \"description\" property","level":"INFO","pointer":"/"},{"message":"JSON Schema is not self-describing","level":"ERROR","pointer":"/"}]}`},
 		{name: "bad keyword", path: "/api/validation/validate/schema/jsonschema", status: 200,
 			body: selfDesc("com.acme", "x", "1-0-0", `"type":"object","properties":{"a":{"maxLength":"5"}}`),
 			want: `{"message":"The schema does not conform to a JSON Schema v4 specification","report":[{"message":"$.properties.a.maxLength: …`},
@@ -160,7 +175,7 @@ func TestServerValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body, _ := call(t, "POST", srv.URL+tt.path, tt.body)
+			status, body, _ := callKey(t, "POST", srv.URL+tt.path, testSuperKey, tt.body)
 			if status != tt.status {
 				t.Errorf("POST %s status = %d, want %d (%s)", tt.path, status, tt.status, body)
 			}
@@ -175,19 +190,17 @@ func TestServerValidation(t *testing.T) {
 	}
 }
 
-func TestMicroIglu(t *testing.T) {
-	srv, _ := newTestServer(t)
-	status, body, h := call(t, "GET", srv.URL+"/micro/iglu/com.acme/button/jsonschema/1-0-0", "")
-	if status != 200 || h.Get("Content-Type") != "application/json" {
-		t.Errorf("status %d, content type %q", status, h.Get("Content-Type"))
-	}
-	if body != selfDesc("com.acme", "button", "1-0-0", `"type":"object","properties":{"id":{"type":"string"}},"required":["id"]`) {
-		t.Errorf("body = %s, want the schema as stored", body)
-	}
-
-	status, body, _ = call(t, "GET", srv.URL+"/micro/iglu/com.acme/none/jsonschema/1-0-0", "")
-	if status != 404 {
-		t.Errorf("status = %d, want 404", status)
+// TestLookupMissMicroJSON checks the 404 body web serves at /micro/iglu for a schema
+// no repository has, from a real lookup.
+func TestLookupMissMicroJSON(t *testing.T) {
+	dir := writeSchemas(t, map[string]string{
+		"com.acme/button/jsonschema/1-0-0": selfDesc("com.acme", "button", "1-0-0", `"type":"object"`),
+	})
+	r := newTestResolver(t, offlineConfig(dir), newTestClock())
+	_, err := r.Lookup(context.Background(), SchemaKey{Vendor: "com.acme", Name: "none", Format: "jsonschema", Version: SchemaVer{Model: 1}})
+	var ce *ClientError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Lookup of a missing schema = %v, want a *ClientError", err)
 	}
 	var got struct {
 		Value map[string]struct {
@@ -196,8 +209,9 @@ func TestMicroIglu(t *testing.T) {
 			LastAttempt string              `json:"lastAttempt"`
 		} `json:"value"`
 	}
-	if err := json.Unmarshal([]byte(body), &got); err != nil {
-		t.Fatalf("404 body %s: %v", body, err)
+	body := ce.MicroJSON()
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("MicroJSON() = %s: %v", body, err)
 	}
 	var repos []string
 	for name, h := range got.Value {
@@ -207,12 +221,7 @@ func TestMicroIglu(t *testing.T) {
 		}
 	}
 	if len(repos) != 2 {
-		t.Errorf("repositories in the 404 body = %v, want the embedded set and the local folder", repos)
-	}
-
-	status, _, _ = call(t, "GET", srv.URL+"/micro/iglu/com.acme/none/jsonschema/1-0", "")
-	if status != 400 {
-		t.Errorf("malformed version: status %d, want 400", status)
+		t.Errorf("repositories in MicroJSON() = %v, want the embedded set and the local folder", repos)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/snowplow-mini/snowplow-mini/internal/config"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
@@ -307,11 +308,13 @@ func parseSinkURL(u string) (sinkKind, string, error) {
 		}
 		return sinkPostgres, u, nil
 	}
-	return 0, "", fmt.Errorf(`must be "sqlite", "sqlite:PATH" or a postgres:// URL, got %q`, redactURL(u))
+	return 0, "", fmt.Errorf(`must be "sqlite", "sqlite:PATH" or a postgres:// URL, got %q`, RedactURL(u))
 }
 
-// redactURL hides a password in a URL for error messages and logs.
-func redactURL(u string) string {
+// RedactURL hides the password of a URL (a PostgreSQL sink URL, an S3 endpoint) for
+// error messages, logs and printed configurations: "postgres://u:xxxxx@host/db". Text that
+// does not parse as a URL, or has no password, is returned as it is.
+func RedactURL(u string) string {
 	pu, err := url.Parse(u)
 	if err != nil || pu.User == nil {
 		return u
@@ -382,24 +385,6 @@ func (c StdoutConfig) Validate() error {
 	return errors.Join(p.errs...)
 }
 
-// Duration is a time.Duration written as text ("10s", "168h") in config files.
-type Duration time.Duration
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("parsing duration: %w", err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// String returns the duration as time.Duration prints it.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
+// Duration is a time.Duration written in configuration files as a Go duration string
+// ("1s", "8760h"); see config.Duration.
+type Duration = config.Duration

@@ -233,7 +233,7 @@ func postgresURL(t testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
-		skipOrFail(t, "PostgreSQL not reachable at %s (%v); set SNOWPLOW_MINI_TEST_POSTGRES to a server to run this test", redactURL(u), err)
+		skipOrFail(t, "PostgreSQL not reachable at %s (%v); set SNOWPLOW_MINI_TEST_POSTGRES to a server to run this test", RedactURL(u), err)
 	}
 	_ = conn.Close(ctx)
 	return u

@@ -17,6 +17,16 @@ type Config struct {
 	// the store filters, sorts and pages. /micro/bad is not bounded. Default 10000.
 	MaxFailedEvents int `json:"maxFailedEvents" yaml:"maxFailedEvents"`
 
+	// AllowedOrigins are the web origins whose pages may call /micro/* from a browser
+	// (CORS with credentials). An entry is an origin ("https://app.test:8443"), an
+	// origin with "*" for any port ("http://localhost:*"), or "*" for every origin.
+	// A request from the same origin as its Host is always allowed. A cross-origin
+	// request from any other origin gets no CORS headers, and is refused with 403
+	// unless it is a GET or HEAD (which a browser will not let the page read).
+	// Default: the loopback origins http(s)://localhost:*, http(s)://127.0.0.1:*,
+	// http(s)://[::1]:*.
+	AllowedOrigins []string `json:"allowedOrigins" yaml:"allowedOrigins"`
+
 	// Wait configures /micro/wait.
 	Wait WaitConfig `json:"wait" yaml:"wait"`
 }
@@ -34,6 +44,10 @@ func DefaultConfig() Config {
 	return Config{
 		MaxPageSize:     1000,
 		MaxFailedEvents: 10_000,
+		AllowedOrigins: []string{
+			"http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
+			"https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*",
+		},
 		Wait: WaitConfig{
 			DefaultTimeout: 5 * time.Second,
 			MaxTimeout:     60 * time.Second,
@@ -52,6 +66,11 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFailedEvents < 0 || c.MaxFailedEvents > 1_000_000 {
 		bad("maxFailedEvents", "%d: must be between 0 and 1000000", c.MaxFailedEvents)
+	}
+	for i, o := range c.AllowedOrigins {
+		if err := validOriginPattern(o); err != nil {
+			bad(fmt.Sprintf("allowedOrigins[%d]", i), "%q: %v", o, err)
+		}
 	}
 	if c.Wait.DefaultTimeout <= 0 {
 		bad("wait.defaultTimeout", "%s: must be positive", c.Wait.DefaultTimeout)

@@ -19,7 +19,8 @@
 //	POST     /micro/good    {"event_type","schema","contexts":[…],"limit"} filters, ANDed
 //	GET      /micro/bad     [BadEvent…] newest first
 //	POST     /micro/bad     {"vendor","version","limit"}
-//	GET|POST /micro/reset   empties the store; answers the summary, as Micro 3 did
+//	POST     /micro/reset   empties the store; answers the summary, as Micro 3 did (GET is
+//	                        405: a link or an <img> on any page must not wipe the events)
 //	POST     /micro/events  {"filters","validEvents","timeRange","sorting","page","pageSize"}
 //	                        -> {"events","totalPages","totalItems"}: valid and failed events
 //	GET      /micro/columns every column seen, context and self-describing-event fields too
@@ -53,8 +54,10 @@
 //     {"complete":true|false,"found":N,"events":[…newest first, at most limit…]}.
 //   - GET /micro/stream: server-sent events with the store's summary after each commit,
 //     which the UI follows instead of polling.
-//   - CORS on every /micro path: the request's Origin is echoed with credentials allowed,
-//     and preflights are answered, so browser-side test code can call the API.
+//   - CORS on every /micro path for the origins the user allows (web.allowedOrigins,
+//     loopback origins by default, "*" for all): the Origin is echoed with credentials
+//     allowed and preflights are answered, so browser-side test code can call the API.
+//     Other origins get no CORS headers, and 403 for anything but GET and HEAD.
 //
 // # The UI
 //

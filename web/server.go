@@ -44,6 +44,7 @@ type Server struct {
 	store   Store
 	schemas SchemaResolver
 
+	origins *originPolicy
 	metrics *metrics
 	bufs    sync.Pool // *[]byte buffers that event lists are rendered into
 	// resets counts resets through this server: waits start their count over.
@@ -85,6 +86,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log:      log.With("component", "web"),
 		store:    deps.Store,
 		schemas:  deps.Resolver,
+		origins:  newOriginPolicy(cfg.AllowedOrigins),
 		metrics:  m,
 		stopping: make(chan struct{}),
 		endWaits: make(chan struct{}),

@@ -85,9 +85,33 @@ function writeURL() {
 
 // ---- API ----
 
+// When the server requires an API key (SNOWPLOW_MINI_API_KEY), the page asks for it
+// once and keeps it for this tab only.
+const KEY = 'snowplow-mini-api-key';
+let asking = null;
+function askForKey() {
+  if (!asking) {
+    asking = Promise.resolve().then(() => {
+      const k = window.prompt('This snowplow-mini requires its API key:');
+      if (k) sessionStorage.setItem(KEY, k.trim());
+      asking = null;
+      return Boolean(k);
+    });
+  }
+  return asking;
+}
+
+async function request(path, opts = {}, retried = false) {
+  const key = sessionStorage.getItem(KEY);
+  const headers = Object.assign({}, opts.headers, key ? { 'X-API-Key': key } : {});
+  const res = await fetch(path, Object.assign({}, opts, { headers }));
+  if (res.status === 401 && !retried && await askForKey()) return request(path, opts, true);
+  return res;
+}
+
 async function api(path, body) {
   const opts = body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
-  const res = await fetch(path, opts);
+  const res = await request(path, opts);
   if (!res.ok) throw new Error(path + ': ' + res.status + ' ' + (await res.text()));
   return res.json();
 }
@@ -446,7 +470,7 @@ let schemaURIs = [];
 
 async function loadSchemas() {
   try {
-    const res = await fetch('/api/schemas');
+    const res = await request('/api/schemas');
     schemaURIs = res.ok ? await res.json() : [];
   } catch { schemaURIs = []; }
   renderSchemas();
@@ -508,21 +532,43 @@ async function refresh() {
 }
 
 let live = true;
-let stream = null;
 let pending = null;
 
-function connect() {
-  stream = new EventSource('/micro/stream');
-  stream.addEventListener('counts', (e) => {
-    const c = JSON.parse(e.data);
-    $('count-good').textContent = c.good;
-    $('count-bad').textContent = c.bad;
-    if (!live) return;
-    clearTimeout(pending);
-    pending = setTimeout(() => { refresh(); if (!$('column-picker').hidden) loadColumns().then(renderColumnList); }, 60);
-  });
-  stream.addEventListener('error', () => document.body.classList.add('offline'));
-  stream.addEventListener('open', () => document.body.classList.remove('offline'));
+// connect follows /micro/stream (server-sent events) with fetch, which can send the API
+// key, and reconnects when it ends.
+async function connect() {
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10000)) {
+    try {
+      const res = await request('/micro/stream', { headers: { Accept: 'text/event-stream' } });
+      if (!res.ok || !res.body) throw new Error('stream: ' + res.status);
+      document.body.classList.remove('offline');
+      delay = 500;
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let end;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const message = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const data = message.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (data) onCounts(JSON.parse(data));
+        }
+      }
+    } catch (e) { /* reconnect below */ }
+    document.body.classList.add('offline');
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+function onCounts(c) {
+  $('count-good').textContent = c.good;
+  $('count-bad').textContent = c.bad;
+  if (!live) return;
+  clearTimeout(pending);
+  pending = setTimeout(() => { refresh(); if (!$('column-picker').hidden) loadColumns().then(renderColumnList); }, 60);
 }
 
 // ---- wiring ----
@@ -620,7 +666,7 @@ function wire() {
   });
   $('reset').addEventListener('click', async () => {
     if (!confirm('Delete every stored event and failed event?')) return;
-    await fetch('/micro/reset', { method: 'POST' });
+    await request('/micro/reset', { method: 'POST' });
     state.page = 1;
     refresh();
   });
