@@ -252,14 +252,20 @@ func loadResolverConfig(c IgluConfig) (iglu.ResolverConfig, error) {
 }
 
 // checkConfig validates everything serve would load and prints the effective
-// configuration.
+// configuration, secrets hidden.
 func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, stdout, stderr io.Writer) int {
 	errs := []error{cfg.Validate()}
 	if _, err := loadResolverConfig(cfg.Iglu); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := loadEnrichments(ctx, cfg, nil, nil, nil); err != nil {
+	// Building the enrichments is the only way to check them (assets included, which
+	// downloads those given by http(s) URI, bounded by ctx); what they hold is released.
+	if set, err := loadEnrichments(ctx, cfg, nil, nil, nil); err != nil {
 		errs = append(errs, err)
+	} else if c, ok := set.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the enrichments: %w", err))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintf(stderr, "snowplow-mini check-config: configuration is invalid:\n")
@@ -268,11 +274,18 @@ func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, st
 		}
 		return 1
 	}
-	out, err := yaml.Marshal(cfg)
+	out, err := yaml.Marshal(cfg.redacted())
 	if err != nil {
 		fmt.Fprintf(stderr, "snowplow-mini check-config: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "# configuration is valid\n%s", out)
 	return 0
+}
+
+// redacted returns c with its secrets hidden (passwords in URLs, the S3 secret key), for
+// printing.
+func (c Config) redacted() Config {
+	c.Loaders = c.Loaders.Redacted()
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"database/sql"
 	"fmt"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -155,7 +156,7 @@ func TestKill9LosesNoAcknowledgedEvent(t *testing.T) {
 		}
 		return out, rows.Err()
 	}
-	waitFor(t, "every acknowledged event", 60*time.Second, func() (bool, string) {
+	poll.UntilState(t, "every acknowledged event", 60*time.Second, func() (bool, string) {
 		got, err := stored()
 		if err != nil {
 			return false, err.Error()

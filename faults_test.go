@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"net/http"
 	"os"
@@ -144,18 +145,18 @@ func testColumnLimit(t *testing.T, counter func(t *testing.T, dataDir string) si
 		t.Fatalf("page views: status %d", code)
 	}
 	c := counter(t, dataDir)
-	waitFor(t, "the page views after the wide event", 120*time.Second, func() (bool, string) {
+	poll.UntilState(t, "the page views after the wide event", 120*time.Second, func() (bool, string) {
 		n := c.events("after")
 		return n == 20, fmt.Sprintf("%d of 20 stored", n)
 	})
-	waitFor(t, "the wide event", 120*time.Second, c.wideStored)
+	poll.UntilState(t, "the wide event", 120*time.Second, c.wideStored)
 	_, how := c.wideStored()
 	t.Logf("wide event: %s", how)
 	// More page views: the store is still loading.
 	if code := postTP2(t, s.base, pageViews("later", 5)...); code != http.StatusOK {
 		t.Fatalf("page views: status %d", code)
 	}
-	waitFor(t, "page views sent later", 30*time.Second, func() (bool, string) {
+	poll.UntilState(t, "page views sent later", 30*time.Second, func() (bool, string) {
 		n := c.events("later")
 		return n == 5, fmt.Sprintf("%d of 5 stored", n)
 	})
@@ -231,7 +232,7 @@ func TestServeCheckpointsFromAClockAhead(t *testing.T) {
 	}
 	defer db.Close()
 	c := sqliteCounter{t: t, db: db}
-	waitFor(t, "the first run's events", 30*time.Second, func() (bool, string) {
+	poll.UntilState(t, "the first run's events", 30*time.Second, func() (bool, string) {
 		n := c.events("first")
 		return n == 10, fmt.Sprintf("%d of 10 stored", n)
 	})
@@ -278,7 +279,7 @@ func TestServeCheckpointsFromAClockAhead(t *testing.T) {
 			t.Fatalf("status %d", code)
 		}
 	}
-	waitFor(t, "the second run's events", 30*time.Second, func() (bool, string) {
+	poll.UntilState(t, "the second run's events", 30*time.Second, func() (bool, string) {
 		got := c.events("second")
 		return got == n, fmt.Sprintf("%d of %d stored", got, n)
 	})
@@ -344,7 +345,7 @@ func TestServeHealthReportsAStalledStage(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	t.Logf("%s locked", time.Now().Format(time.TimeOnly))
-	waitFor(t, "/health to report the stalled event store", 20*time.Second, func() (bool, string) {
+	poll.UntilState(t, "/health to report the stalled event store", 20*time.Second, func() (bool, string) {
 		code, body := health()
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "event store: no progress"), fmt.Sprintf("%d %s", code, body)
 	})
@@ -353,7 +354,7 @@ func TestServeHealthReportsAStalledStage(t *testing.T) {
 	}
 	locked = false
 	t.Logf("%s released the lock", time.Now().Format(time.TimeOnly))
-	waitFor(t, "/health to recover", 60*time.Second, func() (bool, string) {
+	poll.UntilState(t, "/health to recover", 60*time.Second, func() (bool, string) {
 		code, body := health()
 		return code == http.StatusOK, fmt.Sprintf("%d %s", code, body)
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"net/http"
 	"net/url"
@@ -58,7 +59,7 @@ func sendLate(t *testing.T, s *server, version, a string) bool {
 	}
 	resp.Body.Close()
 	var after summary
-	waitFor(t, "the event in /micro/all", 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, "the event in /micro/all", 10*time.Second, func() (bool, string) {
 		s.getJSON(t, "/micro/all", &after)
 		return after.Total > before.Total, fmt.Sprintf("%+v (before %+v)", after, before)
 	})

@@ -20,20 +20,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
-)
 
-// sharedDir returns ../shared (fixtures, Iglu Central copies), skipping when absent.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "shared"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "fixtures")); err != nil {
-		t.Skipf("no ../shared/fixtures beside the repository (%v); the end-to-end tests replay those recorded tracker requests", err)
-	}
-	return dir
-}
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
+)
 
 // fixture is one recorded tracker request.
 type fixture struct {
@@ -45,7 +35,7 @@ type fixture struct {
 
 func loadFixtures(t *testing.T) []fixture {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sharedDir(t), "fixtures", "*.http"))
+	files, err := filepath.Glob(filepath.Join(sharedtest.Path(t, "fixtures", "the end-to-end tests replay those recorded tracker requests"), "*.http"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
@@ -227,22 +217,6 @@ func lossyEvents(t *testing.T, s *server) map[string]map[string]any {
 	return out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last state: %s", timeout, what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func countRows(t *testing.T, db *sql.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
@@ -266,7 +240,7 @@ func TestServeEndToEndFixtures(t *testing.T) {
 		want += f.events
 	}
 
-	waitFor(t, "every fixture event in /micro/all", 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, "every fixture event in /micro/all", 10*time.Second, func() (bool, string) {
 		var sum summary
 		s.getJSON(t, "/micro/all", &sum)
 		return sum.Good == want || sum.Bad > 0, fmt.Sprintf("%+v, want good=%d", sum, want)
@@ -414,7 +388,7 @@ func TestServeRestartLosesNothing(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, "some acknowledged events", 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, "some acknowledged events", 10*time.Second, func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(acked) >= 2000, fmt.Sprint(len(acked))
@@ -546,6 +520,23 @@ func TestCommands(t *testing.T) {
 				t.Errorf("run(%q) = %d, output %q; want %d and output containing %q", tt.args, code, out.String(), tt.wantCode, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckConfigHidesSecrets: the printed configuration holds no password or secret key.
+func TestCheckConfigHidesSecrets(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "secrets.yaml")
+	conf := "loaders:\n  sink:\n    url: postgres://u:s3cret@127.0.0.1:5432/db?sslmode=disable\n" +
+		"  s3:\n    url: s3://bucket/prefix\n    endpoint: http://127.0.0.1:4568\n    accessKeyId: AKIA\n    secretAccessKey: s3cret\n"
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", "--config", file}, func(string) string { return "" }, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("check-config = %d, want 0\nstderr: %s", code, stderr.String())
+	}
+	if out := stdout.String(); strings.Contains(out, "s3cret") || !strings.Contains(out, "postgres://u:xxxxx@127.0.0.1:5432/db") || !strings.Contains(out, "secretAccessKey: xxxxx") {
+		t.Errorf("check-config output does not hide the secrets:\n%s", out)
 	}
 }
 

@@ -412,7 +412,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 		if st, err := os.Stat(cfg.Enrichments.Dir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("enrichments.dir: %q is not a directory", cfg.Enrichments.Dir)
 		}
-		set, err := enrichments.Load(cfg.Enrichments.Dir, deps)
+		set, err := enrichments.Load(ctx, cfg.Enrichments.Dir, deps)
 		if err != nil {
 			return nil, fmt.Errorf("enrichments: %w", err)
 		}
@@ -420,7 +420,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 	case cfg.Enrichments.DisableDefaults:
 		return nil, nil
 	default:
-		set, err := enrichments.Defaults(deps, cfg.Enrichments.Disable...)
+		set, err := enrichments.Defaults(ctx, deps, cfg.Enrichments.Disable...)
 		if err != nil {
 			return nil, fmt.Errorf("default enrichments: %w", err)
 		}

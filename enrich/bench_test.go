@@ -178,7 +178,7 @@ func BenchmarkProcess(b *testing.B) {
 // enrichments (campaign attribution, event fingerprint, referer parser, UA parser), which
 // add a ua_parser_context to every event.
 func BenchmarkProcessDefaultEnrichments(b *testing.B) {
-	set, err := enrichments.Defaults(enrichments.Deps{})
+	set, err := enrichments.Defaults(b.Context(), enrichments.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -112,6 +112,13 @@ const (
 	msgNoSchemas      = "No schemas available"
 )
 
+// internalError logs err and answers 500 with what failed but not why: the details
+// (file paths, transport errors) are for the server's log, not for clients.
+func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
+	s.res.log.Error(what, "err", err)
+	writeJSON(w, http.StatusInternalServerError, message(what+" failed; the server log has the details"))
+}
+
 func message(m string) []byte {
 	return append(appendJSONString([]byte(`{"message":`), m), '}')
 }
@@ -258,8 +265,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, all bool, keep fun
 	}
 	keys, err := s.localKeys(r.Context(), perm, keep)
 	if err != nil {
-		s.res.log.Error("listing schemas", "err", err)
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "listing schemas", err)
 		return
 	}
 	if len(keys) == 0 && !all {
@@ -276,13 +282,16 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, all bool, keep fun
 			continue
 		}
 		ls, err := s.localSchema(r.Context(), perm, k)
-		if err != nil || ls == nil {
-			writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", k, err)))
+		if err == nil && ls == nil {
+			err = errors.New("the schema disappeared while listing")
+		}
+		if err != nil {
+			s.internalError(w, "reading "+k.String(), err)
 			return
 		}
 		enc, err := ls.render(repr)
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", k, err)))
+			s.internalError(w, "reading "+k.String(), err)
 			return
 		}
 		body = append(body, enc...)
@@ -315,7 +324,7 @@ func (s *Server) getOne(w http.ResponseWriter, r *http.Request, vendor, name, fo
 	}
 	ls, err := s.localSchema(r.Context(), perm, key)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "reading "+key.String(), err)
 		return
 	}
 	if ls == nil {
@@ -324,7 +333,7 @@ func (s *Server) getOne(w http.ResponseWriter, r *http.Request, vendor, name, fo
 	}
 	body, err := ls.render(repr)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", key, err)))
+		s.internalError(w, "reading "+key.String(), err)
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -458,7 +467,7 @@ func (s *Server) serverInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	keys, err := s.localKeys(r.Context(), perm, func(k SchemaKey) bool { return perm.canRead(k.Vendor) })
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "listing schemas", err)
 		return
 	}
 	database := "inmemory"
@@ -616,7 +625,7 @@ func (s *Server) validateInstance(w http.ResponseWriter, r *http.Request) {
 	}
 	ls, err := s.localSchema(r.Context(), perm, sd.Schema)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "reading "+sd.Schema.String(), err)
 		return
 	}
 	if ls == nil {
@@ -631,7 +640,7 @@ func (s *Server) validateInstance(w http.ResponseWriter, r *http.Request) {
 	reports, err := v.validate(instance)
 	switch {
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "validating against "+sd.Schema.String(), err)
 	case len(reports) == 0:
 		writeJSON(w, http.StatusOK, message("Instance is valid "+sd.Schema.String()))
 	default:

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -252,5 +254,32 @@ func TestObjectMembersKeepsOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{`z=1`, `a={"b":[1,2]}`, `m="x"`}, got); diff != "" {
 		t.Errorf("objectMembers (-want +got):\n%s", diff)
+	}
+}
+
+// A schema file that cannot be read is a 500 that says what failed, not where: the
+// path stays in the log.
+func TestServerInternalErrorsDoNotLeakPaths(t *testing.T) {
+	dir := writeSchemas(t, map[string]string{
+		"schemas/com.acme/button/jsonschema/1-0-0": selfDesc("com.acme", "button", "1-0-0", `"type":"object"`),
+	})
+	// A schema that is not JSON cannot be rendered.
+	if err := os.WriteFile(filepath.Join(dir, "schemas/com.acme/button/jsonschema/1-0-1"), []byte(`{"self":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestResolver(t, offlineConfig(dir), newTestClock())
+	router := chi.NewRouter()
+	api, err := NewServer(r, ServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Register(router)
+	srv := httptest.NewServer(router)
+	defer srv.Close()
+	for _, path := range []string{"/api/schemas/com.acme/button/jsonschema/1-0-1", "/api/schemas/com.acme/button?repr=canonical"} {
+		status, body, _ := call(t, http.MethodGet, srv.URL+path, "")
+		if status != http.StatusInternalServerError || strings.Contains(body, dir) || !strings.Contains(body, "server log") {
+			t.Errorf("GET %s = %d %s, want 500 without the path %s", path, status, body, dir)
+		}
 	}
 }

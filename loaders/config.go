@@ -312,14 +312,40 @@ func parseSinkURL(u string) (sinkKind, string, error) {
 }
 
 // RedactURL hides the password of a URL (a PostgreSQL sink URL, an S3 endpoint) for
-// error messages, logs and printed configurations: "postgres://u:xxxxx@host/db". Text that
-// does not parse as a URL, or has no password, is returned as it is.
+// error messages, logs and printed configurations: the user-info password and a
+// "password" query parameter (which pgx also reads) become "xxxxx". Text that does not
+// parse as a URL, or holds no password, is returned as it is.
 func RedactURL(u string) string {
 	pu, err := url.Parse(u)
-	if err != nil || pu.User == nil {
+	if err != nil {
 		return u
 	}
-	return pu.Redacted()
+	changed := false
+	if _, ok := pu.User.Password(); ok {
+		pu.User = url.UserPassword(pu.User.Username(), "xxxxx")
+		changed = true
+	}
+	if q := pu.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		pu.RawQuery = q.Encode()
+		changed = true
+	}
+	if !changed {
+		return u
+	}
+	return pu.String()
+}
+
+// Redacted returns c with its secrets hidden, for printing (check-config): passwords in
+// the sink URL and the S3 URLs, and the S3 secret access key.
+func (c Config) Redacted() Config {
+	c.Sink.URL = RedactURL(c.Sink.URL)
+	c.S3.URL = RedactURL(c.S3.URL)
+	c.S3.Endpoint = RedactURL(c.S3.Endpoint)
+	if c.S3.SecretAccessKey != "" {
+		c.S3.SecretAccessKey = "xxxxx"
+	}
+	return c
 }
 
 // validIdentifier reports whether s can be used unquoted as a PostgreSQL identifier

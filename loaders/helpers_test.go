@@ -107,18 +107,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// eventuallyT polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // The events below are modelled on what enrich writes for the JavaScript tracker: a page
 // view with the web_page and client_session contexts and the ua_parser derived context,
 // and a link click (self-describing event) with web_page and a custom context.

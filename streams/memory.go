@@ -31,6 +31,12 @@ import (
 // Records are kept until retention (MemoryConfig.MaxBytes, MemoryConfig.Retention)
 // needs them gone and every declared consumer group has checkpointed them; they are
 // never dropped unread. Read hands out the stored Data without copying.
+//
+// Lock order: trimMu, then shard.mu. Only trimForRoom holds more than one shard lock: it
+// takes trimMu first and then every shard's mu in m.shards order. Every other path holds
+// at most one shard's mu at a time and no other lock with it. roomMu is a leaf: it is
+// taken (waitRoom, signalRoom) with no shard lock held and nothing is locked under it.
+// The rest of the shared state is atomics.
 type Memory struct {
 	cfg    MemoryConfig
 	logger *slog.Logger

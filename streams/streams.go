@@ -2,10 +2,12 @@
 // opaque byte records (Thrift on raw, enriched TSV on enriched, self-describing JSON bad
 // rows on bad-1 and bad-2).
 //
-// The Stream interface maps one-to-one onto Kinesis calls (PutRecords, ListShards,
-// GetShardIterator+GetRecords) and a Checkpointer records how far a consumer group has
-// read, so the same stages run over the in-memory implementation (NewMemory) in one
-// process or over real Kinesis. Consume gives at-least-once delivery on top of both;
+// The Stream interface is built to map one-to-one onto Kinesis calls (PutRecords,
+// ListShards, GetShardIterator+GetRecords), and a Checkpointer records how far a consumer
+// group has read, so that stages written against them can run over real Kinesis as well
+// as over the in-memory implementation (NewMemory) they run on in one process. The
+// in-memory stream is the only implementation in this package today. Consume gives
+// at-least-once delivery on top of any implementation;
 // MultiCheckpointer lets a sink keep its checkpoint with its output. Sequence numbers
 // are decimal strings of any length: compare them with CompareSequenceNumbers. The
 // streamtest package holds the contract every implementation passes.
