@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/snowplow-mini/snowplow-mini/deploy"
 )
 
 // envPrefix is prepended to a flag's name (upper-cased, dashes to underscores) to
@@ -134,7 +137,7 @@ func options() []option {
 		{
 			name:    "iglu-super-api-key",
 			usage:   "super API key (a UUID) of the Iglu Server API: publishes schemas and creates keys; without one the API is read-only",
-			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = secret(v); return nil },
+			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = Secret(v); return nil },
 			current: func(c *Config) string { return "" },
 		},
 		boolOpt("iglu-patches-allowed", "let the Iglu Server API replace and delete published schema versions", func(c *Config) *bool { return &c.Iglu.PatchesAllowed }),
@@ -150,6 +153,33 @@ func options() []option {
 		listOpt("allowed-origins", `web origins whose pages may call /micro/* (CORS), comma-separated: "https://app.test:8443", "http://localhost:*" (any port), or "*" for all`, func(c *Config) *[]string { return &c.Web.AllowedOrigins }),
 		listOpt("allowed-hosts", "host names, besides localhost and IP addresses, that requests may name while bound to a loopback address (DNS-rebinding protection), comma-separated", func(c *Config) *[]string { return &c.HTTP.AllowedHosts }),
 		durationOpt("shutdown-timeout", "how long a shutdown may take to drain the pipeline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+		stringOpt("streams-backend", `where the streams are: "memory" (in this process) or "kinesis" (Amazon Kinesis + DynamoDB leases; always for run)`, func(c *Config) *string { return &c.Streams.Backend }),
+		stringOpt("kinesis-prefix", "prefix of the Kinesis stream names (<prefix>-raw-stream, ...) and lease tables (<prefix>-mini-<group>)", func(c *Config) *string { return &c.Kinesis.Prefix }),
+		stringOpt("region", "AWS region of the streams and lease tables (default: $AWS_REGION or the shared config)", func(c *Config) *string { return &c.Kinesis.Region }),
+		stringOpt("endpoint-url", "Kinesis and DynamoDB endpoint URL, e.g. local emulators (default: $AWS_ENDPOINT_URL_KINESIS, $AWS_ENDPOINT_URL_DYNAMODB, else AWS)", func(c *Config) *string { return &c.Kinesis.EndpointURL }),
+		stringOpt("kinesis-endpoint", "Kinesis endpoint URL only (overrides --endpoint-url)", func(c *Config) *string { return &c.Kinesis.KinesisEndpoint }),
+		stringOpt("dynamodb-endpoint", "DynamoDB endpoint URL only (overrides --endpoint-url)", func(c *Config) *string { return &c.Kinesis.DynamoDBEndpoint }),
+		stringOpt("app-name", "KCL application name (DynamoDB lease table) of the consumer that run starts (default <prefix>-mini-<group>)", func(c *Config) *string { return &c.Kinesis.AppName }),
+		boolOpt("create-missing", "create missing Kinesis streams and lease tables instead of failing at start", func(c *Config) *bool { return &c.Kinesis.CreateMissing }),
+		intOpt("kinesis-shards", "shards of the Kinesis streams --create-missing creates", func(c *Config) *int { return &c.Kinesis.Shards }),
+		durationOpt("lease-duration", "how long a shard lease lasts without renewal before another worker may take it", func(c *Config) *time.Duration { return &c.Kinesis.LeaseDuration }),
+		durationOpt("take-interval", "how often a worker looks for shard leases to take (default lease duration / 2)", func(c *Config) *time.Duration { return &c.Kinesis.TakeInterval }),
+	}
+}
+
+func intOpt(name, usage string, field func(*Config) *int) option {
+	return option{
+		name:  name,
+		usage: usage,
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want an integer, got %q", v)
+			}
+			*field(c) = n
+			return nil
+		},
+		current: func(c *Config) string { return strconv.Itoa(*field(c)) },
 	}
 }
 
@@ -270,10 +300,74 @@ Example:
   snowplow-mini serve --addr localhost:9090 --data-dir ./snowplow-mini-data
   curl 'http://localhost:9090/i?e=pv&p=web&tv=curl&url=https%3A%2F%2Fexample.com%2F'
   curl http://localhost:9090/micro/all`,
+	"run": `Runs one stage of the pipeline as a process of its own, over Amazon Kinesis, so that
+each stage scales out on its own: collector, enrich, loader (the event store in PostgreSQL
+or SQLite) or s3-loader. Consumers share the shards of a stream through leases in a
+DynamoDB table per consumer (KCL 2.x format). Streams are named <prefix>-raw-stream,
+<prefix>-enriched-stream, <prefix>-bad-1-stream and <prefix>-bad-2-stream, as in
+Snowplow's AWS quick start. Credentials come from the AWS SDK's default chain. Each
+process serves /health and /metrics on --addr.
+
+Usage: snowplow-mini run collector|enrich|loader|s3-loader [flags]
+
+Example:
+  snowplow-mini run collector --region eu-west-1 --kinesis-prefix sp --addr :8080
+  snowplow-mini run enrich --region eu-west-1 --kinesis-prefix sp --addr :8081
+  snowplow-mini run loader --sink postgres://user@db/snowplow --region eu-west-1 --addr :8082
+  # locally, against kinesalite and dynalite (npm ci --prefix testdata/emulators):
+  AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+    snowplow-mini run enrich --kinesis-endpoint http://127.0.0.1:4567 \
+    --dynamodb-endpoint http://127.0.0.1:4569 --create-missing --kinesis-shards 4`,
 	"check-config": `Loads and validates the configuration exactly as serve would (flags, environment,
 config file, resolver.json, enrichment configs), prints it as YAML and exits: 0 when valid,
 1 with every problem listed otherwise.
 
 Example:
   snowplow-mini check-config --config snowplow-mini.yaml --enrichments ./enrichments`,
+}
+
+// runDeploy runs `snowplow-mini deploy ...`. The local setup it carries to AWS is read
+// with serve's own options, so the same flags, environment and config file give the same
+// enrichments, resolver and schemas.
+func runDeploy(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return deploy.Command(ctx, args, deploy.Env{
+		Getenv:  getenv,
+		Stdin:   os.Stdin,
+		Stdout:  stdout,
+		Stderr:  stderr,
+		Version: version,
+		LoadLocal: func(serveArgs []string) (deploy.Local, error) {
+			cfg, err := loadConfig("serve", serveArgs, getenv, io.Discard)
+			if err != nil {
+				return deploy.Local{}, err
+			}
+			return deploy.Local{
+				EnrichmentsDir:     cfg.Enrichments.Dir,
+				DisableDefaults:    cfg.Enrichments.DisableDefaults,
+				DisableEnrichments: cfg.Enrichments.Disable,
+				ResolverFile:       cfg.Iglu.ResolverFile,
+				SchemasDir:         cfg.Iglu.SchemasDir,
+			}, nil
+		},
+		PushSchemas: func(ctx context.Context, o deploy.PushOptions) error {
+			// The key goes through the environment of the command, never its arguments.
+			env := func(k string) string {
+				if k == "SNOWPLOW_MINI_IGLU_API_KEY" {
+					return o.APIKey
+				}
+				return ""
+			}
+			args := []string{"push", o.Dir, "--server", o.Server}
+			if o.Public {
+				args = append(args, "--public")
+			}
+			if o.RetryFor != 0 {
+				args = append(args, "--retry-for", o.RetryFor.String())
+			}
+			if code := schemasCmd(ctx, args, env, stdout, stderr); code != 0 {
+				return fmt.Errorf("snowplow-mini schemas push exited with status %d", code)
+			}
+			return nil
+		},
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"io/fs"
 	"net"
@@ -20,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // writeConfig writes a YAML config file for --config.

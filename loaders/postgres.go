@@ -165,6 +165,10 @@ func (s *postgresStore) ddl() []string {
   table_name TEXT PRIMARY KEY,
   row_count BIGINT NOT NULL
 )`,
+		`CREATE TABLE IF NOT EXISTS ` + s.table(tableDigests) + ` (
+  digest BYTEA PRIMARY KEY,
+  load_tstamp TIMESTAMP NOT NULL
+)`,
 		`INSERT INTO ` + s.table(tableRowCounts) + ` (table_name, row_count) SELECT 'events', count(*) FROM ` + s.table(tableEvents) + `
   ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
 		`INSERT INTO ` + s.table(tableRowCounts) + ` (table_name, row_count) SELECT 'bad_rows', count(*) FROM ` + s.table(tableBadRows) + `
@@ -366,10 +370,21 @@ func (s *postgresStore) write(ctx context.Context, b *txBatch) (err error) {
 	}
 	batch := &pgx.Batch{}
 	for _, cp := range b.checkpoints {
-		batch.Queue(`INSERT INTO `+s.table(tableCheckpoints)+` (consumer_group, stream, shard_id, sequence_number, updated_at)
+		upsert := `INSERT INTO ` + s.table(tableCheckpoints) + ` (consumer_group, stream, shard_id, sequence_number, updated_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`,
-			cp.group, cp.stream, cp.shard, cp.seq, load)
+ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`
+		if !cp.fenced {
+			batch.Queue(upsert, cp.group, cp.stream, cp.shard, cp.seq, load)
+			continue
+		}
+		batch.Queue(upsert+`
+WHERE `+s.table(tableCheckpoints)+`.sequence_number = $6`, cp.group, cp.stream, cp.shard, cp.seq, load, cp.prev)
+	}
+	if len(b.digests) > 0 {
+		batch.Queue("INSERT INTO "+s.table(tableDigests)+" (digest, load_tstamp) SELECT unnest($1::bytea[]), $2 ON CONFLICT DO NOTHING", b.digests, load)
+	}
+	if !b.pruneDigestsBefore.IsZero() {
+		batch.Queue("DELETE FROM "+s.table(tableDigests)+" WHERE load_tstamp < $1", b.pruneDigestsBefore.UTC())
 	}
 	if len(b.events) > 0 {
 		batch.Queue("UPDATE "+s.table(tableRowCounts)+" SET row_count = row_count + $1 WHERE table_name = 'events'", len(b.events))
@@ -377,7 +392,30 @@ ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = e
 	if len(b.bad) > 0 {
 		batch.Queue("UPDATE "+s.table(tableRowCounts)+" SET row_count = row_count + $1 WHERE table_name = 'bad_rows'", len(b.bad))
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	results := tx.SendBatch(ctx, batch)
+	for _, cp := range b.checkpoints {
+		tag, err := results.Exec()
+		if err != nil {
+			results.Close()
+			return pgError("storing checkpoints", err)
+		}
+		if cp.fenced && tag.RowsAffected() != 1 {
+			results.Close()
+			return fmt.Errorf("%w: %s shard %s is no longer at %q", errConcurrentWrite, cp.stream, cp.shard, cp.prev)
+		}
+	}
+	if len(b.digests) > 0 {
+		tag, err := results.Exec()
+		if err != nil {
+			results.Close()
+			return pgError("storing event digests", err)
+		}
+		if tag.RowsAffected() != int64(len(b.digests)) {
+			results.Close()
+			return fmt.Errorf("%w: %d of %d event digests were stored already", errConcurrentWrite, int64(len(b.digests))-tag.RowsAffected(), len(b.digests))
+		}
+	}
+	if err := results.Close(); err != nil {
 		return pgError("storing checkpoints", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -458,6 +496,27 @@ func pgError(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *postgresStore) knownDigests(ctx context.Context, digests [][]byte) (map[string]bool, error) {
+	pool, err := s.getPool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := pool.Query(ctx, "SELECT digest FROM "+s.table(tableDigests)+" WHERE digest = ANY($1)", digests)
+	if err != nil {
+		return nil, fmt.Errorf("reading event digests: %w", err)
+	}
+	known := make(map[string]bool)
+	var d []byte
+	_, err = pgx.ForEachRow(rows, []any{&d}, func() error {
+		known[string(d)] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading event digests: %w", err)
+	}
+	return known, nil
 }
 
 // transient: SQLSTATE classes 08 (connection), 40 (serialization failure, deadlock),

@@ -101,6 +101,8 @@ type Sink struct {
 	// Only the writer goroutine uses columnsFull and noColumn.
 	columnsFull bool            // the events table is at the database's column limit
 	noColumn    map[string]bool // wide columns that could not be added
+	// digestsPruned is when the writer last pruned event_digests.
+	digestsPruned time.Time
 
 	// srcMarks are, per input stream, the last source position loaded per
 	// "shard|source shard" (see replayed), read from the checkpoints table at first use.
@@ -576,6 +578,11 @@ func (s *Sink) handleEnriched(stream string) streams.Handler {
 				out = append(out, *bad)
 				continue
 			}
+			row.seq = recs[i].SequenceNumber
+			row.digest = nil
+			if s.cfg.DropReprocessed {
+				row.digest = reprocessDigest(recs[i].Data)
+			}
 			req.events = append(req.events, row)
 		}
 		if err := s.deliver(ctx, req, out, recs[0].SequenceNumber); err != nil {
@@ -604,7 +611,9 @@ func (s *Sink) handleBad(stream string) streams.Handler {
 				s.metrics.replayed.Inc()
 				continue
 			}
-			req.bad = append(req.bad, prepareBadRow(stream, recs[i].Data))
+			row := prepareBadRow(stream, recs[i].Data)
+			row.seq = recs[i].SequenceNumber
+			req.bad = append(req.bad, row)
 		}
 		if err := s.deliver(ctx, req, nil, recs[0].SequenceNumber); err != nil {
 			return err

@@ -251,6 +251,10 @@ func (s *sqliteStore) ddl() []string {
   table_name TEXT PRIMARY KEY,
   row_count INTEGER NOT NULL
 )`,
+		`CREATE TABLE IF NOT EXISTS event_digests (
+  digest BLOB PRIMARY KEY,
+  load_tstamp TEXT NOT NULL
+) WITHOUT ROWID`,
 		// Recount at start, so that rows deleted or added by hand are accounted for.
 		`INSERT INTO row_counts (table_name, row_count) VALUES ('events', (SELECT count(*) FROM events))
   ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
@@ -577,9 +581,35 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			return err
 		}
 		for _, cp := range b.checkpoints {
-			if _, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load})); err != nil {
+			res, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load, !cp.fenced, cp.prev}))
+			if err != nil {
 				return sqliteError("storing checkpoints", err)
 			}
+			if n, err := res.RowsAffected(); err == nil && cp.fenced && n != 1 {
+				return fmt.Errorf("%w: %s shard %s is no longer at %q", errConcurrentWrite, cp.stream, cp.shard, cp.prev)
+			}
+		}
+	}
+	if len(b.digests) > 0 {
+		st, err := s.rawStmt(c, []byte("event_digests"), func() string {
+			return "INSERT INTO event_digests (digest, load_tstamp) VALUES (?, ?) ON CONFLICT DO NOTHING"
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range b.digests {
+			res, err := st.ExecContext(bg, namedValues([]any{d, load}))
+			if err != nil {
+				return sqliteError("storing event digests", err)
+			}
+			if n, err := res.RowsAffected(); err == nil && n != 1 {
+				return fmt.Errorf("%w: an event digest was stored already", errConcurrentWrite)
+			}
+		}
+	}
+	if !b.pruneDigestsBefore.IsZero() {
+		if _, err := c.ExecContext(bg, "DELETE FROM event_digests WHERE load_tstamp < ?", namedValues([]any{b.pruneDigestsBefore.UTC().Format(sqliteTimeLayout)})); err != nil {
+			return sqliteError("pruning event digests", err)
 		}
 	}
 	for _, t := range []struct {
@@ -610,7 +640,8 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 
 const sqliteCheckpointUpsert = `INSERT INTO checkpoints (consumer_group, stream, shard_id, sequence_number, updated_at)
 VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`
+ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at
+WHERE ? OR checkpoints.sequence_number = ?`
 
 func namedValues(vals []any) []driver.NamedValue {
 	nv := make([]driver.NamedValue, len(vals))
@@ -722,6 +753,36 @@ func sqliteError(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *sqliteStore) knownDigests(ctx context.Context, digests [][]byte) (map[string]bool, error) {
+	known := make(map[string]bool)
+	for len(digests) > 0 {
+		n := min(len(digests), 500)
+		args := make([]any, n)
+		for i := range n {
+			args[i] = digests[i]
+		}
+		rows, err := s.w.QueryContext(ctx, "SELECT digest FROM event_digests WHERE digest IN (?"+strings.Repeat(", ?", n-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading event digests: %w", err)
+		}
+		for rows.Next() {
+			var d []byte
+			if err := rows.Scan(&d); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading event digests: %w", err)
+			}
+			known[string(d)] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading event digests: %w", err)
+		}
+		digests = digests[n:]
+	}
+	return known, nil
 }
 
 // transient: SQLite's busy, locked, out-of-memory, I/O, disk-full and cannot-open

@@ -172,6 +172,11 @@ CREATE TABLE IF NOT EXISTS "atomic"."row_counts" (
   row_count BIGINT NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS "atomic"."event_digests" (
+  digest BYTEA PRIMARY KEY,
+  load_tstamp TIMESTAMP NOT NULL
+);
+
 INSERT INTO "atomic"."row_counts" (table_name, row_count) SELECT 'events', count(*) FROM "atomic"."events"
   ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count;
 

@@ -168,6 +168,11 @@ CREATE TABLE IF NOT EXISTS row_counts (
   row_count INTEGER NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS event_digests (
+  digest BLOB PRIMARY KEY,
+  load_tstamp TEXT NOT NULL
+) WITHOUT ROWID;
+
 INSERT INTO row_counts (table_name, row_count) VALUES ('events', (SELECT count(*) FROM events))
   ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count;
 
