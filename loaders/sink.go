@@ -365,10 +365,10 @@ func (c *storeCheckpoints) Checkpoints(ctx context.Context, group string) (map[s
 // Ready is closed once Run has opened the database and created its tables.
 func (s *Sink) Ready() <-chan struct{} { return s.ready }
 
-// DB returns the database handle for read-only queries (tests; the web UI does not use
-// it). It
-// is valid from NewSink on; the tables exist once Ready is closed. Do not write through
-// it: the sink keeps row counts and checkpoints in step with its own writes.
+// DB returns the database handle for read-only queries; only tests use it (the test API
+// and the UI read through the methods of read.go). It is valid from NewSink on; the
+// tables exist once Ready is closed. Do not write through it: the sink keeps row counts
+// and checkpoints in step with its own writes.
 func (s *Sink) DB() *sql.DB { return s.store.readDB() }
 
 // Dialect returns "sqlite" or "postgres".
