@@ -78,9 +78,10 @@ type IgluConfig struct {
 	// PatchesAllowed lets the Iglu Server API replace and delete published versions
 	// (Iglu Server's patchesAllowed). Default false.
 	PatchesAllowed bool `yaml:"patchesAllowed"`
-	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys when
-	// the event store is PostgreSQL (with SQLite they are in iglu.db in the data
-	// directory). Default "iglu".
+	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys
+	// (tables iglu_schemas and iglu_permissions) when the event store is PostgreSQL;
+	// with SQLite they are in iglu.db in the data directory. Default "": the event
+	// store's schema (loaders.sink.schema).
 	PostgresSchema string `yaml:"postgresSchema"`
 }
 
@@ -133,7 +134,6 @@ func DefaultConfig() Config {
 			PutWait:   sc.PutWait,
 			Durable:   true,
 		},
-		Iglu:      IgluConfig{PostgresSchema: "iglu"},
 		Collector: collector.DefaultConfig(),
 		Enrich:    enrich.DefaultConfig(),
 		Loaders:   loaders.DefaultConfig(),
@@ -176,7 +176,7 @@ func (c Config) Validate() error {
 			bad("iglu.superApiKey", "must be a UUID (such as the output of uuidgen)")
 		}
 	}
-	if !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
+	if c.Iglu.PostgresSchema != "" && !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
 		bad("iglu.postgresSchema", "must be 1..63 characters of a-z, 0-9 and _, starting with a letter or _, got %q", c.Iglu.PostgresSchema)
 	}
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {

@@ -29,6 +29,11 @@ const (
 	Bad2     = "bad-2"    // loaders -> loaders (bad table / files): loader bad-row JSON
 )
 
+// KinesisName is the Kinesis stream name of a pipeline stream under a prefix, as
+// Snowplow's AWS quick start names it: KinesisName("sp", Raw) is "sp-raw-stream". The
+// per-stage processes and the rendered Terraform both use it, so they meet.
+func KinesisName(prefix, name string) string { return prefix + "-" + name + "-stream" }
+
 // Limits that Kinesis enforces on PutRecords and that every implementation enforces too,
 // so that a pipeline tested in memory behaves the same on AWS.
 const (
