@@ -335,12 +335,25 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 	return nil
 }
 
-// putAll writes entries in as few Puts as the stream limits allow.
+// putAll writes entries in as few Puts as the stream limits allow. A Put refused
+// because the stream is full (ErrFull: none of its records were taken) is tried again
+// here, until there is room or ctx ends: returning the error would make Consume
+// handle the whole batch again and put the records already written a second time.
 func putAll(ctx context.Context, s streams.Stream, entries []streams.Entry) error {
+	wait := 50 * time.Millisecond
 	for len(entries) > 0 {
 		n := streams.NextPut(len(entries), func(i int) int { return len(entries[i].Data) + len(entries[i].PartitionKey) })
 		if _, err := s.Put(ctx, entries[:n]); err != nil {
-			return fmt.Errorf("putting %d records to stream %q: %w", n, s.Name(), err)
+			if !errors.Is(err, streams.ErrFull) || ctx.Err() != nil {
+				return fmt.Errorf("putting %d records to stream %q: %w", n, s.Name(), err)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("putting %d records to stream %q: %w", n, s.Name(), err)
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, time.Second)
+			continue
 		}
 		entries = entries[n:]
 	}

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -254,4 +255,66 @@ func with(q url.Values, kv ...string) url.Values {
 		out.Set(kv[i], kv[i+1])
 	}
 	return out
+}
+
+// fullOnce is a stream whose first Puts find it full, as a bad-1 stream at its bound
+// does until the loaders catch up.
+type fullOnce struct {
+	streams.Stream
+	mu      sync.Mutex
+	refuses int
+}
+
+func (f *fullOnce) Put(ctx context.Context, entries []streams.Entry) ([]streams.PutResult, error) {
+	f.mu.Lock()
+	refuse := f.refuses > 0
+	if refuse {
+		f.refuses--
+	}
+	f.mu.Unlock()
+	if refuse {
+		return nil, fmt.Errorf("%w: test", streams.ErrFull)
+	}
+	return f.Stream.Put(ctx, entries)
+}
+
+// TestRunFullBadStreamPutsGoodOnce checks that a full bad-1 stream delays enrich
+// without putting the batch's good events a second time: before the fix, the whole
+// batch was handled again and its enriched records were put twice.
+func TestRunFullBadStreamPutsGoodOnce(t *testing.T) {
+	raw := newMemory(t, streams.Raw, ConsumerGroup)
+	enriched := newMemory(t, streams.Enriched)
+	bad := &fullOnce{Stream: newMemory(t, streams.Bad1), refuses: 3}
+	e := newTestEnricher(t, testResolver(t), func(c *Config, d *Deps) {
+		c.BatchSize = 10
+		c.Workers = 1
+		d.Raw, d.Enriched, d.Bad, d.Checkpointer = raw, enriched, bad, raw
+	})
+	ctx := context.Background()
+	const n = 10
+	var entries []streams.Entry
+	for i := range n {
+		q := url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}}
+		if i%2 == 1 {
+			q.Set("dtm", "not-a-time")
+		}
+		entries = append(entries, streams.Entry{PartitionKey: "k", Data: encodePayload(t, collectorPayload(get("/i", q)))})
+	}
+	if _, err := raw.Put(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- e.Run(ctx) }()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got, want := len(readAll(t, enriched)), n/2; got != want {
+		t.Errorf("enriched records = %d, want %d (each good event once)", got, want)
+	}
+	if got, want := len(readAll(t, bad.Stream)), n/2; got != want {
+		t.Errorf("bad records = %d, want %d", got, want)
+	}
 }
