@@ -156,7 +156,7 @@ func TestScaleOutOnKinesis(t *testing.T) {
 		t.Fatal(err)
 	}
 	const (
-		leaseDuration = 3 * time.Second
+		leaseDuration = 5 * time.Second
 		takeInterval  = 500 * time.Millisecond
 	)
 	env := []string{
@@ -236,8 +236,11 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	takeover := pollFor(t, 30*time.Second, "enrich-2 takes over the killed worker's shards", func() bool { return e2.leasesHeld() == 4 })
 	wg.Wait()
 	loadTime := time.Since(loadStart)
-	if bound := leaseDuration + 2*takeInterval + time.Second; takeover > bound {
-		t.Errorf("takeover after SIGKILL took %s, want at most %s (lease duration + two take intervals + 1s of polling)", takeover, bound)
+	// Expiry is judged from when the survivor first saw the dead worker's last counter:
+	// at most a lease duration and two take intervals; 2s of slack for polling and a
+	// loaded machine.
+	if bound := leaseDuration + 2*takeInterval + 2*time.Second; takeover > bound {
+		t.Errorf("takeover after SIGKILL took %s, want at most %s (lease duration + two take intervals + 2s)", takeover, bound)
 	}
 
 	// Every acknowledged event reaches the events table exactly once.
@@ -295,8 +298,10 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	stopStart := time.Now()
 	_ = e2.cmd.Process.Signal(syscall.SIGTERM)
 	graceful := pollFor(t, 10*time.Second, "enrich-3 takes the evicted shards", func() bool { return e3.leasesHeld() == 4 })
-	if bound := 2*takeInterval + time.Second; graceful > bound {
-		t.Errorf("takeover after a graceful stop took %s, want at most %s (well under the lease duration, %s)", graceful, bound, leaseDuration)
+	// The stopping worker drains what it read, then evicts: the other takes the shards
+	// at its next take round, well before the leases could have expired.
+	if graceful >= leaseDuration {
+		t.Errorf("takeover after a graceful stop took %s, want less than the lease duration (%s): the leases were not evicted", graceful, leaseDuration)
 	}
 	select {
 	case <-e2.done:
