@@ -137,7 +137,7 @@ func options() []option {
 		{
 			name:    "iglu-super-api-key",
 			usage:   "super API key (a UUID) of the Iglu Server API: publishes schemas and creates keys; without one the API is read-only",
-			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = secret(v); return nil },
+			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = Secret(v); return nil },
 			current: func(c *Config) string { return "" },
 		},
 		boolOpt("iglu-patches-allowed", "let the Iglu Server API replace and delete published schema versions", func(c *Config) *bool { return &c.Iglu.PatchesAllowed }),

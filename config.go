@@ -74,26 +74,15 @@ type IgluConfig struct {
 	// SuperAPIKey is the Iglu Server API's super key (a UUID): it publishes and
 	// deletes schemas and creates keys (POST /api/auth/keygen). Empty: the API is
 	// read-only and write requests are answered with how to set one. Never printed.
-	SuperAPIKey secret `yaml:"superApiKey"`
+	SuperAPIKey Secret `yaml:"superApiKey"`
 	// PatchesAllowed lets the Iglu Server API replace and delete published versions
 	// (Iglu Server's patchesAllowed). Default false.
 	PatchesAllowed bool `yaml:"patchesAllowed"`
-	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys when
-	// the event store is PostgreSQL (with SQLite they are in iglu.db in the data
-	// directory). Default "iglu".
+	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys
+	// (tables iglu_schemas and iglu_permissions) when the event store is PostgreSQL;
+	// with SQLite they are in iglu.db in the data directory. Default "": the event
+	// store's schema (loaders.sink.schema).
 	PostgresSchema string `yaml:"postgresSchema"`
-}
-
-// secret is a configuration value that is never printed (check-config shows it as
-// "<redacted>").
-type secret string
-
-// MarshalYAML implements yaml.Marshaler.
-func (s secret) MarshalYAML() (any, error) {
-	if s == "" {
-		return "", nil
-	}
-	return "<redacted>", nil
 }
 
 // EnrichmentsConfig selects the enrichments.
@@ -145,7 +134,6 @@ func DefaultConfig() Config {
 			PutWait:   sc.PutWait,
 			Durable:   true,
 		},
-		Iglu:      IgluConfig{PostgresSchema: "iglu"},
 		Collector: collector.DefaultConfig(),
 		Enrich:    enrich.DefaultConfig(),
 		Loaders:   loaders.DefaultConfig(),
@@ -188,7 +176,7 @@ func (c Config) Validate() error {
 			bad("iglu.superApiKey", "must be a UUID (such as the output of uuidgen)")
 		}
 	}
-	if !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
+	if c.Iglu.PostgresSchema != "" && !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
 		bad("iglu.postgresSchema", "must be 1..63 characters of a-z, 0-9 and _, starting with a letter or _, got %q", c.Iglu.PostgresSchema)
 	}
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
@@ -299,8 +287,9 @@ func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, st
 	return 0
 }
 
-// redacted returns c with its secrets hidden (passwords in URLs, the S3 secret key), for
-// printing.
+// redacted returns c with the secrets hidden that are plain strings in the stages'
+// configurations (passwords in URLs, the S3 secret key), for printing; main's own are of
+// type Secret, which prints redacted.
 func (c Config) redacted() Config {
 	c.Loaders = c.Loaders.Redacted()
 	return c

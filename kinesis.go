@@ -82,7 +82,7 @@ func (k KinesisConfig) streamName(name string) string {
 	if n := k.StreamNames[name]; n != "" {
 		return n
 	}
-	return fmt.Sprintf("%s-%s-stream", k.Prefix, name)
+	return streams.KinesisName(k.Prefix, name)
 }
 
 // appName is the lease table of group on stream, given how many streams the group reads.

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/snowplow-mini/snowplow-mini/internal/emulatortest"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // stageProcess is a `snowplow-mini run <stage>` child process.
@@ -111,20 +112,6 @@ func (p *stageProcess) leasesHeld() int {
 	return n
 }
 
-// pollFor polls cond every 50ms until it holds, failing after timeout; it returns
-// how long it took.
-func pollFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			t.Fatalf("%s: not within %s", what, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 // TestScaleOutOnKinesis runs the stages as separate processes over the Kinesis and
 // DynamoDB emulators: 2 collectors, 2 enrich workers on a 4-shard raw stream and a
 // loader into PostgreSQL. The enrich workers split the leases 2/2; one is killed with
@@ -173,9 +160,9 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	// The first process creates the streams; the others find them.
 	loader := startStage(t, bin, "loader", "loader", env, args...)
 	e1 := startStage(t, bin, "enrich-1", "enrich", env, args...)
-	pollFor(t, 30*time.Second, "enrich-1 takes the 4 raw shards", func() bool { return e1.leasesHeld() == 4 })
+	poll.Until(t, "enrich-1 takes the 4 raw shards", 30*time.Second, func() bool { return e1.leasesHeld() == 4 })
 	e2 := startStage(t, bin, "enrich-2", "enrich", env, args...)
-	split := pollFor(t, 30*time.Second, "the enrich workers split the shards 2/2", func() bool {
+	split := poll.Until(t, "the enrich workers split the shards 2/2", 30*time.Second, func() bool {
 		return e1.leasesHeld() == 2 && e2.leasesHeld() == 2
 	})
 	t.Logf("leases split 2/2 %s after the second enrich worker started", split.Round(time.Millisecond))
@@ -233,7 +220,7 @@ func TestScaleOutOnKinesis(t *testing.T) {
 		}()
 	}
 	<-killed
-	takeover := pollFor(t, 30*time.Second, "enrich-2 takes over the killed worker's shards", func() bool { return e2.leasesHeld() == 4 })
+	takeover := poll.Until(t, "enrich-2 takes over the killed worker's shards", 30*time.Second, func() bool { return e2.leasesHeld() == 4 })
 	wg.Wait()
 	loadTime := time.Since(loadStart)
 	// Expiry is judged from when the survivor first saw the dead worker's last counter:
@@ -246,7 +233,7 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	// Every acknowledged event reaches the events table exactly once.
 	counts := map[string]int{}
 	deadline := 90 * time.Second
-	loaded := pollFor(t, deadline, "every acknowledged event is loaded", func() bool {
+	loaded := poll.Until(t, "every acknowledged event is loaded", deadline, func() bool {
 		rows, err := conn.Query(context.Background(), "SELECT event_id, count(*) FROM "+schema+".events GROUP BY event_id")
 		if err != nil {
 			return false
@@ -292,12 +279,12 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	// A graceful stop evicts: a new worker shares the shards, then the old one stops
 	// with SIGTERM and the new one takes them within about one take interval.
 	e3 := startStage(t, bin, "enrich-3", "enrich", env, args...)
-	pollFor(t, 30*time.Second, "enrich-2 and enrich-3 split the shards 2/2", func() bool {
+	poll.Until(t, "enrich-2 and enrich-3 split the shards 2/2", 30*time.Second, func() bool {
 		return e2.leasesHeld() == 2 && e3.leasesHeld() == 2
 	})
 	stopStart := time.Now()
 	_ = e2.cmd.Process.Signal(syscall.SIGTERM)
-	graceful := pollFor(t, 10*time.Second, "enrich-3 takes the evicted shards", func() bool { return e3.leasesHeld() == 4 })
+	graceful := poll.Until(t, "enrich-3 takes the evicted shards", 10*time.Second, func() bool { return e3.leasesHeld() == 4 })
 	// The stopping worker drains what it read, then evicts: the other takes the shards
 	// at its next take round, well before the leases could have expired.
 	if graceful >= leaseDuration {

@@ -49,7 +49,6 @@ func consumerGroups(cfg Config) map[string][]string {
 	if cfg.Loaders.Stdout.Format != "" {
 		add(cfg.Loaders.Stdout.Group, cfg.Loaders.Stdout.Stream)
 	}
-	add(cfg.Web.ConsumerGroup, streams.Bad1)
 	return g
 }
 
@@ -367,21 +366,6 @@ func build(ctx context.Context, cfg Config, sel stageSet, getenv func(string) st
 func (p *pipeline) buildStages(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, reg *prometheus.Registry, stdout io.Writer, raw, enriched, bad1 streams.Stream) error {
 	sel := p.sel
 	var err error
-	if sel.testAPI {
-		// Test API (fed by enrich, reads bad-1).
-		p.web, err = web.New(cfg.Web, web.Deps{
-			Logger:       logger,
-			Registerer:   reg,
-			Bad:          bad1,
-			Checkpointer: p.checkpointers[streams.Bad1],
-			Resolver:     p.resolver,
-			Version:      version,
-		})
-		if err != nil {
-			return fmt.Errorf("test api: %w", err)
-		}
-	}
-
 	if sel.collector {
 		p.coll, err = collector.New(cfg.Collector, collector.Deps{
 			Logger:     logger,
@@ -395,6 +379,25 @@ func (p *pipeline) buildStages(ctx context.Context, cfg Config, getenv func(stri
 		}
 	}
 
+	// Loaders, then the test API over the event store.
+	if err := p.buildLoaders(cfg, getenv, logger, reg, stdout); err != nil {
+		return err
+	}
+	if sel.testAPI {
+		if p.sink == nil {
+			return errors.New("test api: it reads the event store, so it runs with the loader")
+		}
+		p.web, err = web.New(cfg.Web, web.Deps{
+			Logger:     logger,
+			Registerer: reg,
+			Store:      microStore{p.sink},
+			Resolver:   p.resolver,
+		})
+		if err != nil {
+			return fmt.Errorf("test api: %w", err)
+		}
+	}
+
 	if sel.enrich {
 		enr, err := loadEnrichments(ctx, cfg, logger, reg, p.resolver)
 		if err != nil {
@@ -403,9 +406,11 @@ func (p *pipeline) buildStages(ctx context.Context, cfg Config, getenv func(stri
 		if c, ok := enr.(io.Closer); ok {
 			p.closers = append(p.closers, c.Close)
 		}
+		// The event store keeps each good event's raw request (Micro's rawEvent) when
+		// it runs in the same process.
 		var observer enrich.Observer
-		if p.web != nil {
-			observer = p.web
+		if p.sink != nil {
+			observer = p.sink
 		}
 		p.enricher, err = enrich.New(cfg.Enrich, enrich.Deps{
 			Logger:       logger,
@@ -424,8 +429,7 @@ func (p *pipeline) buildStages(ctx context.Context, cfg Config, getenv func(stri
 			return fmt.Errorf("enrich: %w", err)
 		}
 	}
-
-	return p.buildLoaders(cfg, getenv, logger, reg, stdout)
+	return nil
 }
 
 // storedSequenceNumber returns the largest sequence number among the event store's

@@ -72,7 +72,6 @@ func (s stageSet) consumers(cfg Config) map[string][]string {
 	add(s.loader, sink.Group, append([]string{sink.EnrichedStream}, sink.BadStreams...)...)
 	add(s.s3Loader, cfg.Loaders.S3.Group, cfg.Loaders.S3.Streams...)
 	add(s.stdout, cfg.Loaders.Stdout.Group, cfg.Loaders.Stdout.Stream)
-	add(s.testAPI, cfg.Web.ConsumerGroup, streams.Bad1)
 	return g
 }
 

@@ -352,7 +352,7 @@ func (c Config) Redacted() Config {
 	c.S3.URL = RedactURL(c.S3.URL)
 	c.S3.Endpoint = RedactURL(c.S3.Endpoint)
 	if c.S3.SecretAccessKey != "" {
-		c.S3.SecretAccessKey = "xxxxx"
+		c.S3.SecretAccessKey = "<redacted>"
 	}
 	return c
 }

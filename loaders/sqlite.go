@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -218,6 +219,7 @@ func (s *sqliteStore) ddl() []string {
 	for _, name := range rawJSONColumns {
 		fmt.Fprintf(&cols, ",\n  %s TEXT", name)
 	}
+	fmt.Fprintf(&cols, ",\n  %s TEXT", rawEventColumn)
 	cols.WriteString(",\n  load_tstamp TEXT NOT NULL")
 	return []string{
 		"CREATE TABLE IF NOT EXISTS events (\n  " + cols.String() + "\n)",
@@ -270,6 +272,7 @@ func (s *sqliteStore) loadColumns(ctx context.Context) error {
 	}
 	defer rows.Close()
 	cols := make(map[string]bool)
+	hasRaw := false
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
@@ -278,9 +281,17 @@ func (s *sqliteStore) loadColumns(ctx context.Context) error {
 		if isWideColumn(name) {
 			cols[name] = true
 		}
+		hasRaw = hasRaw || name == rawEventColumn
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading the columns of events: %w", err)
+	}
+	rows.Close()
+	if !hasRaw {
+		// A file made before the raw_event column existed.
+		if _, err := s.w.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+rawEventColumn+" TEXT"); err != nil {
+			return fmt.Errorf("adding column %s to events: %w", rawEventColumn, err)
+		}
 	}
 	s.columns = cols
 	return nil
@@ -379,12 +390,12 @@ func nullString(s string) any {
 
 // eventColumns returns the columns an events INSERT of b names.
 func (s *sqliteStore) eventColumns(wide []string) []string {
-	cols := make([]string, 0, len(s.atomic)+len(rawJSONColumns)+1+len(wide))
+	cols := make([]string, 0, len(s.atomic)+len(rawJSONColumns)+2+len(wide))
 	for _, c := range s.atomic {
 		cols = append(cols, c.name)
 	}
 	cols = append(cols, rawJSONColumns[:]...)
-	cols = append(cols, "load_tstamp")
+	cols = append(cols, rawEventColumn, "load_tstamp")
 	return append(cols, wide...)
 }
 
@@ -481,8 +492,8 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 	}
 	cols := s.eventColumns(b.wide)
 	per := min(sqliteMaxRowsPerInsert, sqliteMaxVariables/len(cols))
-	// cols are the values of convert (nv of them), load_tstamp, then b.wide.
-	nv := len(s.atomic) + len(rawJSONColumns)
+	// cols are the values of convert and raw_event (nv of them), load_tstamp, then b.wide.
+	nv := len(s.atomic) + len(rawJSONColumns) + 1
 	loadArg := any(load)
 	w := &s.wbuf
 	w.used = slices.Grow(w.used[:0], len(cols))[:len(cols)]
@@ -902,7 +913,25 @@ func (s *sqliteStore) count(ctx context.Context, appID string) (Counts, error) {
 	return c, nil
 }
 
-func (s *sqliteStore) recent(ctx context.Context, q Query) ([]StoredEvent, error) {
+func (s *sqliteStore) sqlDialect() sqlDialect { return sqliteDialect() }
+
+func (s *sqliteStore) wideColumns() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.columns))
+}
+
+func (s *sqliteStore) wideFields(ctx context.Context, name string) ([]string, error) {
+	col := quoteIdent(name)
+	query := "SELECT DISTINCT k.key FROM events, json_each(events." + col + ") AS k WHERE events." + col + " IS NOT NULL AND k.type IS NOT NULL ORDER BY 1"
+	if strings.HasPrefix(name, "contexts_") {
+		query = "SELECT DISTINCT k.key FROM events, json_each(events." + col + ") AS e, json_each(e.value) AS k WHERE events." + col +
+			" IS NOT NULL AND e.type = 'object' ORDER BY 1"
+	}
+	return selectStrings(ctx, s.r, query)
+}
+
+func (s *sqliteStore) scanEvents(ctx context.Context, tail string, args []any, fn func(*StoredEvent) bool) error {
 	var sb strings.Builder
 	sb.WriteString("SELECT id, load_tstamp")
 	for _, c := range s.atomic {
@@ -913,63 +942,101 @@ func (s *sqliteStore) recent(ctx context.Context, q Query) ([]StoredEvent, error
 		sb.WriteString(", ")
 		sb.WriteString(c)
 	}
-	sb.WriteString(" FROM events WHERE id > ?1 AND (?2 = '' OR app_id = ?2) ORDER BY id DESC LIMIT ?3")
-	rows, err := s.r.QueryContext(ctx, sb.String(), q.AfterID, q.AppID, q.Limit)
+	sb.WriteString(", " + rawEventColumn + " FROM events")
+	sb.WriteString(tail)
+	rows, err := s.r.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
+		return fmt.Errorf("reading events: %w", err)
 	}
 	defer rows.Close()
-	var out []StoredEvent
-	vals := make([]sql.NullString, len(s.atomic)+len(rawJSONColumns))
+	vals := make([]sql.RawBytes, len(s.atomic)+len(rawJSONColumns)+1)
 	dest := make([]any, 2, 2+len(vals))
 	for i := range vals {
 		dest = append(dest, &vals[i])
 	}
+	var se StoredEvent
+	se.Event = new(event.EnrichedEvent)
+	var load string
 	for rows.Next() {
-		var se StoredEvent
-		var load string
 		dest[0], dest[1] = &se.ID, &load
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading events: %w", err)
+			return fmt.Errorf("reading events: %w", err)
 		}
 		se.LoadTstamp, _ = time.Parse(sqliteTimeLayout, load)
-		se.Event = new(event.EnrichedEvent)
 		for i, c := range s.atomic {
-			se.Event.Fields[c.field] = vals[i].String
+			se.Event.Fields[c.field] = sqliteText(c.kind, vals[i])
 		}
 		for i, f := range rawJSONFields {
-			se.Event.Fields[f] = vals[len(s.atomic)+i].String
+			se.Event.Fields[f] = string(vals[len(s.atomic)+i])
 		}
-		out = append(out, se)
+		se.RawEvent = vals[len(vals)-1]
+		if !fn(&se) {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
+		return fmt.Errorf("reading events: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
-func (s *sqliteStore) recentBad(ctx context.Context, q Query) ([]StoredBadRow, error) {
+// sqliteText returns the TSV text of a stored value: SQLite hands integers and reals
+// over as their decimal text.
+func sqliteText(k event.Kind, v sql.RawBytes) string {
+	if v == nil {
+		return ""
+	}
+	if k == event.KindDecimal || k == event.KindFloat {
+		// REAL columns come back as e.g. "12.0": write them as the TSV had them.
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	return string(v)
+}
+
+func (s *sqliteStore) scanBad(ctx context.Context, tail string, args []any, fn func(*StoredBadRow) bool) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, load_tstamp, stream, coalesce(schema, ''), coalesce(type, ''), coalesce(app_id, ''), data
-FROM bad_rows WHERE id > ?1 AND (?2 = '' OR app_id = ?2) ORDER BY id DESC LIMIT ?3`, q.AfterID, q.AppID, q.Limit)
+FROM bad_rows`+tail, args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading bad rows: %w", err)
+		return fmt.Errorf("reading bad rows: %w", err)
 	}
 	defer rows.Close()
-	var out []StoredBadRow
+	var b StoredBadRow
+	var load string
+	var data sql.RawBytes
 	for rows.Next() {
-		var b StoredBadRow
-		var load, data string
 		if err := rows.Scan(&b.ID, &load, &b.Stream, &b.Schema, &b.Type, &b.AppID, &data); err != nil {
-			return nil, fmt.Errorf("reading bad rows: %w", err)
+			return fmt.Errorf("reading bad rows: %w", err)
 		}
 		b.LoadTstamp, _ = time.Parse(sqliteTimeLayout, load)
-		b.Data = []byte(data)
-		out = append(out, b)
+		b.Data = data
+		if !fn(&b) {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading bad rows: %w", err)
+		return fmt.Errorf("reading bad rows: %w", err)
 	}
-	return out, nil
+	return nil
+}
+
+// selectStrings runs a query of one text column and returns its values.
+func selectStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func (s *sqliteStore) readDB() *sql.DB { return s.r }

@@ -65,10 +65,17 @@ type store interface {
 
 	// count returns the row counts of appID ("" = all, from the counts table).
 	count(ctx context.Context, appID string) (Counts, error)
-	// recent returns events, newest first.
-	recent(ctx context.Context, q Query) ([]StoredEvent, error)
-	// recentBad returns bad rows, newest first.
-	recentBad(ctx context.Context, q Query) ([]StoredBadRow, error)
+	// scanEvents runs SELECT <every stored field> FROM events <tail> with args and
+	// calls fn with each row (one StoredEvent, reused) until it returns false.
+	scanEvents(ctx context.Context, tail string, args []any, fn func(*StoredEvent) bool) error
+	// scanBad does the same for bad_rows.
+	scanBad(ctx context.Context, tail string, args []any, fn func(*StoredBadRow) bool) error
+	// sqlDialect describes the store's SQL for the query builder.
+	sqlDialect() sqlDialect
+	// wideColumns returns the events table's wide columns, sorted.
+	wideColumns() []string
+	// wideFields returns the keys of the data objects stored in a wide column, sorted.
+	wideFields(ctx context.Context, name string) ([]string, error)
 
 	// readDB is the handle for read-only queries.
 	readDB() *sql.DB
@@ -206,8 +213,12 @@ type StoredEvent struct {
 	// Event holds the TSV text of every field, as enrich wrote it (numbers and
 	// timestamps are re-formatted from their database values).
 	Event *event.EnrichedEvent
-	// JSON is the event in the Analytics-SDK shape (event.EnrichedEvent.AppendJSON).
+	// JSON is the event in the Analytics-SDK shape (event.EnrichedEvent.AppendJSON),
+	// set by Recent only.
 	JSON []byte
+	// RawEvent is the tracker's request as Snowplow Micro's rawEvent JSON, nil when the
+	// sink did not know it (see Sink.ObserveGood).
+	RawEvent []byte
 }
 
 // StoredBadRow is a bad row read back from the sink.

@@ -138,6 +138,7 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 			if attempt > 1 {
 				s.log.Info("writing to the event store recovered", "attempts", attempt)
 			}
+			s.changes.notify()
 			for _, r := range reqs {
 				r.done <- writeResult{}
 			}
@@ -434,6 +435,7 @@ type sinkMetrics struct {
 	skipped     prometheus.Counter
 	redelivered prometheus.Counter
 	reprocessed prometheus.Counter
+	rawDropped  prometheus.Counter
 }
 
 func newSinkMetrics(dialect string) *sinkMetrics {
@@ -474,6 +476,9 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_bad_rows_skipped_total", Help: "Bad-stream records the database refused even as plain text.", ConstLabels: labels,
 		}),
+		rawDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_raw_events_dropped_total", Help: "Raw tracker requests dropped before their event was loaded (the event's raw_event is null).", ConstLabels: labels,
+		}),
 		reprocessed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_reprocessed_events_skipped_total", Help: "Enriched events not loaded because the same collected event was loaded already, enriched earlier (dropReprocessed).", ConstLabels: labels,
 		}),
@@ -484,7 +489,7 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 }
 
 func (m *sinkMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.columnLimit, m.noColumn, m.replayed, m.skipped, m.redelivered, m.reprocessed}
+	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.columnLimit, m.noColumn, m.replayed, m.skipped, m.redelivered, m.reprocessed, m.rawDropped}
 }
 
 func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {

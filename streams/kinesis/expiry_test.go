@@ -9,6 +9,7 @@ import (
 
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 	"github.com/snowplow-mini/snowplow-mini/streams/kinesis"
 )
@@ -62,22 +63,22 @@ func TestExpiredLeasesMove(t *testing.T) {
 	a := newWorker("worker-a", cutDDB)
 	ha := &holder{held: map[string]streams.Lease{}}
 	go func() { _ = a.Lease(ctx, a, "g", nil, ha.run) }()
-	eventually(t, 10*time.Second, "worker-a takes both shards", func() bool { return len(ha.shards()) == 2 })
+	poll.Until(t, "worker-a takes both shards", 10*time.Second, func() bool { return len(ha.shards()) == 2 })
 
 	b := newWorker("worker-b", ddb)
 	hb := &holder{held: map[string]streams.Lease{}}
 	go func() { _ = b.Lease(ctx, b, "g", nil, hb.run) }()
-	eventually(t, 10*time.Second, "worker-b steals one shard to balance", func() bool { return len(hb.shards()) == 1 })
-	eventually(t, 10*time.Second, "worker-a notices the steal", func() bool { return len(ha.shards()) == 1 })
+	poll.Until(t, "worker-b steals one shard to balance", 10*time.Second, func() bool { return len(hb.shards()) == 1 })
+	poll.Until(t, "worker-a notices the steal", 10*time.Second, func() bool { return len(ha.shards()) == 1 })
 	l0 := ha.lease(ha.shards()[0])
 
 	cutAt := time.Now()
 	cutDDB.cut.Store(true)
-	eventually(t, 2*leases.LeaseDuration, "worker-a gives up its lease", func() bool { return !l0.Held() && len(ha.shards()) == 0 })
+	poll.Until(t, "worker-a gives up its lease", 2*leases.LeaseDuration, func() bool { return !l0.Held() && len(ha.shards()) == 0 })
 	if d := time.Since(cutAt); d > leases.LeaseDuration+time.Second {
 		t.Errorf("worker-a still read its shards %s after its last renewal, want at most the lease duration (%s)", d, leases.LeaseDuration)
 	}
-	eventually(t, 3*leases.LeaseDuration, "worker-b takes both shards", func() bool { return len(hb.shards()) == 2 })
+	poll.Until(t, "worker-b takes both shards", 3*leases.LeaseDuration, func() bool { return len(hb.shards()) == 2 })
 	took := time.Since(cutAt)
 	if took < leases.LeaseDuration/2 {
 		t.Errorf("worker-b took the leases %s after worker-a stopped renewing, before they could have expired", took)

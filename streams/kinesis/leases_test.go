@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 	"github.com/snowplow-mini/snowplow-mini/streams/kinesis"
 )
@@ -68,17 +69,6 @@ func worker(t *testing.T, kin *awskinesis.Client, ddb *awsdynamodb.Client, name,
 	return s
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // Three workers on six shards end with two each: the first takes everything, the
 // others steal one lease at a time from the most loaded.
 func TestLeasesBalance(t *testing.T) {
@@ -95,10 +85,10 @@ func TestLeasesBalance(t *testing.T) {
 		s := worker(t, kin, ddb, name, fmt.Sprint("worker-", i), name+"-g")
 		g.Go(func() error { return s.Lease(gctx, s, "g", nil, h.run) })
 		if i == 0 {
-			eventually(t, 20*time.Second, "the first worker takes all six shards", func() bool { return len(h.shards()) == 6 })
+			poll.Until(t, "the first worker takes all six shards", 20*time.Second, func() bool { return len(h.shards()) == 6 })
 		}
 	}
-	eventually(t, 30*time.Second, "each worker holds two shards", func() bool {
+	poll.Until(t, "each worker holds two shards", 30*time.Second, func() bool {
 		for _, h := range holders {
 			if len(h.shards()) != 2 {
 				return false
@@ -138,7 +128,7 @@ func TestStaleOwnerCheckpointRejected(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- a.Lease(ctx, a, "g", nil, h.run) }()
 	const shard = "shardId-000000000000"
-	eventually(t, 10*time.Second, "worker-a takes the shard", func() bool { return len(h.shards()) == 1 })
+	poll.Until(t, "worker-a takes the shard", 10*time.Second, func() bool { return len(h.shards()) == 1 })
 	lease := h.lease(shard)
 	if err := a.Checkpoint(ctx, "g", shard, res[0].SequenceNumber); err != nil {
 		t.Fatalf("Checkpoint by the owner: %v", err)
@@ -166,7 +156,7 @@ func TestStaleOwnerCheckpointRejected(t *testing.T) {
 	if lease.Held() {
 		t.Error("the stale owner still reports the lease as held")
 	}
-	eventually(t, 5*time.Second, "the stale owner's reader is stopped", func() bool { return len(h.shards()) == 0 })
+	poll.Until(t, "the stale owner's reader is stopped", 5*time.Second, func() bool { return len(h.shards()) == 0 })
 	cps, err := a.Checkpoints(ctx, "g")
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +221,7 @@ func TestReshardingReadsParentsFirst(t *testing.T) {
 	if err != nil {
 		t.Skipf("the Kinesis emulator cannot split shards: %v", err)
 	}
-	eventually(t, 10*time.Second, "the split shows in ListShards", func() bool {
+	poll.Until(t, "the split shows in ListShards", 10*time.Second, func() bool {
 		shards, err := s.Shards(ctx)
 		return err == nil && len(shards) == 3
 	})
@@ -265,7 +255,7 @@ func TestReshardingReadsParentsFirst(t *testing.T) {
 			return nil
 		})
 	}()
-	eventually(t, 30*time.Second, "every record is handled", func() bool {
+	poll.Until(t, "every record is handled", 30*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return handled >= 4*len(keys)

@@ -133,8 +133,11 @@ CREATE TABLE IF NOT EXISTS "atomic"."events" (
   contexts JSON,
   derived_contexts JSON,
   unstruct_event JSON,
+  raw_event TEXT,
   load_tstamp TIMESTAMP NOT NULL
 );
+
+ALTER TABLE "atomic"."events" ADD COLUMN IF NOT EXISTS raw_event TEXT;
 
 CREATE INDEX IF NOT EXISTS events_app_id ON "atomic"."events" (app_id);
 

@@ -131,6 +131,7 @@ CREATE TABLE IF NOT EXISTS events (
   contexts TEXT,
   derived_contexts TEXT,
   unstruct_event TEXT,
+  raw_event TEXT,
   load_tstamp TEXT NOT NULL
 );
 
