@@ -143,7 +143,7 @@ func TestScaleOutOnKinesis(t *testing.T) {
 		t.Fatal(err)
 	}
 	const (
-		leaseDuration = 3 * time.Second
+		leaseDuration = 5 * time.Second
 		takeInterval  = 500 * time.Millisecond
 	)
 	env := []string{
@@ -160,11 +160,11 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	// The first process creates the streams; the others find them.
 	loader := startStage(t, bin, "loader", "loader", env, args...)
 	e1 := startStage(t, bin, "enrich-1", "enrich", env, args...)
-	poll.Until(t, "enrich-1 takes the 4 raw shards", 30*time.Second, func() bool { return e1.leasesHeld() == 4 })
+	poll.Until(t, "enrich-1 takes the 4 raw shards", 30*time.Second, spaced(func() bool { return e1.leasesHeld() == 4 }))
 	e2 := startStage(t, bin, "enrich-2", "enrich", env, args...)
-	split := poll.Until(t, "the enrich workers split the shards 2/2", 30*time.Second, func() bool {
+	split := poll.Until(t, "the enrich workers split the shards 2/2", 30*time.Second, spaced(func() bool {
 		return e1.leasesHeld() == 2 && e2.leasesHeld() == 2
-	})
+	}))
 	t.Logf("leases split 2/2 %s after the second enrich worker started", split.Round(time.Millisecond))
 	c1 := startStage(t, bin, "collector-1", "collector", env, args...)
 	c2 := startStage(t, bin, "collector-2", "collector", env, args...)
@@ -220,17 +220,20 @@ func TestScaleOutOnKinesis(t *testing.T) {
 		}()
 	}
 	<-killed
-	takeover := poll.Until(t, "enrich-2 takes over the killed worker's shards", 30*time.Second, func() bool { return e2.leasesHeld() == 4 })
+	takeover := poll.Until(t, "enrich-2 takes over the killed worker's shards", 30*time.Second, spaced(func() bool { return e2.leasesHeld() == 4 }))
 	wg.Wait()
 	loadTime := time.Since(loadStart)
-	if bound := leaseDuration + 2*takeInterval + time.Second; takeover > bound {
-		t.Errorf("takeover after SIGKILL took %s, want at most %s (lease duration + two take intervals + 1s of polling)", takeover, bound)
+	// Expiry is judged from when the survivor first saw the dead worker's last counter:
+	// at most a lease duration and two take intervals; 2s of slack for polling and a
+	// loaded machine.
+	if bound := leaseDuration + 2*takeInterval + 2*time.Second; takeover > bound {
+		t.Errorf("takeover after SIGKILL took %s, want at most %s (lease duration + two take intervals + 2s)", takeover, bound)
 	}
 
 	// Every acknowledged event reaches the events table exactly once.
 	counts := map[string]int{}
 	deadline := 90 * time.Second
-	loaded := poll.Until(t, "every acknowledged event is loaded", deadline, func() bool {
+	loaded := poll.Until(t, "every acknowledged event is loaded", deadline, spaced(func() bool {
 		rows, err := conn.Query(context.Background(), "SELECT event_id, count(*) FROM "+schema+".events GROUP BY event_id")
 		if err != nil {
 			return false
@@ -250,7 +253,7 @@ func TestScaleOutOnKinesis(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}))
 	// Exactly once: the loader checks stream positions in its transactions (a record
 	// redelivered after a lease moved is not loaded again), and drops an event enriched
 	// again (the batch the killed enrich worker had written but not checkpointed, which
@@ -276,14 +279,16 @@ func TestScaleOutOnKinesis(t *testing.T) {
 	// A graceful stop evicts: a new worker shares the shards, then the old one stops
 	// with SIGTERM and the new one takes them within about one take interval.
 	e3 := startStage(t, bin, "enrich-3", "enrich", env, args...)
-	poll.Until(t, "enrich-2 and enrich-3 split the shards 2/2", 30*time.Second, func() bool {
+	poll.Until(t, "enrich-2 and enrich-3 split the shards 2/2", 30*time.Second, spaced(func() bool {
 		return e2.leasesHeld() == 2 && e3.leasesHeld() == 2
-	})
+	}))
 	stopStart := time.Now()
 	_ = e2.cmd.Process.Signal(syscall.SIGTERM)
-	graceful := poll.Until(t, "enrich-3 takes the evicted shards", 10*time.Second, func() bool { return e3.leasesHeld() == 4 })
-	if bound := 2*takeInterval + time.Second; graceful > bound {
-		t.Errorf("takeover after a graceful stop took %s, want at most %s (well under the lease duration, %s)", graceful, bound, leaseDuration)
+	graceful := poll.Until(t, "enrich-3 takes the evicted shards", 10*time.Second, spaced(func() bool { return e3.leasesHeld() == 4 }))
+	// The stopping worker drains what it read, then evicts: the other takes the shards
+	// at its next take round, well before the leases could have expired.
+	if graceful >= leaseDuration {
+		t.Errorf("takeover after a graceful stop took %s, want less than the lease duration (%s): the leases were not evicted", graceful, leaseDuration)
 	}
 	select {
 	case <-e2.done:
@@ -294,6 +299,20 @@ func TestScaleOutOnKinesis(t *testing.T) {
 		t.Errorf("enrich-2 exited with %d after SIGTERM, want 0", code)
 	}
 	t.Logf("takeover after a graceful stop: %s (from SIGTERM)", time.Since(stopStart).Round(time.Millisecond))
+}
+
+// spaced wraps a condition that asks a process over HTTP so that it runs at most every
+// 50ms: the poller checks every few milliseconds, which would keep the processes under
+// test busy answering /metrics on a small machine.
+func spaced(cond func() bool) func() bool {
+	var last time.Time
+	return func() bool {
+		if d := 50*time.Millisecond - time.Since(last); d > 0 {
+			time.Sleep(d)
+		}
+		last = time.Now()
+		return cond()
+	}
 }
 
 // metricValue reads a counter without labels other than constant ones from a

@@ -29,7 +29,7 @@ import (
 // rows, byte for byte. So the official collector, enrich and loaders can be mixed
 // with ours on Kinesis.
 func TestGoldenOverKinesis(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	kin, ddb, err := kinesis.NewClients(ctx, kinesis.ClientConfig{
 		Region:           "us-east-1",
@@ -40,26 +40,28 @@ func TestGoldenOverKinesis(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := testResolver(t)
-	var runs int
-	// run puts records on a new raw stream, enriches them until want outputs are
-	// on the enriched and bad streams, and returns what those streams hold.
+	// One raw, enriched and bad stream for every run: each run's enricher resumes after
+	// the previous one's checkpoint, and its outputs are the records after the previous
+	// run's.
+	prefix := fmt.Sprintf("golden%d", time.Now().UnixNano()%1e9)
+	open := func(name string) *kinesis.Stream {
+		s, err := kinesis.New(kinesis.Config{Name: name, StreamName: prefix + "-" + name, PollInterval: 50 * time.Millisecond,
+			Leases: kinesis.LeaseConfig{CreateTables: true, LeaseDuration: 3 * time.Second}},
+			kinesis.Deps{Kinesis: kin, DynamoDB: ddb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Check(ctx, true, 1); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rawS, goodS, badS := open(streams.Raw), open(streams.Enriched), open(streams.Bad1)
+	var seenRaw, seenGood, seenBad int
+	// run puts records on the raw stream, enriches them until want outputs are on the
+	// enriched and bad streams, and returns what this run added to the three streams.
 	run := func(t *testing.T, records [][]byte, want int) (raw, good, bad []streams.Record) {
 		t.Helper()
-		runs++
-		prefix := fmt.Sprintf("golden%d-%d", time.Now().UnixNano()%1e9, runs)
-		open := func(name string) *kinesis.Stream {
-			s, err := kinesis.New(kinesis.Config{Name: name, StreamName: prefix + "-" + name, PollInterval: 50 * time.Millisecond,
-				Leases: kinesis.LeaseConfig{CreateTables: true, LeaseDuration: 3 * time.Second}},
-				kinesis.Deps{Kinesis: kin, DynamoDB: ddb})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Check(ctx, true, 1); err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
-		rawS, goodS, badS := open(streams.Raw), open(streams.Enriched), open(streams.Bad1)
 		for i, rec := range records {
 			if _, err := rawS.Put(ctx, []streams.Entry{{PartitionKey: fmt.Sprint(i), Data: rec}}); err != nil {
 				t.Fatal(err)
@@ -71,10 +73,10 @@ func TestGoldenOverKinesis(t *testing.T) {
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- e.Run(runCtx) }()
-		deadline := time.Now().Add(time.Minute)
+		deadline := time.Now().Add(2 * time.Minute)
 		for len(good)+len(bad) < want && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
-			good, bad = readShard(t, ctx, goodS), readShard(t, ctx, badS)
+			good, bad = readShard(t, ctx, goodS)[seenGood:], readShard(t, ctx, badS)[seenBad:]
 		}
 		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 		defer scancel()
@@ -85,7 +87,10 @@ func TestGoldenOverKinesis(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		return readShard(t, ctx, rawS), readShard(t, ctx, goodS), readShard(t, ctx, badS)
+		allRaw, allGood, allBad := readShard(t, ctx, rawS), readShard(t, ctx, goodS), readShard(t, ctx, badS)
+		raw, good, bad = allRaw[seenRaw:], allGood[seenGood:], allBad[seenBad:]
+		seenRaw, seenGood, seenBad = len(allRaw), len(allGood), len(allBad)
+		return raw, good, bad
 	}
 
 	t.Run("Good", func(t *testing.T) {
