@@ -230,15 +230,7 @@ func (c *Collector) sink(p *payload.CollectorPayload, body []byte, partitionKey 
 // put writes recs to s in as few Puts as the stream limits allow.
 func (c *Collector) put(ctx context.Context, s streams.Stream, health *sinkHealth, recs [][]byte, partitionKey string) error {
 	for len(recs) > 0 {
-		n, size := 0, 0
-		for n < len(recs) && n < streams.MaxRecordsPerPut {
-			rs := len(recs[n]) + len(partitionKey)
-			if n > 0 && size+rs > streams.MaxBytesPerPut {
-				break
-			}
-			size += rs
-			n++
-		}
+		n := streams.NextPut(len(recs), func(i int) int { return len(recs[i]) + len(partitionKey) })
 		var one [1]streams.Entry
 		entries := one[:0]
 		if n > 1 {

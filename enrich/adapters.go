@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 )
@@ -94,8 +95,8 @@ func (p *pipeline) adaptTP2(ctx context.Context, l *loaded) ([]params, []badrow.
 	if evs, ok := p.plainBody(body, qs); ok {
 		return evs, nil, nil
 	}
-	var members []keyVal
-	if jerr := checkJSON(body, p.maxDepth, &members); jerr != nil {
+	var members []jvm.KeyVal
+	if jerr := jvm.CheckJSON(body, p.maxDepth, &members); jerr != nil {
 		return nil, []badrow.Message{badrow.NotJSON{Field: "body", Value: badrow.Str(body), Error: jerr.Error()}}, nil
 	}
 	key, dataRaw, code := rawSDJ(members)
@@ -106,7 +107,7 @@ func (p *pipeline) adaptTP2(ctx context.Context, l *loaded) ([]params, []badrow.
 		return evs, nil, nil
 	}
 	{
-		data, _ := parseJSON(dataRaw, p.maxDepth)
+		data, _ := jvm.ParseJSON(dataRaw, p.maxDepth)
 		_, ce, err := p.validate(ctx, key, data)
 		if err != nil {
 			return nil, nil, err
@@ -125,18 +126,18 @@ func (p *pipeline) adaptTP2(ctx context.Context, l *loaded) ([]params, []badrow.
 // string, the query-string parameters merged over each event.
 func tp2Events(data string, qs params) ([]params, []badrow.Message, error) {
 	notArray := func() ([]params, []badrow.Message, error) {
-		return nil, []badrow.Message{badrow.InputData{Field: "body", Value: badrow.Str(string(appendCanonical(nil, data))), Expectation: "json is not an array"}}, nil
+		return nil, []badrow.Message{badrow.InputData{Field: "body", Value: badrow.Str(string(jvm.AppendCanonical(nil, data))), Expectation: "json is not an array"}}, nil
 	}
 	var events []params
 	var msgs []badrow.Message
 	allObjects := true
-	isArray := rawElements(data, func(el string) bool {
+	isArray := jvm.RawElements(data, func(el string) bool {
 		if el[0] != '{' {
 			allObjects = false
 			return false
 		}
 		ev := make(params, 0, 24)
-		rawMembers(el, func(k, val string) bool {
+		jvm.RawMembers(el, func(k, val string) bool {
 			ev.set(k, strPtr(val))
 			return true
 		})
@@ -145,12 +146,12 @@ func tp2Events(data string, qs params) ([]params, []badrow.Message, error) {
 			raw := *ev[i].Value
 			switch raw[0] {
 			case '"':
-				s := rawString(raw)
+				s := jvm.RawString(raw)
 				ev[i].Value = &s
 			case 'n':
 				msgs = append(msgs, badrow.InputData{Field: ev[i].Name, Expectation: "value cannot be null"})
 			default:
-				msgs = append(msgs, badrow.InputData{Field: ev[i].Name, Value: badrow.Str(string(appendCanonical(nil, raw))), Expectation: "value is not a string"})
+				msgs = append(msgs, badrow.InputData{Field: ev[i].Name, Value: badrow.Str(string(jvm.AppendCanonical(nil, raw))), Expectation: "value is not a string"})
 			}
 		}
 		events = append(events, ev.merged(qs))
@@ -163,7 +164,7 @@ func tp2Events(data string, qs params) ([]params, []badrow.Message, error) {
 		return nil, msgs, nil
 	}
 	if len(events) == 0 {
-		return nil, []badrow.Message{badrow.InputData{Field: "body", Value: badrow.Str(string(appendCanonical(nil, data))), Expectation: "empty list of events"}}, nil
+		return nil, []badrow.Message{badrow.InputData{Field: "body", Value: badrow.Str(string(jvm.AppendCanonical(nil, data))), Expectation: "empty list of events"}}, nil
 	}
 	return events, nil, nil
 }
@@ -192,7 +193,7 @@ func (p *pipeline) adaptRedirect(l *loaded) ([]params, []badrow.Message, error) 
 		}
 		return nil, []badrow.Message{badrow.InputData{Field: "querystring", Value: badrow.Str(b.String()), Expectation: msgMissingU}}, nil
 	}
-	entity := appendCirceString([]byte(`{"schema":"`+uriRedirect+`","data":{"uri":`), u)
+	entity := jvm.AppendCirceString([]byte(`{"schema":"`+uriRedirect+`","data":{"uri":`), u)
 	entity = append(entity, "}}"...)
 
 	out := orig.without("u")
@@ -202,12 +203,12 @@ func (p *pipeline) adaptRedirect(l *loaded) ([]params, []badrow.Message, error) 
 		co, hasCo := orig.get("co")
 		switch {
 		case hasCx && cx != nil:
-			decoded := string(decodeBase64(nil, *cx))
+			decoded := string(jvm.DecodeBase64(nil, *cx))
 			merged, m := addToContexts(decoded, entity)
 			if m != nil {
 				return nil, []badrow.Message{m}, nil
 			}
-			out.setStr("cx", encodeBase64URL([]byte(merged)))
+			out.setStr("cx", jvm.EncodeBase64URL([]byte(merged)))
 		case hasCo && co != nil && *co != "":
 			merged, m := addToContexts(*co, entity)
 			if m != nil {
@@ -233,18 +234,18 @@ func (p *pipeline) adaptRedirect(l *loaded) ([]params, []badrow.Message, error) 
 // addToContexts prepends entity to the data array of the contexts JSON existing (left as
 // it is when there is no data array), printed compactly.
 func addToContexts(existing string, entity []byte) (string, badrow.Message) {
-	if _, jerr := parseJSON(existing, 1<<30); jerr != nil {
+	if _, jerr := jvm.ParseJSON(existing, 1<<30); jerr != nil {
 		return "", badrow.NotJSON{Field: "co|cx", Value: badrow.Str(existing), Error: jerr.Error()}
 	}
-	data, ok := rawMember(existing, "data")
-	if !ok || rawSkipWS(data, 0) >= len(data) || data[rawSkipWS(data, 0)] != '[' {
-		return string(appendCanonical(nil, existing)), nil
+	data, ok := jvm.RawMember(existing, "data")
+	if !ok || jvm.SkipWS(data, 0) >= len(data) || data[jvm.SkipWS(data, 0)] != '[' {
+		return string(jvm.AppendCanonical(nil, existing)), nil
 	}
 	var b []byte
 	b = append(b, '{')
 	n := 0
 	var seen []string
-	rawMembers(existing, func(k, v string) bool {
+	jvm.RawMembers(existing, func(k, v string) bool {
 		for _, s := range seen {
 			if s == k {
 				return true
@@ -255,20 +256,20 @@ func addToContexts(existing string, entity []byte) (string, badrow.Message) {
 			b = append(b, ',')
 		}
 		n++
-		b = appendCirceString(b, k)
+		b = jvm.AppendCirceString(b, k)
 		b = append(b, ':')
-		last, _ := rawMember(existing, k)
+		last, _ := jvm.RawMember(existing, k)
 		if k == "data" {
 			b = append(b, '[')
 			b = append(b, entity...)
-			rawElements(last, func(el string) bool {
+			jvm.RawElements(last, func(el string) bool {
 				b = append(b, ',')
-				b = appendCanonical(b, el)
+				b = jvm.AppendCanonical(b, el)
 				return true
 			})
 			b = append(b, ']')
 		} else {
-			b = appendCanonical(b, last)
+			b = jvm.AppendCanonical(b, last)
 		}
 		return true
 	})
@@ -287,7 +288,7 @@ func (p *pipeline) adaptIglu(l *loaded) ([]params, []badrow.Message, error) {
 		if ct != "application/json" && ct != "application/json; charset=utf-8" {
 			return nil, []badrow.Message{badrow.InputData{Field: "contentType", Value: badrow.Str(ct), Expectation: msgIgluCT2}}, nil
 		}
-		v, jerr := parseJSON(body, p.maxDepth)
+		v, jerr := jvm.ParseJSON(body, p.maxDepth)
 		if jerr != nil {
 			return nil, []badrow.Message{badrow.NotJSON{Field: "body", Value: badrow.Str(body), Error: jerr.Error()}}, nil
 		}
@@ -295,7 +296,7 @@ func (p *pipeline) adaptIglu(l *loaded) ([]params, []badrow.Message, error) {
 		if code != "" {
 			return nil, []badrow.Message{notIglu(body, code)}, nil
 		}
-		return []params{igluEventParams(ps, s.key.String(), appendCanonical(nil, s.dataRaw), "app")}, nil, nil
+		return []params{igluEventParams(ps, s.key.String(), jvm.AppendCanonical(nil, s.dataRaw), "app")}, nil, nil
 	case !hasSchema:
 		return nil, []badrow.Message{
 			badrow.InputData{Field: "schema", Expectation: "empty `schema` field"},
@@ -323,12 +324,12 @@ func (p *pipeline) adaptIglu(l *loaded) ([]params, []badrow.Message, error) {
 				obj = append(obj, ',')
 			}
 			n++
-			obj = appendCirceString(obj, kv.Name)
+			obj = jvm.AppendCirceString(obj, kv.Name)
 			obj = append(obj, ':')
 			if kv.Value == nil || *kv.Value == "" {
 				obj = append(obj, "null"...)
 			} else {
-				obj = appendCirceString(obj, *kv.Value)
+				obj = jvm.AppendCirceString(obj, *kv.Value)
 			}
 		}
 		obj = append(obj, '}')
@@ -336,15 +337,15 @@ func (p *pipeline) adaptIglu(l *loaded) ([]params, []badrow.Message, error) {
 	case ct == "":
 		return nil, []badrow.Message{badrow.InputData{Field: "contentType", Expectation: msgIgluCT3}}, nil
 	case ct == "application/json" || ct == "application/json; charset=utf-8":
-		if _, jerr := parseJSON(body, p.maxDepth); jerr != nil {
+		if _, jerr := jvm.ParseJSON(body, p.maxDepth); jerr != nil {
 			return nil, []badrow.Message{badrow.NotJSON{Field: "body", Value: badrow.Str(body), Error: jerr.Error()}}, nil
 		}
-		i := rawSkipWS(body, 0)
+		i := jvm.SkipWS(body, 0)
 		switch body[i] {
 		case '[':
 			var events []params
-			rawElements(body, func(el string) bool {
-				events = append(events, igluEventParams(rest, uri, appendCanonical(nil, el), "app"))
+			jvm.RawElements(body, func(el string) bool {
+				events = append(events, igluEventParams(rest, uri, jvm.AppendCanonical(nil, el), "app"))
 				return true
 			})
 			if len(events) == 0 {
@@ -353,14 +354,14 @@ func (p *pipeline) adaptIglu(l *loaded) ([]params, []badrow.Message, error) {
 			return events, nil, nil
 		case '{':
 			empty := true
-			rawMembers(body, func(string, string) bool { empty = false; return false })
+			jvm.RawMembers(body, func(string, string) bool { empty = false; return false })
 			if !empty {
-				return []params{igluEventParams(rest, uri, appendCanonical(nil, body), "app")}, nil, nil
+				return []params{igluEventParams(rest, uri, jvm.AppendCanonical(nil, body), "app")}, nil, nil
 			}
 		}
 		return nil, []badrow.Message{badrow.InputData{Field: "body", Value: badrow.Str(body), Expectation: "has no key-value pairs"}}, nil
 	case ct == "application/x-www-form-urlencoded":
-		form, ferr := parseQueryString(body, charsetUTF8)
+		form, ferr := parseQueryString(body, jvm.UTF8)
 		if ferr != nil {
 			return nil, []badrow.Message{badrow.InputData{Field: "body", Value: badrow.Str(body), Expectation: ferr.Error()}}, nil
 		}
@@ -369,12 +370,12 @@ func (p *pipeline) adaptIglu(l *loaded) ([]params, []badrow.Message, error) {
 			if i > 0 {
 				obj = append(obj, ',')
 			}
-			obj = appendCirceString(obj, kv.Name)
+			obj = jvm.AppendCirceString(obj, kv.Name)
 			obj = append(obj, ':')
 			if kv.Value == nil {
 				obj = append(obj, "null"...)
 			} else {
-				obj = appendCirceString(obj, *kv.Value)
+				obj = jvm.AppendCirceString(obj, *kv.Value)
 			}
 		}
 		obj = append(obj, '}')
@@ -388,7 +389,7 @@ func (p *pipeline) adaptIglu(l *loaded) ([]params, []badrow.Message, error) {
 // ttm and url.
 func igluEventParams(qs params, schema string, data []byte, platform string) params {
 	ue := []byte(`{"schema":"` + unstructEnvelope + `","data":{"schema":`)
-	ue = appendCirceString(ue, schema)
+	ue = jvm.AppendCirceString(ue, schema)
 	ue = append(ue, `,"data":`...)
 	ue = append(ue, data...)
 	ue = append(ue, "}}"...)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
@@ -86,7 +87,7 @@ func TestBadInputs(t *testing.T) {
 // checkBadRow validates a bad row against its schema (from Iglu Central).
 func checkBadRow(t *testing.T, res *iglu.Resolver, row []byte) {
 	t.Helper()
-	v, jerr := parseJSON(string(row), 1000)
+	v, jerr := jvm.ParseJSON(string(row), 1000)
 	if jerr != nil {
 		t.Fatalf("bad row is not JSON: %v\n%s", jerr, row)
 	}

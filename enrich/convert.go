@@ -3,8 +3,9 @@ package enrich
 import (
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 )
 
 // This file holds the conversions Snowplow's Transform applies to tracker parameters, with
@@ -49,22 +50,6 @@ func tsvSafeSlow(s string, i int) string {
 	return string(b)
 }
 
-// javaDigit is Character.digit(r, 10): the value of a Unicode decimal digit, or -1.
-func javaDigit(r rune) int {
-	if r >= '0' && r <= '9' {
-		return int(r - '0')
-	}
-	if r < utf8.RuneSelf || !unicode.IsDigit(r) {
-		return -1
-	}
-	// Decimal digits come in runs of ten starting at a zero.
-	z := r
-	for z > 0 && unicode.IsDigit(z-1) {
-		z--
-	}
-	return int(r-z) % 10
-}
-
 // parseJavaInt is Integer.parseInt (radix 10): an optional sign and at least one decimal
 // digit (any Unicode Nd digit), in the 32-bit range.
 func parseJavaInt(s string) (int32, bool) {
@@ -104,7 +89,7 @@ func parseJavaLong(s string) (int64, bool) {
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if d = javaDigit(r); d < 0 {
+			if d = jvm.Digit(r); d < 0 {
 				return 0, false
 			}
 			i += size
@@ -144,12 +129,12 @@ func convDecimal(s string) (string, string) {
 	if strings.EqualFold(s, "null") {
 		return "", ""
 	}
-	d, errMsg := parseBigDecimal(s)
+	d, errMsg := jvm.ParseBigDecimal(s)
 	if errMsg != "" {
 		return "", msgNotDecimal + errMsg
 	}
-	if d.scale < 0 {
-		d = d.rescaleToZero()
+	if d.Scale() < 0 {
+		d = d.RescaleToZero()
 	}
 	return d.String(), ""
 }
@@ -194,8 +179,8 @@ func convTstamp(s string) (string, string) {
 	if !ok {
 		return "", msgNotTstamp
 	}
-	ts := formatMillis(ms)
-	if y := civilYear(ms); y < 0 || y > 9999 {
+	ts := jvm.FormatMillis(ms)
+	if y := jvm.CivilYear(ms); y < 0 || y > 9999 {
 		return "", "Formatting as " + ts + " is not Redshift-compatible"
 	}
 	return ts, ""
@@ -266,4 +251,23 @@ func firstIP(s string) string {
 		s = s[:i]
 	}
 	return tsvSafe(s)
+}
+
+// derivedTstamp is EventEnrichments.getDerivedTimestamp on the TSV texts: true_tstamp when
+// set; else, when dvce_created < dvce_sent, collector_tstamp minus the Joda Period between
+// them; else collector_tstamp.
+func derivedTstamp(sent, created, collector, trueTs string) string {
+	if trueTs != "" {
+		return trueTs
+	}
+	if sent == "" || created == "" || collector == "" {
+		return collector
+	}
+	start, ok1 := jvm.ParseMillis(created)
+	end, ok2 := jvm.ParseMillis(sent)
+	ct, ok3 := jvm.ParseMillis(collector)
+	if !ok1 || !ok2 || !ok3 || start >= end {
+		return collector
+	}
+	return jvm.FormatMillis(jvm.MinusPeriod(ct, start, end))
 }

@@ -309,15 +309,7 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 // putAll writes entries in as few Puts as the stream limits allow.
 func putAll(ctx context.Context, s streams.Stream, entries []streams.Entry) error {
 	for len(entries) > 0 {
-		n, size := 0, 0
-		for n < len(entries) && n < streams.MaxRecordsPerPut {
-			sz := len(entries[n].Data) + len(entries[n].PartitionKey)
-			if n > 0 && size+sz > streams.MaxBytesPerPut {
-				break
-			}
-			size += sz
-			n++
-		}
+		n := streams.NextPut(len(entries), func(i int) int { return len(entries[i].Data) + len(entries[i].PartitionKey) })
 		if _, err := s.Put(ctx, entries[:n]); err != nil {
 			return fmt.Errorf("putting %d records to stream %q: %w", n, s.Name(), err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
@@ -232,7 +233,7 @@ func TestRedirect(t *testing.T) {
 		}
 	}
 	// With an event, the redirect becomes the first context.
-	cx := encodeBase64URL([]byte(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"0b8d2f5e-4a1c-4c7e-9a55-100000000002"}}]}`))
+	cx := jvm.EncodeBase64URL([]byte(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"0b8d2f5e-4a1c-4c7e-9a55-100000000002"}}]}`))
 	g = one(t, e, get("/r/tp2", url.Values{"u": {"https://dest.test/"}, "e": {"pv"}, "p": {"mob"}, "cx": {cx}}))
 	if got, want := field(g, "contexts"), `{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/uri_redirect/jsonschema/1-0-0","data":{"uri":"https://dest.test/"}},{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"0b8d2f5e-4a1c-4c7e-9a55-100000000002"}}]}`; got != want {
 		t.Errorf("contexts = %s\nwant %s", got, want)

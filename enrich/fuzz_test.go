@@ -5,118 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
-
-func FuzzParseJSON(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `[1,2.5e3,-0,"\u00e9\/",true,null]`, `{"a":{"b":[{}]}}`, `{test:`, ``, ` "x" `, `{"a":1,"a":2}`, "\"\x7f\u0085\"", `[1,]`, `01`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, err := parseJSON(s, 50)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "invalid json: ") {
-				t.Fatalf("error %q lacks the prefix", err)
-			}
-			if json.Valid([]byte(s)) && utf8.ValidString(s) && jsonDepth(s) <= 50 {
-				t.Fatalf("parseJSON(%q) = %v, but it is valid JSON", s, err)
-			}
-			return
-		}
-		if !json.Valid([]byte(s)) {
-			t.Fatalf("parseJSON(%q) accepted invalid JSON", s)
-		}
-		_ = v
-		c := appendCanonical(nil, s)
-		if !json.Valid(c) {
-			t.Fatalf("canonical form %q of %q is not JSON", c, s)
-		}
-		if c2 := appendCanonical(nil, string(c)); !bytes.Equal(c, c2) {
-			t.Fatalf("canonical form not stable: %q then %q", c, c2)
-		}
-	})
-}
-
-// jsonDepth counts the deepest container nesting of valid JSON.
-func jsonDepth(s string) int {
-	d, m := 0, 0
-	in := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case in && c == '\\':
-			i++
-		case c == '"':
-			in = !in
-		case !in && (c == '{' || c == '['):
-			d++
-			m = max(m, d)
-		case !in && (c == '}' || c == ']'):
-			d--
-		}
-	}
-	return m
-}
-
-func FuzzQueryString(f *testing.F) {
-	for _, s := range []string{"e=pv&p=web", "a=%C3%A9&b=+x+&c", "a=1;b=2&&=x", "x=a|b", "q=%zz", "é=ü", "a=%E2%82"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ps, err := parseQueryString(s, charsetUTF8)
-		if err != nil {
-			return
-		}
-		for _, p := range ps {
-			if p.Name == "" {
-				t.Fatalf("parseQueryString(%q) gave an empty name", s)
-			}
-			if !utf8.ValidString(p.Name) || (p.Value != nil && !utf8.ValidString(*p.Value)) {
-				t.Fatalf("parseQueryString(%q) gave invalid UTF-8", s)
-			}
-		}
-	})
-}
-
-func FuzzDecodeBase64(f *testing.F) {
-	for _, s := range []string{"eyJhIjoxfQ", "-_+/==", "QUJD\nREVG", "!"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := decodeBase64(nil, s)
-		if len(out) > len(s)*3/4+1 {
-			t.Fatalf("decodeBase64(%q) gave %d bytes", s, len(out))
-		}
-		if back := decodeBase64(nil, encodeBase64URL([]byte(s))); string(back) != s {
-			t.Fatalf("round trip of %q gave %q", s, back)
-		}
-	})
-}
-
-func FuzzJavaURI(f *testing.F) {
-	for _, s := range []string{"http://a.test:80/p?q#f", "mailto:x@y", "http://[::1]/", "http://my_host/", "/rel", "http://a b", "%zz"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		u, err := parseJavaURI(s)
-		if err != nil {
-			if !strings.HasSuffix(err.Error(), ": "+s) {
-				t.Fatalf("error %q does not end with the input", err)
-			}
-			return
-		}
-		if u.hasQuery && !strings.Contains(s, "?"+u.query) {
-			t.Fatalf("query %q not in %q", u.query, s)
-		}
-		stringToURI(s)
-	})
-}
 
 // FuzzTP2Body posts arbitrary bodies: nothing may crash or error, and every body gives
 // good events or bad rows.
@@ -178,10 +75,10 @@ func FuzzPlainFastPaths(f *testing.F) {
 	e := newTestEnricher(f, testResolver(f), nil)
 	p := e.p
 	f.Fuzz(func(t *testing.T, data string, addition int) {
-		if addition < 0 || addition > 4 || !utf8.ValidString(data) || checkJSON(data, 50, nil) != nil {
+		if addition < 0 || addition > 4 || !utf8.ValidString(data) || jvm.CheckJSON(data, 50, nil) != nil {
 			return // bodies are valid UTF-8 once loaded (sanitizePayload)
 		}
-		v, _ := parseJSON(data, 50)
+		v, _ := jvm.ParseJSON(data, 50)
 		ctx := context.Background()
 		pd := criterion1_0("com.snowplowanalytics.snowplow", "payload_data", "jsonschema")
 		key := iglu.SchemaKey{Vendor: pd.Vendor, Name: pd.Name, Format: pd.Format, Version: iglu.SchemaVer{Model: 1, Addition: addition}}
@@ -281,7 +178,7 @@ func FuzzPlainExtraction(f *testing.F) {
 }
 
 // FuzzPlainBody checks the one-pass reading of tp2 bodies: whenever plainBody takes a
-// body, the general path (checkJSON, rawSDJ, plainPayloadData) must take it too, with the
+// body, the general path (jvm.CheckJSON, rawSDJ, plainPayloadData) must take it too, with the
 // same events.
 func FuzzPlainBody(f *testing.F) {
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","p":"web","tv":"t","url":"http:\/\/a.test\/?a=1\u0026b=\u00e9"}]}`)
@@ -303,9 +200,9 @@ func FuzzPlainBody(f *testing.F) {
 				if !ok {
 					continue
 				}
-				var members []keyVal
-				if err := checkJSON(body, p.maxDepth, &members); err != nil {
-					t.Fatalf("plainBody took %q, checkJSON says %v", body, err)
+				var members []jvm.KeyVal
+				if err := jvm.CheckJSON(body, p.maxDepth, &members); err != nil {
+					t.Fatalf("plainBody took %q, jvm.CheckJSON says %v", body, err)
 				}
 				key, data, code := rawSDJ(members)
 				if code != "" {

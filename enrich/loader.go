@@ -7,6 +7,7 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 )
@@ -17,7 +18,7 @@ type loaded struct {
 	vendor  string
 	version string
 	qs      []event.NVP
-	cs      charset
+	cs      jvm.Charset
 	ip      string // client IP: X-Forwarded-For / Forwarded headers, else the Thrift ipAddress
 	nuid    string // canonical network user id, "" when absent
 }
@@ -85,7 +86,7 @@ func (p *pipeline) load(record []byte) (*loaded, []badrow.Message) {
 		return nil, []badrow.Message{badrow.CPFormatError{Error: msgDeserialize + thriftErrorText(err)}}
 	}
 	sanitizePayload(cp)
-	cs, csErr, ok := lookupCharset(cp.Encoding)
+	cs, csErr, ok := jvm.LookupCharset(cp.Encoding)
 	if !ok {
 		return nil, []badrow.Message{badrow.CPFormatError{Error: msgDeserialize + csErr}}
 	}
@@ -144,10 +145,10 @@ func mustKey(s string) iglu.SchemaKey {
 func sanitizePayload(cp *payload.CollectorPayload) {
 	for _, s := range []*string{&cp.Schema, &cp.IPAddress, &cp.Encoding, &cp.Collector, &cp.UserAgent,
 		&cp.RefererURI, &cp.Path, &cp.Querystring, &cp.Body, &cp.ContentType, &cp.Hostname, &cp.NetworkUserID} {
-		*s = validUTF8(*s)
+		*s = jvm.ValidUTF8(*s)
 	}
 	for i, h := range cp.Headers {
-		cp.Headers[i] = validUTF8(h)
+		cp.Headers[i] = jvm.ValidUTF8(h)
 	}
 }
 
@@ -207,7 +208,7 @@ func parseHexLong(s string) (uint64, bool) {
 	}
 	var v uint64
 	for i := 0; i < len(s); i++ {
-		d := unhex(s[i])
+		d := jvm.Unhex(s[i])
 		if d < 0 || v > (1<<63)>>4 {
 			return 0, false
 		}
@@ -220,4 +221,62 @@ func parseHexLong(s string) (uint64, bool) {
 		return -v, true
 	}
 	return v, true
+}
+
+// stripInstanceEtc tidies an exception message as Snowplow's JsonUtils.stripInstanceEtc:
+// object hashes replaced, tabs to four spaces, ASCII control characters removed, trimmed.
+func stripInstanceEtc(msg string) string {
+	// "@[0-9a-z]+;" -> "@xxxxxx;"
+	if strings.IndexByte(msg, '@') >= 0 {
+		var sb strings.Builder
+		for i := 0; i < len(msg); i++ {
+			if msg[i] == '@' {
+				j := i + 1
+				for j < len(msg) && (msg[j] >= '0' && msg[j] <= '9' || msg[j] >= 'a' && msg[j] <= 'z') {
+					j++
+				}
+				if j > i+1 && j < len(msg) && msg[j] == ';' {
+					sb.WriteString("@xxxxxx;")
+					i = j
+					continue
+				}
+			}
+			sb.WriteByte(msg[i])
+		}
+		msg = sb.String()
+	}
+	msg = strings.ReplaceAll(msg, "\t", "    ")
+	msg = removeASCIIControls(msg)
+	return javaTrim(msg)
+}
+
+// removeASCIIControls removes U+0000–U+001F and U+007F (Java's \p{Cntrl}).
+func removeASCIIControls(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] != 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 0x20 && c != 0x7f {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// javaTrim is String.trim: leading and trailing chars <= ' ' removed.
+func javaTrim(s string) string {
+	i, j := 0, len(s)
+	for i < j && s[i] <= ' ' {
+		i++
+	}
+	for j > i && s[j-1] <= ' ' {
+		j--
+	}
+	return s[i:j]
 }

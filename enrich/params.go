@@ -1,6 +1,11 @@
 package enrich
 
-import "github.com/snowplow-mini/snowplow-mini/enrich/event"
+import (
+	"strings"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
+)
 
 // params is an ordered parameter map, as Snowplow's Map[String, Option[String]]: one entry
 // per name, at the position of its first appearance, holding its last value. A nil value is
@@ -76,4 +81,18 @@ func (ps params) merged(over params) params {
 		out.set(p.Name, p.Value)
 	}
 	return out
+}
+
+// parseQueryString reads a raw query string as Snowplow's URLEncodedUtils.parse on
+// URI.create("http://localhost/?" + qs): nil when there is no query.
+func parseQueryString(qs string, cs jvm.Charset) ([]event.NVP, error) {
+	q, err := jvm.QueryOf(qs)
+	if err != nil || q == "" {
+		return nil, err
+	}
+	out := make([]event.NVP, 0, 8+strings.Count(q, "&"))
+	for name, value := range jvm.SplitQuery(q, cs) {
+		out = append(out, event.NVP{Name: name, Value: value})
+	}
+	return out, nil
 }

@@ -4,27 +4,28 @@ import (
 	"strings"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
-// rawSDJ is parseSDJ on the members of a valid JSON object (as checkJSON lists them;
+// rawSDJ is parseSDJ on the members of a valid JSON object (as jvm.CheckJSON lists them;
 // none when the text is not an object), without decoding it.
-func rawSDJ(members []keyVal) (key iglu.SchemaKey, dataRaw string, code string) {
+func rawSDJ(members []jvm.KeyVal) (key iglu.SchemaKey, dataRaw string, code string) {
 	var schema, data string
 	var haveData bool
 	for _, m := range members {
-		switch rawString(m.key) {
+		switch jvm.RawString(m.Key) {
 		case "schema":
-			schema = m.val
+			schema = m.Val
 		case "data":
-			data, haveData = m.val, true
+			data, haveData = m.Val, true
 		}
 	}
 	if schema == "" || schema[0] != '"' {
 		return key, "", iglu.CodeInvalidDataPayload
 	}
-	k, err := iglu.ParseSchemaKey(rawString(schema))
+	k, err := iglu.ParseSchemaKey(jvm.RawString(schema))
 	if err != nil {
 		if pe, ok := err.(*iglu.ParseError); ok {
 			return key, "", pe.Code
@@ -122,8 +123,8 @@ func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) 
 	if allowed == nil {
 		return nil, false
 	}
-	evs, end, seen, ok := p.plainEvents(data, rawSkipWS(data, 0), qs)
-	if !ok || !allowed.allows(seen) || rawSkipWS(data, end) != len(data) {
+	evs, end, seen, ok := p.plainEvents(data, jvm.SkipWS(data, 0), qs)
+	if !ok || !allowed.allows(seen) || jvm.SkipWS(data, end) != len(data) {
 		return nil, false
 	}
 	return evs, true
@@ -140,7 +141,7 @@ func (p *pipeline) payloadDataBits(key iglu.SchemaKey) *paramBits {
 
 // plainBody reads a whole tp2 body in one pass when it is a plain payload_data: a JSON
 // object of exactly a "schema" string naming a published payload_data schema and a "data"
-// array that plainPayloadData accepts for it. Such a text is what checkJSON accepts and
+// array that plainPayloadData accepts for it. Such a text is what jvm.CheckJSON accepts and
 // what rawSDJ and plainPayloadData read, with the same events; anything else (another
 // member, a key with escapes) returns false and the body goes the general way.
 func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
@@ -148,7 +149,7 @@ func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
 		return nil, false
 	}
 	s := body
-	i := rawSkipWS(s, 0)
+	i := jvm.SkipWS(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return nil, false
 	}
@@ -159,7 +160,7 @@ func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
 		haveKey, haveData bool
 	)
 	for n := 0; n < 2; n++ {
-		i = rawSkipWS(s, i+1) // after '{' or ','
+		i = jvm.SkipWS(s, i+1) // after '{' or ','
 		var name string
 		switch {
 		case strings.HasPrefix(s[i:], `"schema"`) && !haveKey:
@@ -169,15 +170,15 @@ func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
 		default:
 			return nil, false
 		}
-		i = rawSkipWS(s, i+len(name)+2)
+		i = jvm.SkipWS(s, i+len(name)+2)
 		if i >= len(s) || s[i] != ':' {
 			return nil, false
 		}
-		i = rawSkipWS(s, i+1)
+		i = jvm.SkipWS(s, i+1)
 		var ok bool
 		if name == "schema" {
 			var uri string
-			if uri, i, ok = plainString(s, i); !ok {
+			if uri, i, ok = jvm.ReadString(s, i); !ok {
 				return nil, false
 			}
 			key, err := iglu.ParseSchemaKey(uri)
@@ -190,34 +191,15 @@ func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
 		} else if evs, i, seen, ok = p.plainEvents(s, i, qs); !ok {
 			return nil, false
 		}
-		i = rawSkipWS(s, i)
+		i = jvm.SkipWS(s, i)
 		if i >= len(s) || s[i] != ",}"[n] {
 			return nil, false
 		}
 	}
-	if !allowed.allows(seen) || rawSkipWS(s, i+1) != len(s) {
+	if !allowed.allows(seen) || jvm.SkipWS(s, i+1) != len(s) {
 		return nil, false
 	}
 	return evs, true
-}
-
-// plainString reads the JSON string at s[i] as rawStringUTF8 does, checking it as the
-// JSON parser does (no control character, valid escapes). It returns the value and the
-// index after the string.
-func plainString(s string, i int) (string, int, bool) {
-	if i >= len(s) || s[i] != '"' {
-		return "", 0, false
-	}
-	j := skipPlain(s, i+1)
-	if j < len(s) && s[j] == '"' {
-		return s[i+1 : j], j + 1, true
-	}
-	jp := jsonParser{s: s, maxDepth: 1}
-	v, next, err := jp.str(i)
-	if err != nil {
-		return "", 0, false
-	}
-	return v, next, true
 }
 
 // plainEvents reads the array at s[i] (not whitespace) for plainPayloadData, checking its
@@ -237,26 +219,26 @@ func (p *pipeline) plainEvents(s string, i int, qs params) ([]params, int, [2]ui
 	nvps := make([]event.NVP, 0, guess)
 	vals := make([]string, 0, guess)
 	for {
-		i = rawSkipWS(s, i+1) // after '[' or ','
+		i = jvm.SkipWS(s, i+1) // after '[' or ','
 		if i >= len(s) || s[i] != '{' {
 			return nil, 0, all, false
 		}
 		start := len(nvps)
 		var seen [2]uint64
-		i = rawSkipWS(s, i+1)
+		i = jvm.SkipWS(s, i+1)
 		if i < len(s) && s[i] == '}' {
 			return nil, 0, all, false // tv, p and e are required
 		}
 		for {
-			k, next, ok := plainString(s, i)
+			k, next, ok := jvm.ReadString(s, i)
 			if !ok {
 				return nil, 0, all, false
 			}
-			i = rawSkipWS(s, next)
+			i = jvm.SkipWS(s, next)
 			if i >= len(s) || s[i] != ':' {
 				return nil, 0, all, false
 			}
-			v, next, ok := plainString(s, rawSkipWS(s, i+1))
+			v, next, ok := jvm.ReadString(s, jvm.SkipWS(s, i+1))
 			if !ok {
 				return nil, 0, all, false // not a string
 			}
@@ -267,8 +249,8 @@ func (p *pipeline) plainEvents(s string, i int, qs params) ([]params, int, [2]ui
 			seen[bit>>6] |= 1 << (bit & 63)
 			vals = append(vals, v)
 			nvps = append(nvps, event.NVP{Name: k, Value: &vals[len(vals)-1]})
-			if i = rawSkipWS(s, next); i < len(s) && s[i] == ',' {
-				i = rawSkipWS(s, i+1)
+			if i = jvm.SkipWS(s, next); i < len(s) && s[i] == ',' {
+				i = jvm.SkipWS(s, i+1)
 				continue
 			}
 			break
@@ -287,7 +269,7 @@ func (p *pipeline) plainEvents(s string, i int, qs params) ([]params, int, [2]ui
 		events = append(events, ev)
 		all[0] |= seen[0]
 		all[1] |= seen[1]
-		if i = rawSkipWS(s, i+1); i < len(s) && s[i] == ',' {
+		if i = jvm.SkipWS(s, i+1); i < len(s) && s[i] == ',' {
 			continue
 		}
 		if i >= len(s) || s[i] != ']' {

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 	"github.com/snowplow-mini/snowplow-mini/streams"
@@ -222,27 +222,6 @@ func takeUTF16(s string, n int) string {
 	return s
 }
 
-// utf16Length is Java's String.length.
-func utf16Length(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			n++
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-		i += size
-	}
-	return n
-}
-
 // cleanUserAgent is EnrichmentManager.setUseragent: CR and LF removed, tabs as four spaces.
 func cleanUserAgent(ua string) string {
 	if !strings.ContainsAny(ua, "\r\n\t") {
@@ -283,7 +262,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	f[event.VCollector] = raw.LoaderName
 	f[event.VEtl] = p.vEtl
 	if memo.etlTstamp == "" {
-		memo.etlTstamp = formatMillis(now.UnixMilli())
+		memo.etlTstamp = jvm.FormatMillis(now.UnixMilli())
 	}
 	f[event.EtlTstamp] = memo.etlTstamp
 	f[event.NetworkUserID] = raw.UserID
@@ -293,11 +272,11 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	}
 	var perrs []parseError
 	ct := l.cp.Timestamp
-	if y := civilYear(ct); y < 0 || y > 9999 {
-		perrs = append(perrs, parseError{"collector_tstamp", "Formatted as " + formatMillis(ct) + " is not Redshift-compatible"})
+	if y := jvm.CivilYear(ct); y < 0 || y > 9999 {
+		perrs = append(perrs, parseError{"collector_tstamp", "Formatted as " + jvm.FormatMillis(ct) + " is not Redshift-compatible"})
 	} else {
 		if memo.collectorTstamp == "" {
-			memo.collectorTstamp = formatMillis(ct)
+			memo.collectorTstamp = jvm.FormatMillis(ct)
 		}
 		f[event.CollectorTstamp] = memo.collectorTstamp
 	}
@@ -326,7 +305,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	if f[event.VCollector] == "" {
 		fail(badrow.InputData{Field: "v_collector", Expectation: "should be set"})
 	}
-	var pageURI javaURI
+	var pageURI jvm.URI
 	havePage := false
 	if src := f[event.PageURL]; src != "" || raw.RefererURI != "" {
 		if src == "" {
@@ -349,8 +328,8 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 			explode(u).setReferrer(ev)
 		}
 	}
-	if havePage && pageURI.hasQuery {
-		duid, ts, fv, fm := crossNavigation(pageURI.query, l.cs)
+	if havePage && pageURI.HasQuery {
+		duid, ts, fv, fm := crossNavigation(pageURI.Query, l.cs)
 		if fm != "" {
 			fail(badrow.InputData{Field: "sp_dtm", Value: badrow.Str(fv), Expectation: fm})
 		} else {
@@ -467,7 +446,7 @@ func (p *pipeline) validateDerived(ctx context.Context, d event.SelfDescribing) 
 			return nil, nil
 		}
 	}
-	data, jerr := parseJSON(string(d.Data), p.maxDepth)
+	data, jerr := jvm.ParseJSON(string(d.Data), p.maxDepth)
 	if jerr != nil {
 		return badrow.NotJSON{Field: "derived_contexts", Value: badrow.Str(string(d.Data)), Error: jerr.Error()}, nil
 	}
@@ -493,7 +472,7 @@ func (p *pipeline) lengthErrors(ev *event.EnrichedEvent) []parseError {
 		if limit == 0 || len(v) <= limit {
 			continue // UTF-16 length <= byte length
 		}
-		if utf16Length(v) > limit {
+		if jvm.UTF16Len(v) > limit {
 			errs = append(errs, parseError{event.Field(i).Name(), "Field is longer than maximum allowed size " + strconv.Itoa(limit)})
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 )
@@ -40,7 +41,7 @@ func parseSDJ(v any, raw string) (sdj, string) {
 		}
 		return sdj{}, iglu.CodeInvalidDataPayload
 	}
-	dr, _ := rawMember(raw, "data")
+	dr, _ := jvm.RawMember(raw, "data")
 	return sdj{key: key, data: data, dataRaw: dr}, ""
 }
 
@@ -60,7 +61,7 @@ func (p *pipeline) validate(ctx context.Context, key iglu.SchemaKey, data any) (
 
 // notIglu builds a NotIglu message for the JSON text raw.
 func notIglu(raw, code string) badrow.NotIglu {
-	return badrow.NotIglu{JSON: appendCanonical(nil, raw), Error: code}
+	return badrow.NotIglu{JSON: jvm.AppendCanonical(nil, raw), Error: code}
 }
 
 // validationInfo is a validation_info derived context: an entity of schema original was
@@ -72,9 +73,9 @@ type validationInfo struct {
 
 func (vi validationInfo) entity() event.SelfDescribing {
 	b := []byte(`{"originalSchema":`)
-	b = appendCirceString(b, vi.original)
+	b = jvm.AppendCirceString(b, vi.original)
 	b = append(b, `,"validatedWith":`...)
-	b = appendCirceString(b, vi.with)
+	b = jvm.AppendCirceString(b, vi.with)
 	b = append(b, '}')
 	return event.SelfDescribing{Schema: "iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0", Data: b}
 }
@@ -201,7 +202,7 @@ func (p *pipeline) extractContextsGeneral(ctx context.Context, raw string) (*ext
 	arr, _ := data.([]any)
 	i := 0
 	var ierr error
-	rawElements(dataRaw, func(el string) bool {
+	jvm.RawElements(dataRaw, func(el string) bool {
 		if i >= len(arr) {
 			return false
 		}
@@ -266,7 +267,7 @@ func (p *pipeline) extractUnstructGeneral(ctx context.Context, raw string) (*ext
 // extractInputData parses the envelope text, checks it is self-describing with a schema
 // matching crit, validates it, and returns its data.
 func (p *pipeline) extractInputData(ctx context.Context, raw, field string, crit iglu.Criterion) (any, string, badrow.Message, error) {
-	v, jerr := parseValidJSON(raw, p.maxDepth) // from a decoded parameter: valid UTF-8
+	v, jerr := jvm.ParseValidJSON(raw, p.maxDepth) // from a decoded parameter: valid UTF-8
 	if jerr != nil {
 		return nil, "", badrow.NotJSON{Field: field, Value: badrow.Str(raw), Error: jerr.Error()}, nil
 	}
@@ -301,18 +302,18 @@ func (p *pipeline) parseAndValidate(ctx context.Context, v any, raw string) (eve
 
 // validateEntity validates the data of an entity of schema key, given as the text dataRaw
 // and, when decoded is set, as its decoded value data; otherwise dataRaw (part of a text
-// checkJSON accepted) is decoded only when the verdicts do not know the pair.
+// jvm.CheckJSON accepted) is decoded only when the verdicts do not know the pair.
 func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataRaw string, data any, decoded bool) (event.SelfDescribing, iglu.SchemaKey, *validationInfo, badrow.Message, error) {
 	var buf [512]byte
 	var k []byte
 	if p.verdicts != nil {
 		k = verdictKey(buf[:0], key, dataRaw)
 		if p.verdicts.valid(ctx, key, k) {
-			return event.SelfDescribing{Schema: key.String(), Data: appendCanonical(nil, dataRaw)}, key, nil, nil, nil
+			return event.SelfDescribing{Schema: key.String(), Data: jvm.AppendCanonical(nil, dataRaw)}, key, nil, nil, nil
 		}
 	}
 	if !decoded {
-		data, _ = parseValidJSON(dataRaw, p.maxDepth)
+		data, _ = jvm.ParseValidJSON(dataRaw, p.maxDepth)
 	}
 	val, ce, err := p.validate(ctx, key, data)
 	if err != nil {
@@ -328,22 +329,22 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 		vi = &validationInfo{original: orig.String(), with: val.SupersededBy.String()}
 		key.Version = val.SupersededBy
 	}
-	return event.SelfDescribing{Schema: key.String(), Data: appendCanonical(nil, dataRaw)}, key, vi, nil, nil
+	return event.SelfDescribing{Schema: key.String(), Data: jvm.AppendCanonical(nil, dataRaw)}, key, vi, nil, nil
 }
 
 // Trackers send plain envelopes: a contexts or unstruct_event envelope whose instance
 // plainEnvelope accepts. For those, extractContextsPlain and extractUnstructPlain reach
 // the outcome of extractContexts and extractUnstruct without decoding the text: they check
-// it (checkJSON, the same errors), read the envelope and entities from the text, and
+// it (jvm.CheckJSON, the same errors), read the envelope and entities from the text, and
 // decode an entity's data only when the verdicts do not know it. Anything else answers
 // ok false, and the general path decides.
 
 // plainEnvelopeText reads the valid JSON text raw (valid UTF-8) as an envelope matching
 // crit that plainEnvelopeName knows, returning its key and data text.
 func (p *pipeline) plainEnvelopeText(raw string, crit iglu.Criterion) (iglu.SchemaKey, string, bool) {
-	var small [4]keyVal
+	var small [4]jvm.KeyVal
 	members := small[:0]
-	if _, jerr := (jsonParser{s: raw, maxDepth: p.maxDepth, scanOnly: true, utf8OK: true, top: &members}).parse(); jerr != nil {
+	if jerr := jvm.CheckValidJSON(raw, p.maxDepth, &members); jerr != nil {
 		return iglu.SchemaKey{}, "", false
 	}
 	key, dataRaw, code := rawSDJ(members)
@@ -353,14 +354,14 @@ func (p *pipeline) plainEnvelopeText(raw string, crit iglu.Criterion) (iglu.Sche
 	return key, dataRaw, true
 }
 
-// plainEntity reads el, part of a text checkJSON accepted, when plainSDJObject would
+// plainEntity reads el, part of a text jvm.CheckJSON accepted, when plainSDJObject would
 // accept its value: an object of exactly "schema" (a plain Iglu URI) and "data". It
 // returns the entity's key and data text.
 func plainEntity(el string) (iglu.SchemaKey, string, bool) {
 	var schema, data string
 	var haveSchema, haveData bool
 	n := 0
-	isObject := rawMembers(el, func(k, v string) bool {
+	isObject := jvm.RawMembers(el, func(k, v string) bool {
 		n++
 		switch k {
 		case "schema":
@@ -398,7 +399,7 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extra
 	var small [8]plainEntityText
 	ents := small[:0]
 	allPlain := true
-	isArray := rawElements(dataRaw, func(el string) bool {
+	isArray := jvm.RawElements(dataRaw, func(el string) bool {
 		k, d, ok := plainEntity(el)
 		if !ok {
 			allPlain = false

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 )
 
 // parseError is an atomic field that could not be converted (AtomicError.ParseError): the
@@ -29,7 +30,7 @@ func (j *jsonParam) json() string {
 	if !j.base64 {
 		return j.text
 	}
-	return validUTF8(string(decodeBase64(make([]byte, 0, len(j.text)*3/4+3), j.text)))
+	return jvm.ValidUTF8(string(jvm.DecodeBase64(make([]byte, 0, len(j.text)*3/4+3), j.text)))
 }
 
 // transform maps the tracker parameters of one event onto ev as Snowplow's

@@ -5,8 +5,12 @@
 // and a read-only Iglu-Server-compatible HTTP API.
 //
 // Enrich uses Resolver.Validate on the hot path for every tracker envelope, context and
-// self-describing event; loaders use Resolver.Lookup and Resolver.List for table
-// layouts; the web package mounts MicroIgluHandler and Server.Register. iglu is a
-// foundation: every stage may import it, and it imports no stage (iglu/badrow, the
-// bad-row model, lives below it).
+// self-describing event, and Resolver.Lookup to check that a cached verdict still holds
+// for the same schema. The web package serves /micro/iglu with Resolver.Lookup (and
+// ClientError.MicroJSON for misses); main mounts Server.Register under /api. Loaders
+// write wide rows and need no schema, so nothing in the pipeline calls Resolver.List
+// yet: it is Iglu's listSchemas, kept for loaders that migrate typed tables.
+//
+// iglu is a foundation: every stage may import it, and it imports no stage and no
+// model package (its subpackage iglu/badrow, the bad-row model, builds on it).
 package iglu

@@ -408,7 +408,12 @@ func (e *ClientError) clone() *ClientError {
 }
 
 // appendJSONString appends s as a JSON string, escaping like encoding/json with HTML
-// escaping off.
+// escaping off. It is the one escaper of this package; it cannot be
+// event.AppendJSONString, which bad rows and enriched JSON use, because enrich/event
+// imports iglu. Both write valid JSON that decodes to the same string; they spell a few
+// characters differently: \u0008 and \u000c here where event writes \b and \f,
+// U+2028/U+2029 escaped here, and invalid UTF-8 written as the escape \ufffd here and as
+// the raw character there.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')

@@ -1,7 +1,9 @@
 package iglu
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,7 +24,6 @@ func newTestServer(t *testing.T) (*httptest.Server, string) {
 	r := newTestResolver(t, offlineConfig(dir), newTestClock())
 	router := chi.NewRouter()
 	NewServer(r, ServerConfig{Version: "9.9.9"}).Register(router)
-	router.Handle("/micro/iglu/*", r.MicroIgluHandler())
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
 	return srv, dir
@@ -175,19 +176,17 @@ func TestServerValidation(t *testing.T) {
 	}
 }
 
-func TestMicroIglu(t *testing.T) {
-	srv, _ := newTestServer(t)
-	status, body, h := call(t, "GET", srv.URL+"/micro/iglu/com.acme/button/jsonschema/1-0-0", "")
-	if status != 200 || h.Get("Content-Type") != "application/json" {
-		t.Errorf("status %d, content type %q", status, h.Get("Content-Type"))
-	}
-	if body != selfDesc("com.acme", "button", "1-0-0", `"type":"object","properties":{"id":{"type":"string"}},"required":["id"]`) {
-		t.Errorf("body = %s, want the schema as stored", body)
-	}
-
-	status, body, _ = call(t, "GET", srv.URL+"/micro/iglu/com.acme/none/jsonschema/1-0-0", "")
-	if status != 404 {
-		t.Errorf("status = %d, want 404", status)
+// TestLookupMissMicroJSON checks the 404 body web serves at /micro/iglu for a schema
+// no repository has, from a real lookup.
+func TestLookupMissMicroJSON(t *testing.T) {
+	dir := writeSchemas(t, map[string]string{
+		"com.acme/button/jsonschema/1-0-0": selfDesc("com.acme", "button", "1-0-0", `"type":"object"`),
+	})
+	r := newTestResolver(t, offlineConfig(dir), newTestClock())
+	_, err := r.Lookup(context.Background(), SchemaKey{Vendor: "com.acme", Name: "none", Format: "jsonschema", Version: SchemaVer{Model: 1}})
+	var ce *ClientError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Lookup of a missing schema = %v, want a *ClientError", err)
 	}
 	var got struct {
 		Value map[string]struct {
@@ -196,8 +195,9 @@ func TestMicroIglu(t *testing.T) {
 			LastAttempt string              `json:"lastAttempt"`
 		} `json:"value"`
 	}
-	if err := json.Unmarshal([]byte(body), &got); err != nil {
-		t.Fatalf("404 body %s: %v", body, err)
+	body := ce.MicroJSON()
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("MicroJSON() = %s: %v", body, err)
 	}
 	var repos []string
 	for name, h := range got.Value {
@@ -207,12 +207,7 @@ func TestMicroIglu(t *testing.T) {
 		}
 	}
 	if len(repos) != 2 {
-		t.Errorf("repositories in the 404 body = %v, want the embedded set and the local folder", repos)
-	}
-
-	status, _, _ = call(t, "GET", srv.URL+"/micro/iglu/com.acme/none/jsonschema/1-0", "")
-	if status != 400 {
-		t.Errorf("malformed version: status %d, want 400", status)
+		t.Errorf("repositories in MicroJSON() = %v, want the embedded set and the local folder", repos)
 	}
 }
 

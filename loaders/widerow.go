@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 // The wide-row layout (Snowflake and Databricks loaders) gives each self-describing type one
@@ -435,35 +436,11 @@ func unquote(lit string) (string, error) {
 // <prefix>_<vendor>_<name>_<model> with Snowplow's naming rule (event.ShredColumnName, the
 // keys of the Analytics-SDK JSON).
 func wideColumnName(prefix, uri string) (string, error) {
-	rest, ok := strings.CutPrefix(uri, "iglu:")
-	parts := strings.Split(rest, "/")
-	if !ok || len(parts) != 4 || parts[2] == "" {
+	key, err := iglu.ParseSchemaKey(uri)
+	if err != nil {
 		return "", fmt.Errorf("%w: schema %q is not an Iglu URI", errNotSelfDescribing, uri)
 	}
-	vendor, name := parts[0], parts[1]
-	m, _, _ := strings.Cut(parts[3], "-")
-	model, err := strconv.Atoi(m)
-	if err != nil || model < 0 || !validIgluPart(vendor, true) || !validIgluPart(name, false) {
-		return "", fmt.Errorf("%w: schema %q is not an Iglu URI", errNotSelfDescribing, uri)
-	}
-	return event.ShredColumnName(prefix, vendor, name, model), nil
-}
-
-// validIgluPart reports whether s is a valid Iglu vendor (dots allowed) or name.
-func validIgluPart(s string, dots bool) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		case c == '.' && dots:
-		default:
-			return false
-		}
-	}
-	return true
+	return event.ShredColumnName(prefix, key.Vendor, key.Name, key.Version.Model), nil
 }
 
 // isWideColumn reports whether a column of the events table is a wide-row column.

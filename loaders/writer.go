@@ -239,15 +239,11 @@ func (s *Sink) emit(ctx context.Context, key, batch string, round int, rows []ou
 	s.emitMu.Unlock()
 	for st.done[round] < len(rows) {
 		start := st.done[round]
-		var entries []streams.Entry
-		size := 0
-		for _, r := range rows[start:] {
-			n := len(r.data) + len(r.partitionKey)
-			if len(entries) == streams.MaxRecordsPerPut || len(entries) > 0 && size+n > streams.MaxBytesPerPut {
-				break
-			}
-			entries = append(entries, streams.Entry{PartitionKey: r.partitionKey, Data: r.data})
-			size += n
+		next := rows[start:]
+		n := streams.NextPut(len(next), func(i int) int { return len(next[i].data) + len(next[i].partitionKey) })
+		entries := make([]streams.Entry, n)
+		for i, r := range next[:n] {
+			entries[i] = streams.Entry{PartitionKey: r.partitionKey, Data: r.data}
 		}
 		if _, err := s.badOut.Put(ctx, entries); err != nil {
 			return fmt.Errorf("putting %d bad rows to stream %q: %w", len(entries), s.badOut.Name(), err)

@@ -39,6 +39,29 @@ const (
 	MaxBytesPerRead   = 10 << 20 // 10 MiB: a Read returns no more data (but at least one record)
 )
 
+// NextPut returns how many of the next n records fit in one Put: at most
+// MaxRecordsPerPut, and no more than MaxBytesPerPut bytes where size(i) is the size of
+// record i (data plus partition key), but always one when n > 0, so that a record within
+// MaxRecordBytes always goes. Writers split a batch with it:
+//
+//	for len(entries) > 0 {
+//		n := streams.NextPut(len(entries), func(i int) int { return len(entries[i].Data) + len(entries[i].PartitionKey) })
+//		// Put entries[:n]
+//		entries = entries[n:]
+//	}
+func NextPut(n int, size func(i int) int) int {
+	count, bytes := 0, 0
+	for count < n && count < MaxRecordsPerPut {
+		sz := size(count)
+		if count > 0 && bytes+sz > MaxBytesPerPut {
+			break
+		}
+		bytes += sz
+		count++
+	}
+	return count
+}
+
 // Entry is one record to put on a stream.
 type Entry struct {
 	// PartitionKey is hashed with MD5 to a 128-bit key that selects the shard whose

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 // inputConfig is one input of the API request and SQL query enrichments: an atomic field or
@@ -36,7 +37,7 @@ type input struct {
 	field     event.Field // pojo
 	pojo      bool
 	jsonField string
-	criterion criterion
+	criterion iglu.Criterion
 	path      *jsonPath
 }
 
@@ -87,7 +88,7 @@ func (in input) value(st *state) (string, bool) {
 		}
 	}
 	for _, e := range ents {
-		if !in.criterion.matches(e.Schema) {
+		if !criterionMatches(in.criterion, e.Schema) {
 			continue
 		}
 		ms, err := in.path.find(e.Data)

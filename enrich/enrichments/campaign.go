@@ -3,9 +3,9 @@ package enrichments
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 )
 
 // campaignConfig is the parameters of campaign_attribution 1-0-x.
@@ -125,91 +125,21 @@ func (q *queryValues) first(names []string) (string, bool) {
 	return "", false
 }
 
-// parse splits a raw query string on "&" and ";" (as Apache HttpClient's URLEncodedUtils,
-// which Snowplow uses) and form-decodes names and values with the payload encoding.
+// parse splits page_urlquery (a raw query java.net.URI accepted) and form-decodes names
+// and values in the payload's encoding, as URLEncodedUtils.parse, which Snowplow uses. A
+// name without "=" has the value "". Enrich has refused payloads in other encodings before
+// any enrichment runs; UTF-8 stands in for them.
 func (q *queryValues) parse(raw, encoding string) {
-	latin1 := isLatin1(encoding)
-	for raw != "" {
-		var part string
-		if i := strings.IndexAny(raw, "&;"); i >= 0 {
-			part, raw = raw[:i], raw[i+1:]
-		} else {
-			part, raw = raw, ""
+	cs, _, ok := jvm.LookupCharset(encoding)
+	if !ok {
+		cs = jvm.UTF8
+	}
+	for name, value := range jvm.SplitQuery(raw, cs) {
+		v := ""
+		if value != nil {
+			v = *value
 		}
-		if part == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(part, "=")
-		name = formDecode(name, latin1)
-		if name == "" {
-			continue
-		}
-		q.add(name, formDecode(value, latin1))
-	}
-}
-
-func isLatin1(encoding string) bool {
-	switch strings.ToUpper(encoding) {
-	case "ISO-8859-1", "ISO8859-1", "LATIN1", "US-ASCII", "WINDOWS-1252", "CP1252":
-		return true
-	}
-	return false
-}
-
-// formDecode decodes application/x-www-form-urlencoded text: "+" is a space and %XX a byte;
-// a malformed escape is kept as it is. The bytes are read as UTF-8 (invalid sequences become
-// U+FFFD) or, for latin1, as ISO-8859-1.
-func formDecode(s string, latin1 bool) string {
-	if !strings.ContainsAny(s, "+%") && (latin1 && isASCII(s) || !latin1 && utf8.ValidString(s)) {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '+':
-			b = append(b, ' ')
-		case c == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]):
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-		default:
-			b = append(b, c)
-		}
-	}
-	if latin1 {
-		r := make([]rune, len(b))
-		for i, c := range b {
-			r[i] = rune(c)
-		}
-		return string(r)
-	}
-	if !utf8.Valid(b) {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(b)
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-func ishex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
+		q.add(name, v)
 	}
 }
 

@@ -13,12 +13,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/ua-parser/uap-go/uaparser"
+
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 // Run order of the enrichments (Snowplow's EnrichmentManager order). IP lookups run right
@@ -368,26 +369,14 @@ func identify(reg map[string]kind, c sdj) (kind, envelope, error) {
 	return k, env, nil
 }
 
-// parseConfigSchema splits iglu:vendor/name/jsonschema/M-R-A.
+// parseConfigSchema reads the schema of an enrichment configuration,
+// iglu:vendor/name/jsonschema/M-R-A, with Iglu's grammar (iglu.ParseSchemaKey).
 func parseConfigSchema(s string) (vendor, name string, model int, err error) {
-	rest, ok := strings.CutPrefix(s, "iglu:")
-	parts := strings.Split(rest, "/")
-	if !ok || len(parts) != 4 || parts[2] != "jsonschema" {
+	k, kerr := iglu.ParseSchemaKey(s)
+	if kerr != nil || k.Format != "jsonschema" {
 		return "", "", 0, fmt.Errorf("schema %q: not an Iglu URI iglu:vendor/name/jsonschema/M-R-A", s)
 	}
-	ver := strings.Split(parts[3], "-")
-	if len(ver) != 3 {
-		return "", "", 0, fmt.Errorf("schema %q: version is not M-R-A", s)
-	}
-	nums := make([]int, 3)
-	for i, v := range ver {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return "", "", 0, fmt.Errorf("schema %q: version is not M-R-A", s)
-		}
-		nums[i] = n
-	}
-	return parts[0], parts[1], nums[0], nil
+	return k.Vendor, k.Name, k.Version.Model, nil
 }
 
 // asset is a file given as uri + database in a configuration.

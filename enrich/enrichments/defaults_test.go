@@ -57,6 +57,15 @@ func TestCampaignAttribution(t *testing.T) {
 			t.Errorf("mkt_term = %q, want %q", got, "café")
 		}
 	})
+	// Java's US-ASCII decoder replaces bytes above 0x7F.
+	t.Run("ascii payload", func(t *testing.T) {
+		ev := fields(t, "page_urlscheme", "http", "page_urlquery", "utm_term=caf%E9")
+		run(t, defaults, ev, &rawInput{encoding: "US-ASCII"})
+		want := map[string]string{"mkt_term": "caf\uFFFD"}
+		if diff := cmp.Diff(want, get(ev, "mkt_term", "mkt_source")); diff != "" {
+			t.Errorf("campaign mismatch (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestEventFingerprint(t *testing.T) {

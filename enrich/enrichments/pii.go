@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 const (
@@ -61,7 +62,7 @@ type pii struct {
 
 type piiJSON struct {
 	field     string // contexts, derived_contexts or unstruct_event
-	criterion criterion
+	criterion iglu.Criterion
 	critText  string
 	path      *jsonPath
 }
@@ -177,7 +178,7 @@ func (e *pii) enrich(_ context.Context, st *state) {
 func (e *pii) rewrite(j piiJSON, ents []event.SelfDescribing, changes *[]piiChange) bool {
 	changed := false
 	for i := range ents {
-		if !j.criterion.matches(ents[i].Schema) {
+		if !criterionMatches(j.criterion, ents[i].Schema) {
 			continue
 		}
 		data := ents[i].Data

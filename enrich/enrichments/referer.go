@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 )
 
 // refererDB is Snowplow's referer database structure (referers.json / referers.yml):
@@ -176,18 +177,14 @@ func (e *referer) lookup(host, path string) *refererEntry {
 }
 
 // searchTerm returns the value of the first query parameter, in query order, whose name is
-// one of names.
+// one of names (URLEncodedUtils.parse in UTF-8; a name without "=" has the value "").
 func searchTerm(rawQuery string, names []string) (string, bool) {
-	for rawQuery != "" {
-		var part string
-		if i := strings.IndexAny(rawQuery, "&;"); i >= 0 {
-			part, rawQuery = rawQuery[:i], rawQuery[i+1:]
-		} else {
-			part, rawQuery = rawQuery, ""
-		}
-		name, value, _ := strings.Cut(part, "=")
-		if slices.Contains(names, formDecode(name, false)) {
-			return formDecode(value, false), true
+	for name, value := range jvm.SplitQuery(rawQuery, jvm.UTF8) {
+		if slices.Contains(names, name) {
+			if value == nil {
+				return "", true
+			}
+			return *value, true
 		}
 	}
 	return "", false

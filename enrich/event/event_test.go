@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 func TestFieldsMatchAtomicSchema(t *testing.T) {
@@ -358,11 +360,11 @@ func TestShredColumnName(t *testing.T) {
 		{"iglu:Com.Acme/X/jsonschema/1-0-0", "contexts_com_acme_x_1"},
 	}
 	for _, tt := range tests {
-		p, ok := parseSchemaURI(tt.uri)
-		if !ok {
-			t.Fatalf("parseSchemaURI(%q) failed", tt.uri)
+		k, err := iglu.ParseSchemaKey(tt.uri)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := ShredColumnName("contexts", p.vendor, p.name, p.model); got != tt.want {
+		if got := ShredColumnName("contexts", k.Vendor, k.Name, k.Version.Model); got != tt.want {
 			t.Errorf("ShredColumnName(%q) = %q, want %q", tt.uri, got, tt.want)
 		}
 	}

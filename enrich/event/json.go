@@ -135,7 +135,7 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, o jsonOptions) ([]byte, error)
 		}
 		sep()
 		dst = append(dst, '"')
-		dst = appendShredColumnName(dst, "unstruct_event", ue.parts.vendor, ue.parts.name, ue.parts.model)
+		dst = appendShredColumnName(dst, "unstruct_event", ue.key.Vendor, ue.key.Name, ue.key.Version.Model)
 		dst = append(dst, '"', ':')
 		dst = append(dst, ue.data...)
 	}
@@ -194,7 +194,7 @@ func shredContexts(keys []byte, ents []shredEntry, e *EnrichedEvent, f Field) ([
 	}
 	err := scanContexts(bytesOf(v), true, func(r sdjScan) {
 		ks := len(keys)
-		keys = appendShredColumnName(keys, "contexts", r.parts.vendor, r.parts.name, r.parts.model)
+		keys = appendShredColumnName(keys, "contexts", r.key.Vendor, r.key.Name, r.key.Version.Model)
 		ents = append(ents, shredEntry{ks: ks, ke: len(keys), data: r.data})
 	})
 	if err != nil {

@@ -9,6 +9,12 @@ const hexDigits = "0123456789abcdef"
 // AppendJSONString appends s as a JSON string literal to dst. Quotes, backslashes and
 // control characters are escaped; HTML characters are kept as they are (as Snowplow's own
 // encoders do), and invalid UTF-8 becomes U+FFFD so the output is always valid JSON.
+//
+// It is the escaper of everything the pipeline prints itself: enriched JSON, the
+// Analytics-SDK JSON, bad rows (iglu/badrow) and enrichment contexts. Two others exist
+// for other formats: jvm.AppendCirceString (enrich/internal/jvm) reprints tracker JSON as
+// circe does, byte for byte with Snowplow's enrich, and iglu's appendJSONString marshals
+// resolver errors as encoding/json does (iglu cannot import this package).
 func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
+
+	"github.com/snowplow-mini/snowplow-mini/iglu"
 )
 
 // A small validating JSON scanner for the three JSON columns: it finds the schema and the
@@ -259,7 +261,7 @@ func jsonStringValue(b []byte) (string, bool) {
 type sdjScan struct {
 	schema string // aliases the input when alias was set and the literal has no escapes
 	data   []byte
-	parts  schemaParts
+	key    iglu.SchemaKey
 }
 
 // scanSDJ scans the self-describing JSON starting at b[i] (no leading space). With alias, the
@@ -309,11 +311,11 @@ func scanSDJ(b []byte, i int, alias bool) (sdjScan, int, error) {
 	case !haveData:
 		return r, -1, fmt.Errorf("%w: no data", ErrNotSelfDescribing)
 	}
-	p, ok := parseSchemaURI(r.schema)
-	if !ok {
+	key, err := iglu.ParseSchemaKey(r.schema)
+	if err != nil {
 		return r, -1, fmt.Errorf("%w: schema %q is not an Iglu URI", ErrNotSelfDescribing, r.schema)
 	}
-	r.parts = p
+	r.key = key
 	return r, end, nil
 }
 

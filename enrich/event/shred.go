@@ -1,68 +1,6 @@
 package event
 
-import (
-	"strconv"
-	"strings"
-)
-
-// schemaParts is an Iglu URI split into its parts.
-type schemaParts struct {
-	vendor, name, format string
-	model                int
-}
-
-// parseSchemaURI splits iglu:vendor/name/format/M-R-A. Vendor is [a-zA-Z0-9-_.]+, name and
-// format [a-zA-Z0-9-_]+, M a positive integer, R and A non-negative integers.
-func parseSchemaURI(uri string) (schemaParts, bool) {
-	rest, ok := strings.CutPrefix(uri, "iglu:")
-	if !ok {
-		return schemaParts{}, false
-	}
-	vendor, rest, ok1 := strings.Cut(rest, "/")
-	name, rest, ok2 := strings.Cut(rest, "/")
-	format, ver, ok3 := strings.Cut(rest, "/")
-	if !ok1 || !ok2 || !ok3 || !igluPart(vendor, true) || !igluPart(name, false) || !igluPart(format, false) {
-		return schemaParts{}, false
-	}
-	m, rest, ok1 := strings.Cut(ver, "-")
-	r, a, ok2 := strings.Cut(rest, "-")
-	if !ok1 || !ok2 || !digits(m) || !digits(r) || !digits(a) || m[0] == '0' {
-		return schemaParts{}, false
-	}
-	model, err := strconv.Atoi(m)
-	if err != nil {
-		return schemaParts{}, false
-	}
-	return schemaParts{vendor, name, format, model}, true
-}
-
-func igluPart(s string, dots bool) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		case c == '.' && dots:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func digits(s string) bool {
-	if s == "" || len(s) > 9 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+import "strconv"
 
 // ShredColumnName returns the column or key name under which the entities of one schema are
 // flattened, following the Scala analytics SDK and the warehouse loaders: in vendor, '.' and

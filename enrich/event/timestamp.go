@@ -3,6 +3,8 @@ package event
 import (
 	"fmt"
 	"time"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 )
 
 // TimestampLayout is the TSV text of every timestamp field: UTC, always three fraction
@@ -50,45 +52,9 @@ func ParseTimestamp(s string) (time.Time, error) {
 
 // parseTimestampFast handles the canonical 23-byte form without time.Parse.
 func parseTimestampFast(s string) (time.Time, bool) {
-	if len(s) != len(TimestampLayout) || s[4] != '-' || s[7] != '-' || s[10] != ' ' ||
-		s[13] != ':' || s[16] != ':' || s[19] != '.' {
+	ms, ok := jvm.ParseMillis(s)
+	if !ok {
 		return time.Time{}, false
 	}
-	num := func(i, n int) (int, bool) {
-		v := 0
-		for j := i; j < i+n; j++ {
-			c := s[j]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v, true
-	}
-	year, ok1 := num(0, 4)
-	month, ok2 := num(5, 2)
-	day, ok3 := num(8, 2)
-	hour, ok4 := num(11, 2)
-	minute, ok5 := num(14, 2)
-	sec, ok6 := num(17, 2)
-	ms, ok7 := num(20, 3)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
-		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
-		hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, ms*int(time.Millisecond), time.UTC), true
-}
-
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
+	return time.UnixMilli(ms).UTC(), true
 }

@@ -1,4 +1,4 @@
-package enrich
+package jvm
 
 import (
 	"encoding/json"
@@ -16,11 +16,11 @@ import (
 // json.Number, bool and nil. The input is a string so that strings without escapes and
 // object keys share its memory instead of being copied.
 
-// jsonError is a JSON parse failure. msg is jawn's message; Snowplow reports it as
+// JSONError is a JSON parse failure. msg is jawn's message; Snowplow reports it as
 // "invalid json: " + msg.
-type jsonError struct{ msg string }
+type JSONError struct{ msg string }
 
-func (e *jsonError) Error() string { return "invalid json: " + e.msg }
+func (e *JSONError) Error() string { return "invalid json: " + e.msg }
 
 const msgTooDeep = "maximum allowed JSON depth exceeded"
 
@@ -31,34 +31,40 @@ type jsonParser struct {
 	utf8OK   bool // the text is known to be valid UTF-8
 	// top, when set, receives the members of a top-level object: key text (with quotes)
 	// and value text.
-	top *[]keyVal
+	top *[]KeyVal
 }
 
 // exhausted is raised (by position) when the input ends inside a value.
 const exhausted = "exhausted input"
 
-// parseJSON parses exactly one JSON value (surrounded by optional whitespace).
-func parseJSON(s string, maxDepth int) (any, *jsonError) {
+// ParseJSON parses exactly one JSON value (surrounded by optional whitespace).
+func ParseJSON(s string, maxDepth int) (any, *JSONError) {
 	return jsonParser{s: s, maxDepth: maxDepth}.parse()
 }
 
-// parseValidJSON is parseJSON for text known to be valid UTF-8.
-func parseValidJSON(s string, maxDepth int) (any, *jsonError) {
+// ParseValidJSON is ParseJSON for text known to be valid UTF-8.
+func ParseValidJSON(s string, maxDepth int) (any, *JSONError) {
 	return jsonParser{s: s, maxDepth: maxDepth, utf8OK: true}.parse()
 }
 
-// checkJSON is parseJSON without building the value: it reports the same errors. When
+// CheckJSON is ParseJSON without building the value: it reports the same errors. When
 // the text is an object, its members are appended to top (raw key and value texts).
-func checkJSON(s string, maxDepth int, top *[]keyVal) *jsonError {
+func CheckJSON(s string, maxDepth int, top *[]KeyVal) *JSONError {
 	_, err := jsonParser{s: s, maxDepth: maxDepth, scanOnly: true, top: top}.parse()
 	return err
 }
 
-func (p jsonParser) parse() (any, *jsonError) {
+// CheckValidJSON is CheckJSON for text known to be valid UTF-8.
+func CheckValidJSON(s string, maxDepth int, top *[]KeyVal) *JSONError {
+	_, err := jsonParser{s: s, maxDepth: maxDepth, scanOnly: true, utf8OK: true, top: top}.parse()
+	return err
+}
+
+func (p jsonParser) parse() (any, *JSONError) {
 	s := p.s
 	i := p.skipWS(0)
 	if i >= len(s) {
-		return nil, &jsonError{exhausted}
+		return nil, &JSONError{exhausted}
 	}
 	v, j, err := p.value(i, 0)
 	if err != nil {
@@ -89,9 +95,9 @@ func (p *jsonParser) skipWS(i int) int {
 
 // die builds jawn's message: msg got 'context' (line L, column C), with up to six
 // characters of context ("eof" at the end of the input).
-func (p *jsonParser) die(i int, msg string) *jsonError { return p.dieN(i, msg, 6) }
+func (p *jsonParser) die(i int, msg string) *JSONError { return p.dieN(i, msg, 6) }
 
-func (p *jsonParser) dieN(i int, msg string, n int) *jsonError {
+func (p *jsonParser) dieN(i int, msg string, n int) *JSONError {
 	line := 1
 	lineStart := 0
 	for k := 0; k < i && k < len(p.s); k++ {
@@ -100,7 +106,7 @@ func (p *jsonParser) dieN(i int, msg string, n int) *jsonError {
 			lineStart = k + 1
 		}
 	}
-	col := utf16Len(p.s[lineStart:min(i, len(p.s))]) + 1
+	col := UTF16Len(p.s[lineStart:min(i, len(p.s))]) + 1
 	var got string
 	if i >= len(p.s) {
 		got = "eof"
@@ -116,23 +122,33 @@ func (p *jsonParser) dieN(i int, msg string, n int) *jsonError {
 			got = "'" + p.s[i:j] + "...'"
 		}
 	}
-	return &jsonError{msg + " got " + got + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"}
+	return &JSONError{msg + " got " + got + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"}
 }
 
-func utf16Len(s string) int {
+// UTF16Len is Java's String.length: the UTF-16 units of s (an invalid byte counts as one,
+// the U+FFFD Java decodes it to).
+func UTF16Len(s string) int {
 	n := 0
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if r >= 0x10000 {
 			n += 2
 		} else {
 			n++
 		}
+		i += size
 	}
 	return n
 }
 
 // value parses the value starting at i (not whitespace) at nesting depth depth.
-func (p *jsonParser) value(i, depth int) (any, int, *jsonError) {
+func (p *jsonParser) value(i, depth int) (any, int, *JSONError) {
 	s := p.s
 	switch c := s[i]; {
 	case c == '{':
@@ -170,10 +186,10 @@ func (p *jsonParser) value(i, depth int) (any, int, *jsonError) {
 	return nil, 0, p.die(i, "expected json value")
 }
 
-func (p *jsonParser) literal(i int, lit string) *jsonError {
+func (p *jsonParser) literal(i int, lit string) *JSONError {
 	for k := 1; k < len(lit); k++ {
 		if i+k >= len(p.s) {
-			return &jsonError{exhausted}
+			return &JSONError{exhausted}
 		}
 		if p.s[i+k] != lit[k] {
 			return p.die(i, "expected "+lit)
@@ -182,7 +198,7 @@ func (p *jsonParser) literal(i int, lit string) *jsonError {
 	return nil
 }
 
-func (p *jsonParser) number(i int) (int, *jsonError) {
+func (p *jsonParser) number(i int) (int, *JSONError) {
 	s := p.s
 	j := i
 	at := func(k int) (byte, bool) {
@@ -195,7 +211,7 @@ func (p *jsonParser) number(i int) (int, *jsonError) {
 	if c == '-' {
 		j++
 		if c, ok = at(j); !ok {
-			return 0, &jsonError{exhausted}
+			return 0, &JSONError{exhausted}
 		}
 	}
 	switch {
@@ -210,7 +226,7 @@ func (p *jsonParser) number(i int) (int, *jsonError) {
 	if c, ok = at(j); ok && c == '.' {
 		j++
 		if c, ok = at(j); !ok {
-			return 0, &jsonError{exhausted}
+			return 0, &JSONError{exhausted}
 		}
 		if c < '0' || c > '9' {
 			return 0, p.die(i, "expected digit")
@@ -225,7 +241,7 @@ func (p *jsonParser) number(i int) (int, *jsonError) {
 			c, ok = at(j)
 		}
 		if !ok {
-			return 0, &jsonError{exhausted}
+			return 0, &JSONError{exhausted}
 		}
 		if c < '0' || c > '9' {
 			return 0, p.die(i, "expected digit")
@@ -237,12 +253,12 @@ func (p *jsonParser) number(i int) (int, *jsonError) {
 }
 
 // str parses the string starting at the quote at i.
-func (p *jsonParser) str(i int) (string, int, *jsonError) {
+func (p *jsonParser) str(i int) (string, int, *JSONError) {
 	s := p.s
 	j := skipPlain(s, i+1)
 	for {
 		if j >= len(s) {
-			return "", 0, &jsonError{exhausted}
+			return "", 0, &JSONError{exhausted}
 		}
 		c := s[j]
 		if c == '"' {
@@ -268,7 +284,7 @@ func (p *jsonParser) str(i int) (string, int, *jsonError) {
 	b = append(b, s[i+1:j]...)
 	for {
 		if j >= len(s) {
-			return "", 0, &jsonError{exhausted}
+			return "", 0, &JSONError{exhausted}
 		}
 		c := s[j]
 		switch {
@@ -289,7 +305,7 @@ func (p *jsonParser) str(i int) (string, int, *jsonError) {
 			continue
 		}
 		if j+1 >= len(s) {
-			return "", 0, &jsonError{exhausted}
+			return "", 0, &JSONError{exhausted}
 		}
 		switch e := s[j+1]; e {
 		case 'b':
@@ -330,13 +346,13 @@ func (p *jsonParser) str(i int) (string, int, *jsonError) {
 	}
 }
 
-func (p *jsonParser) hex4(pos, at int) (rune, *jsonError) {
+func (p *jsonParser) hex4(pos, at int) (rune, *JSONError) {
 	if at+4 > len(p.s) {
-		return 0, &jsonError{exhausted}
+		return 0, &JSONError{exhausted}
 	}
 	var r rune
 	for k := at; k < at+4; k++ {
-		v := unhex(p.s[k])
+		v := Unhex(p.s[k])
 		if v < 0 {
 			return 0, p.die(pos, "expected valid unicode escape")
 		}
@@ -345,9 +361,9 @@ func (p *jsonParser) hex4(pos, at int) (rune, *jsonError) {
 	return r, nil
 }
 
-func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
+func (p *jsonParser) object(i, depth int) (any, int, *JSONError) {
 	if depth > p.maxDepth {
-		return nil, 0, &jsonError{msgTooDeep}
+		return nil, 0, &JSONError{msgTooDeep}
 	}
 	s := p.s
 	var m map[string]any
@@ -356,7 +372,7 @@ func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
 	}
 	j := p.skipWS(i + 1)
 	if j >= len(s) {
-		return nil, 0, &jsonError{exhausted}
+		return nil, 0, &JSONError{exhausted}
 	}
 	if s[j] == '}' {
 		return m, j + 1, nil
@@ -373,14 +389,14 @@ func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
 		keyEnd := next
 		j = p.skipWS(next)
 		if j >= len(s) {
-			return nil, 0, &jsonError{exhausted}
+			return nil, 0, &JSONError{exhausted}
 		}
 		if s[j] != ':' {
 			return nil, 0, p.die(j, "expected :")
 		}
 		j = p.skipWS(j + 1)
 		if j >= len(s) {
-			return nil, 0, &jsonError{exhausted}
+			return nil, 0, &JSONError{exhausted}
 		}
 		v, next, err := p.value(j, depth)
 		if err != nil {
@@ -390,17 +406,17 @@ func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
 			m[k] = v
 		}
 		if depth == 1 && p.top != nil {
-			*p.top = append(*p.top, keyVal{key: s[keyStart:keyEnd], val: s[j:next]})
+			*p.top = append(*p.top, KeyVal{Key: s[keyStart:keyEnd], Val: s[j:next]})
 		}
 		j = p.skipWS(next)
 		if j >= len(s) {
-			return nil, 0, &jsonError{exhausted}
+			return nil, 0, &JSONError{exhausted}
 		}
 		switch s[j] {
 		case ',':
 			j = p.skipWS(j + 1)
 			if j >= len(s) {
-				return nil, 0, &jsonError{exhausted}
+				return nil, 0, &JSONError{exhausted}
 			}
 		case '}':
 			return m, j + 1, nil
@@ -410,9 +426,9 @@ func (p *jsonParser) object(i, depth int) (any, int, *jsonError) {
 	}
 }
 
-func (p *jsonParser) array(i, depth int) (any, int, *jsonError) {
+func (p *jsonParser) array(i, depth int) (any, int, *JSONError) {
 	if depth > p.maxDepth {
-		return nil, 0, &jsonError{msgTooDeep}
+		return nil, 0, &JSONError{msgTooDeep}
 	}
 	s := p.s
 	var a []any
@@ -421,7 +437,7 @@ func (p *jsonParser) array(i, depth int) (any, int, *jsonError) {
 	}
 	j := p.skipWS(i + 1)
 	if j >= len(s) {
-		return nil, 0, &jsonError{exhausted}
+		return nil, 0, &JSONError{exhausted}
 	}
 	if s[j] == ']' {
 		return a, j + 1, nil
@@ -436,13 +452,13 @@ func (p *jsonParser) array(i, depth int) (any, int, *jsonError) {
 		}
 		j = p.skipWS(next)
 		if j >= len(s) {
-			return nil, 0, &jsonError{exhausted}
+			return nil, 0, &JSONError{exhausted}
 		}
 		switch s[j] {
 		case ',':
 			j = p.skipWS(j + 1)
 			if j >= len(s) {
-				return nil, 0, &jsonError{exhausted}
+				return nil, 0, &JSONError{exhausted}
 			}
 		case ']':
 			return a, j + 1, nil
@@ -476,4 +492,23 @@ func skipPlain(s string, i int) int {
 		i++
 	}
 	return i
+}
+
+// ReadString reads the JSON string at s[i] as RawStringUTF8 does, checking it as the
+// JSON parser does (no control character, valid escapes). It returns the value and the
+// index after the string.
+func ReadString(s string, i int) (string, int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	j := skipPlain(s, i+1)
+	if j < len(s) && s[j] == '"' {
+		return s[i+1 : j], j + 1, true
+	}
+	jp := jsonParser{s: s, maxDepth: 1}
+	v, next, err := jp.str(i)
+	if err != nil {
+		return "", 0, false
+	}
+	return v, next, true
 }

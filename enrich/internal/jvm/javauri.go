@@ -1,7 +1,8 @@
-package enrich
+package jvm
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -10,35 +11,35 @@ import (
 // parse, the raw components it returns (getHost, getPort, getRawPath, getRawQuery,
 // getRawFragment) and its error messages.
 
-// javaURI holds the components of a parsed URI. Absent components have has* false; an empty
+// URI holds the components of a parsed URI. Absent components have has* false; an empty
 // but present component (e.g. the query of "http://a/?") has has* true and an empty value.
-type javaURI struct {
-	input     string
-	scheme    string
-	hasScheme bool
-	host      string // server-based authorities only
-	hasHost   bool
-	port      int // -1 when absent
-	path      string
-	hasPath   bool // false for opaque URIs
-	query     string
-	hasQuery  bool
-	fragment  string
-	hasFrag   bool
+type URI struct {
+	Input       string
+	Scheme      string
+	HasScheme   bool
+	Host        string // server-based authorities only
+	HasHost     bool
+	Port        int // -1 when absent
+	Path        string
+	HasPath     bool // false for opaque URIs
+	Query       string
+	HasQuery    bool
+	Fragment    string
+	HasFragment bool
 }
 
 // uriSyntaxError is java.net.URISyntaxException.
 type uriSyntaxError struct {
-	input  string
+	Input  string
 	reason string
 	index  int // UTF-16 index into input, -1 when unknown
 }
 
 func (e *uriSyntaxError) Error() string {
 	if e.index < 0 {
-		return e.reason + ": " + e.input
+		return e.reason + ": " + e.Input
 	}
-	return e.reason + " at index " + strconv.Itoa(e.index) + ": " + e.input
+	return e.reason + " at index " + strconv.Itoa(e.index) + ": " + e.Input
 }
 
 // uriMask is a pair of Java's lowMask/highMask: bit c set when ASCII c is allowed. Bit 0 of
@@ -123,21 +124,21 @@ func javaISOControl(r rune) bool { return r <= 0x1F || (r >= 0x7F && r <= 0x9F) 
 
 type uriParser struct {
 	in  string
-	uri javaURI
+	uri URI
 }
 
-// parseJavaURI parses s as new java.net.URI(s).
-func parseJavaURI(s string) (javaURI, error) {
+// ParseURI parses s as new java.net.URI(s).
+func ParseURI(s string) (URI, error) {
 	p := uriParser{in: s}
-	p.uri = javaURI{input: s, port: -1}
+	p.uri = URI{Input: s, Port: -1}
 	if err := p.parse(); err != nil {
-		return javaURI{}, err
+		return URI{}, err
 	}
 	return p.uri, nil
 }
 
 func (p *uriParser) fail(reason string, pos int) error {
-	return &uriSyntaxError{input: p.in, reason: reason, index: utf16Index(p.in, pos)}
+	return &uriSyntaxError{Input: p.in, reason: reason, index: utf16Index(p.in, pos)}
 }
 
 func (p *uriParser) failExpecting(what string, pos int) error {
@@ -265,7 +266,7 @@ func (p *uriParser) parse() error {
 		if err := p.checkChars(1, pos, uScheme, "scheme name"); err != nil {
 			return err
 		}
-		p.uri.scheme, p.uri.hasScheme = p.in[:pos], true
+		p.uri.Scheme, p.uri.HasScheme = p.in[:pos], true
 		pos++
 		ssp = pos
 		if p.at(pos, n, '/') {
@@ -294,7 +295,7 @@ func (p *uriParser) parse() error {
 		if err := p.checkChars(pos+1, n, uURIC, "fragment"); err != nil {
 			return err
 		}
-		p.uri.fragment, p.uri.hasFrag = p.in[pos+1:], true
+		p.uri.Fragment, p.uri.HasFragment = p.in[pos+1:], true
 		pos = n
 	}
 	if pos < n {
@@ -321,7 +322,7 @@ func (p *uriParser) parseHierarchical(start, n int) (int, error) {
 	if err := p.checkChars(pos, q, uPath, "path"); err != nil {
 		return 0, err
 	}
-	p.uri.path, p.uri.hasPath = p.in[pos:q], true
+	p.uri.Path, p.uri.HasPath = p.in[pos:q], true
 	pos = q
 	if p.at(pos, n, '?') {
 		pos++
@@ -329,7 +330,7 @@ func (p *uriParser) parseHierarchical(start, n int) (int, error) {
 		if err := p.checkChars(pos, q, uURIC, "query"); err != nil {
 			return 0, err
 		}
-		p.uri.query, p.uri.hasQuery = p.in[pos:q], true
+		p.uri.Query, p.uri.HasQuery = p.in[pos:q], true
 		pos = q
 	}
 	return pos, nil
@@ -361,7 +362,7 @@ func (p *uriParser) parseAuthority(start, n int) (int, error) {
 			err = p.failExpecting("end of authority", qq)
 		}
 		if err != nil {
-			p.uri.host, p.uri.hasHost, p.uri.port = "", false, -1
+			p.uri.Host, p.uri.HasHost, p.uri.Port = "", false, -1
 			ex = err
 		} else {
 			q = qq
@@ -399,7 +400,7 @@ func (p *uriParser) parseServer(start, n int) (int, error) {
 					return 0, err
 				}
 				if r+1 == q {
-					return 0, &uriSyntaxError{input: p.in, reason: "scope id expected", index: -1}
+					return 0, &uriSyntaxError{Input: p.in, reason: "scope id expected", index: -1}
 				}
 				if err := p.checkChars(r+1, q, uAlphanum, "scope id"); err != nil {
 					return 0, err
@@ -407,7 +408,7 @@ func (p *uriParser) parseServer(start, n int) (int, error) {
 			} else if err := p.parseIPv6(pos, q); err != nil {
 				return 0, err
 			}
-			p.uri.host, p.uri.hasHost = p.in[pos-1:q+1], true
+			p.uri.Host, p.uri.HasHost = p.in[pos-1:q+1], true
 			pos = q + 1
 		} else {
 			return 0, p.failExpecting("closing bracket for IPv6 address", q)
@@ -433,7 +434,7 @@ func (p *uriParser) parseServer(start, n int) (int, error) {
 			if err != nil {
 				return 0, p.fail("Malformed port number", pos)
 			}
-			p.uri.port = int(v)
+			p.uri.Port = int(v)
 			pos = q
 		}
 	}
@@ -519,7 +520,7 @@ func (p *uriParser) parseIPv4(start, n int) int {
 		q = -1
 	}
 	if q > start {
-		p.uri.host, p.uri.hasHost = p.in[start:q], true
+		p.uri.Host, p.uri.HasHost = p.in[start:q], true
 	}
 	return q
 }
@@ -559,7 +560,7 @@ func (p *uriParser) parseHostname(start, n int) (int, error) {
 	if last > start && !uAlpha.match(rune(p.in[last])) {
 		return 0, p.fail("Illegal character in hostname", last)
 	}
-	p.uri.host, p.uri.hasHost = p.in[start:pos], true
+	p.uri.Host, p.uri.HasHost = p.in[start:pos], true
 	return pos, nil
 }
 
@@ -659,4 +660,61 @@ func (p *uriParser) scanHexSeq(start, n int, bytes *int) (int, error) {
 		pos = q
 	}
 	return pos, nil
+}
+
+// LenientEncode percent-encodes, component by component, the characters java.net.URI
+// refuses: in the path anything but path characters, in the query and fragment anything
+// but URI characters, '%' not starting an escape pair, and non-ASCII text (as UTF-8
+// bytes). The scheme and authority are kept as they are.
+func LenientEncode(s string) string {
+	var b strings.Builder
+	rest := s
+	if i := strings.Index(s, "://"); i > 0 && !strings.ContainsAny(s[:i], "/?#") {
+		j := i + 3
+		k := j
+		for k < len(s) && s[k] != '/' && s[k] != '?' && s[k] != '#' {
+			k++
+		}
+		b.WriteString(s[:k])
+		rest = s[k:]
+	}
+	frag := ""
+	hasFrag := false
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		frag, hasFrag = rest[i+1:], true
+		rest = rest[:i]
+	}
+	query := ""
+	hasQuery := false
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		query, hasQuery = rest[i+1:], true
+		rest = rest[:i]
+	}
+	encodeInto(&b, rest, uPath)
+	if hasQuery {
+		b.WriteByte('?')
+		encodeInto(&b, query, uURIC)
+	}
+	if hasFrag {
+		b.WriteByte('#')
+		encodeInto(&b, frag, uURIC)
+	}
+	return b.String()
+}
+
+func encodeInto(b *strings.Builder, s string, m uriMask) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s) && Unhex(s[i+1]) >= 0 && Unhex(s[i+2]) >= 0:
+			b.WriteByte(c)
+		case c < utf8.RuneSelf && m.match(rune(c)):
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
 }

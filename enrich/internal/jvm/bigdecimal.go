@@ -1,26 +1,27 @@
-package enrich
+package jvm
 
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
-// bigDecimal is the value of a java.math.BigDecimal: unscaled × 10^-scale. digits holds the
+// BigDecimal is the value of a java.math.BigDecimal: unscaled × 10^-scale. digits holds the
 // unscaled magnitude in decimal without leading zeros ("0" for zero).
-type bigDecimal struct {
+type BigDecimal struct {
 	neg    bool
 	digits string
 	scale  int64
 }
 
-// parseBigDecimal parses s as new java.math.BigDecimal(String) and returns the Java
+// ParseBigDecimal parses s as new java.math.BigDecimal(String) and returns the Java
 // exception message on failure ("null" when Java's exception has none).
-func parseBigDecimal(s string) (bigDecimal, string) {
+func ParseBigDecimal(s string) (BigDecimal, string) {
 	if s == "" {
-		return bigDecimal{}, "null" // in[0] out of bounds
+		return BigDecimal{}, "null" // in[0] out of bounds
 	}
-	var d bigDecimal
+	var d BigDecimal
 	i := 0
 	switch s[0] {
 	case '-':
@@ -41,7 +42,7 @@ func parseBigDecimal(s string) (bigDecimal, string) {
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
 		}
-		if dv := javaDigit(r); dv >= 0 {
+		if dv := Digit(r); dv >= 0 {
 			if dv != 0 || len(digits) > 0 {
 				digits = append(digits, byte('0'+dv))
 			}
@@ -54,7 +55,7 @@ func parseBigDecimal(s string) (bigDecimal, string) {
 		}
 		if r == '.' {
 			if dot {
-				return bigDecimal{}, "Character array contains more than one decimal point."
+				return BigDecimal{}, "Character array contains more than one decimal point."
 			}
 			dot = true
 			i += size
@@ -63,24 +64,24 @@ func parseBigDecimal(s string) (bigDecimal, string) {
 		if r == 'e' || r == 'E' {
 			e, msg := parseBigDecimalExp(s[i+1:])
 			if msg != "" {
-				return bigDecimal{}, msg
+				return BigDecimal{}, msg
 			}
 			exp = e
 			i = len(s)
 			break
 		}
 		if compact {
-			return bigDecimal{}, "Character " + string(r) + " is neither a decimal digit number, decimal point, nor \"e\" notation exponential mark."
+			return BigDecimal{}, "Character " + string(r) + " is neither a decimal digit number, decimal point, nor \"e\" notation exponential mark."
 		}
-		return bigDecimal{}, "Character array is missing \"exponent\" mark 'e' or 'E'."
+		return BigDecimal{}, "Character array is missing \"exponent\" mark 'e' or 'E'."
 	}
 	if prec == 0 {
-		return bigDecimal{}, "No digits found."
+		return BigDecimal{}, "No digits found."
 	}
 	if exp != 0 {
 		adj := scale - exp
 		if adj > 1<<31-1 || adj < -1<<31 {
-			return bigDecimal{}, "Scale out of range."
+			return BigDecimal{}, "Scale out of range."
 		}
 		scale = adj
 	}
@@ -110,7 +111,7 @@ func parseBigDecimalExp(s string) (int64, string) {
 	}
 	rest := []rune(s[i:])
 	// leading zeros are skipped while more than 10 characters remain
-	for len(rest) > 10 && javaDigit(rest[0]) == 0 {
+	for len(rest) > 10 && Digit(rest[0]) == 0 {
 		rest = rest[1:]
 	}
 	if len(rest) > 10 {
@@ -118,7 +119,7 @@ func parseBigDecimalExp(s string) (int64, string) {
 	}
 	var e int64
 	for _, r := range rest {
-		v := javaDigit(r)
+		v := Digit(r)
 		if v < 0 {
 			return 0, "Not a digit."
 		}
@@ -133,8 +134,11 @@ func parseBigDecimalExp(s string) (int64, string) {
 	return e, ""
 }
 
-// rescaleToZero is setScale(0) for a negative scale: the unscaled value gains -scale zeros.
-func (d bigDecimal) rescaleToZero() bigDecimal {
+// Scale is BigDecimal.scale: the power of ten the unscaled value is divided by.
+func (d BigDecimal) Scale() int64 { return d.scale }
+
+// RescaleToZero is setScale(0) for a negative scale: the unscaled value gains -scale zeros.
+func (d BigDecimal) RescaleToZero() BigDecimal {
 	if d.digits != "0" {
 		d.digits += strings.Repeat("0", int(-d.scale))
 	}
@@ -144,7 +148,7 @@ func (d bigDecimal) rescaleToZero() bigDecimal {
 
 // String is BigDecimal.toString: plain notation when the scale is 0, or positive with an
 // adjusted exponent of at least -6; scientific notation otherwise.
-func (d bigDecimal) String() string {
+func (d BigDecimal) String() string {
 	var b strings.Builder
 	if d.neg {
 		b.WriteByte('-')
@@ -177,4 +181,20 @@ func (d bigDecimal) String() string {
 		b.WriteString(strconv.FormatInt(adjusted, 10))
 	}
 	return b.String()
+}
+
+// Digit is Character.digit(r, 10): the value of a Unicode decimal digit, or -1.
+func Digit(r rune) int {
+	if r >= '0' && r <= '9' {
+		return int(r - '0')
+	}
+	if r < utf8.RuneSelf || !unicode.IsDigit(r) {
+		return -1
+	}
+	// Decimal digits come in runs of ten starting at a zero.
+	z := r
+	for z > 0 && unicode.IsDigit(z-1) {
+		z--
+	}
+	return int(r-z) % 10
 }

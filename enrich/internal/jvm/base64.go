@@ -1,11 +1,11 @@
-package enrich
+package jvm
 
-// decodeBase64 decodes s as Apache commons-codec's Base64(urlSafe = true).decode does, which
+// DecodeBase64 decodes s as Apache commons-codec's Base64(urlSafe = true).decode does, which
 // is how Snowplow reads cx and ue_px: both alphabets (+/ and -_) are accepted, characters
 // outside the alphabet are skipped, the first '=' ends the input, and leftover bits at the
 // end are dropped (one leftover character is ignored entirely). It never fails. The decoded
 // bytes are appended to dst.
-func decodeBase64(dst []byte, s string) []byte {
+func DecodeBase64(dst []byte, s string) []byte {
 	var acc uint32
 	n := 0
 	for i := 0; i < len(s); i++ {
@@ -33,8 +33,8 @@ func decodeBase64(dst []byte, s string) []byte {
 	return dst
 }
 
-// encodeBase64URL encodes b as commons-codec's URL-safe encoder does: alphabet -_, no padding.
-func encodeBase64URL(b []byte) string {
+// EncodeBase64URL encodes b as commons-codec's URL-safe encoder does: alphabet -_, no padding.
+func EncodeBase64URL(b []byte) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	out := make([]byte, 0, (len(b)*4+2)/3)
 	for i := 0; i < len(b); i += 3 {

@@ -1,4 +1,4 @@
-package enrich
+package jvm
 
 import "strconv"
 
@@ -73,8 +73,8 @@ func daysInMonth(y int64, m int) int {
 	return 31
 }
 
-// civilYear returns the year of an instant.
-func civilYear(ms int64) int64 {
+// CivilYear returns the year of an instant.
+func CivilYear(ms int64) int64 {
 	y, _, _ := civilFromDays(floorDiv(ms, msPerDay))
 	return y
 }
@@ -125,8 +125,8 @@ func appendMillis(b []byte, ms int64) []byte {
 
 func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
 
-// formatMillis returns appendMillis as a string.
-func formatMillis(ms int64) string {
+// FormatMillis returns appendMillis as a string.
+func FormatMillis(ms int64) string {
 	var buf [32]byte
 	return string(appendMillis(buf[:0], ms))
 }
@@ -144,9 +144,10 @@ func appendISOMillis(b []byte, ms int64) []byte {
 	return append(b, 'Z')
 }
 
-// parseTstampText parses "yyyy-MM-dd HH:mm:ss.SSS" (as written by appendMillis, 4-digit
-// years) back into milliseconds.
-func parseTstampText(s string) (int64, bool) {
+// ParseMillis parses "yyyy-MM-dd HH:mm:ss.SSS" (as written by appendMillis, 4-digit
+// years) back into milliseconds. Every field must be in range: no 24th hour, no 60th second
+// and no February 30.
+func ParseMillis(s string) (int64, bool) {
 	if len(s) != 23 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' || s[19] != '.' {
 		return 0, false
 	}
@@ -168,33 +169,20 @@ func parseTstampText(s string) (int64, bool) {
 	mi, ok5 := num(14, 16)
 	se, ok6 := num(17, 19)
 	ms, ok7 := num(20, 23)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(int64(y), mo) {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
+		mo < 1 || mo > 12 || d < 1 || d > daysInMonth(int64(y), mo) || h > 23 || mi > 59 || se > 59 {
 		return 0, false
 	}
 	return instant(int64(y), mo, d, int64(h)*3_600_000+int64(mi)*60_000+int64(se)*1000+int64(ms)), true
 }
 
-// derivedTstamp is EventEnrichments.getDerivedTimestamp on the TSV texts: true_tstamp when
-// set; else, when dvce_created < dvce_sent, collector_tstamp minus the Joda Period between
-// them; else collector_tstamp.
-func derivedTstamp(sent, created, collector, trueTs string) string {
-	if trueTs != "" {
-		return trueTs
-	}
-	if sent == "" || created == "" || collector == "" {
-		return collector
-	}
-	start, ok1 := parseTstampText(created)
-	end, ok2 := parseTstampText(sent)
-	ct, ok3 := parseTstampText(collector)
-	if !ok1 || !ok2 || !ok3 || start >= end {
-		return collector
-	}
+// MinusPeriod returns t minus the Joda Period between start and end (start <= end): the
+// period's years, then its months, then its exact remainder, as DateTime.minus(Period) does.
+func MinusPeriod(t, start, end int64) int64 {
 	years, months, rest := jodaPeriod(start, end)
-	t := addYears(ct, -years)
+	t = addYears(t, -years)
 	t = addMonths(t, -months)
-	t -= rest
-	return formatMillis(t)
+	return t - rest
 }
 
 // jodaPeriod splits [start, end] (start <= end) as new Period(start, end) does with the
@@ -214,8 +202,8 @@ func jodaPeriod(start, end int64) (years, months int64, rest int64) {
 
 // yearDifference is Joda's BasicChronology.getYearDifference (minuend >= subtrahend).
 func yearDifference(minuend, subtrahend int64) int64 {
-	my := civilYear(minuend)
-	sy := civilYear(subtrahend)
+	my := CivilYear(minuend)
+	sy := CivilYear(subtrahend)
 	mRem := minuend - instant(my, 1, 1, 0)
 	sRem := subtrahend - instant(sy, 1, 1, 0)
 	if sRem >= febLeapMs {

@@ -1,14 +1,14 @@
-package enrich
+package jvm
 
 import (
 	"strings"
 	"unicode/utf8"
 )
 
-// Helpers over JSON texts that parseJSON has accepted: walking members and elements
+// Helpers over JSON texts that ParseJSON has accepted: walking members and elements
 // without decoding, and printing as circe's noSpaces printer does.
 
-func rawSkipWS(s string, i int) int {
+func SkipWS(s string, i int) int {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
 		i++
 	}
@@ -65,8 +65,8 @@ func rawSkipValue(s string, i int) int {
 	return j
 }
 
-// rawString decodes the JSON string literal lit (with its quotes).
-func rawString(lit string) string {
+// RawString decodes the JSON string literal lit (with its quotes).
+func RawString(lit string) string {
 	inner := lit[1 : len(lit)-1]
 	if strings.IndexByte(inner, '\\') < 0 {
 		if utf8.ValidString(inner) {
@@ -82,52 +82,52 @@ func rawString(lit string) string {
 	return v
 }
 
-// rawStringUTF8 is rawString for text already known to be valid UTF-8.
-func rawStringUTF8(lit string) string {
+// RawStringUTF8 is RawString for text already known to be valid UTF-8.
+func RawStringUTF8(lit string) string {
 	inner := lit[1 : len(lit)-1]
 	if strings.IndexByte(inner, '\\') < 0 {
 		return inner
 	}
-	return rawString(lit)
+	return RawString(lit)
 }
 
-// rawMembers calls fn for each member of the object s (trimmed), in text order, with the
+// RawMembers calls fn for each member of the object s (trimmed), in text order, with the
 // decoded key and the raw value. It returns false if s is not an object.
-func rawMembers(s string, fn func(key, val string) bool) bool {
-	i := rawSkipWS(s, 0)
+func RawMembers(s string, fn func(key, val string) bool) bool {
+	i := SkipWS(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return false
 	}
-	i = rawSkipWS(s, i+1)
+	i = SkipWS(s, i+1)
 	if i < len(s) && s[i] == '}' {
 		return true
 	}
 	for i < len(s) {
 		ke := rawSkipString(s, i)
-		key := rawString(s[i:ke])
-		i = rawSkipWS(s, ke)
-		i = rawSkipWS(s, i+1) // ':'
+		key := RawString(s[i:ke])
+		i = SkipWS(s, ke)
+		i = SkipWS(s, i+1) // ':'
 		ve := rawSkipValue(s, i)
 		if !fn(key, s[i:ve]) {
 			return true
 		}
-		i = rawSkipWS(s, ve)
+		i = SkipWS(s, ve)
 		if i >= len(s) || s[i] == '}' {
 			return true
 		}
-		i = rawSkipWS(s, i+1) // ','
+		i = SkipWS(s, i+1) // ','
 	}
 	return true
 }
 
-// rawElements calls fn for each element of the array s (trimmed). It returns false if s is
+// RawElements calls fn for each element of the array s (trimmed). It returns false if s is
 // not an array.
-func rawElements(s string, fn func(el string) bool) bool {
-	i := rawSkipWS(s, 0)
+func RawElements(s string, fn func(el string) bool) bool {
+	i := SkipWS(s, 0)
 	if i >= len(s) || s[i] != '[' {
 		return false
 	}
-	i = rawSkipWS(s, i+1)
+	i = SkipWS(s, i+1)
 	if i < len(s) && s[i] == ']' {
 		return true
 	}
@@ -136,20 +136,20 @@ func rawElements(s string, fn func(el string) bool) bool {
 		if !fn(s[i:ve]) {
 			return true
 		}
-		i = rawSkipWS(s, ve)
+		i = SkipWS(s, ve)
 		if i >= len(s) || s[i] == ']' {
 			return true
 		}
-		i = rawSkipWS(s, i+1)
+		i = SkipWS(s, i+1)
 	}
 	return true
 }
 
-// rawMember returns the raw value of the last member called key of object s.
-func rawMember(s, key string) (string, bool) {
+// RawMember returns the raw value of the last member called key of object s.
+func RawMember(s, key string) (string, bool) {
 	var out string
 	found := false
-	rawMembers(s, func(k, v string) bool {
+	RawMembers(s, func(k, v string) bool {
 		if k == key {
 			out, found = v, true
 		}
@@ -158,12 +158,12 @@ func rawMember(s, key string) (string, bool) {
 	return out, found
 }
 
-// appendCanonical appends the valid JSON s as circe prints it with noSpaces: no
+// AppendCanonical appends the valid JSON s as circe prints it with noSpaces: no
 // whitespace, members in first-appearance order with the last value of a repeated key,
 // strings re-escaped (only ", \, \b \f \n \r \t and \u00XX for other ISO control
 // characters), numbers as written except that -0 prints as 0.
-func appendCanonical(dst []byte, s string) []byte {
-	i := rawSkipWS(s, 0)
+func AppendCanonical(dst []byte, s string) []byte {
+	i := SkipWS(s, 0)
 	if i >= len(s) {
 		return dst
 	}
@@ -173,13 +173,13 @@ func appendCanonical(dst []byte, s string) []byte {
 func appendCanonicalValue(dst []byte, v string) []byte {
 	switch v[0] {
 	case '"':
-		return appendCirceString(dst, rawString(v))
+		return AppendCirceString(dst, RawString(v))
 	case '{':
 		return appendCanonicalObject(dst, v)
 	case '[':
 		dst = append(dst, '[')
 		n := 0
-		rawElements(v, func(el string) bool {
+		RawElements(v, func(el string) bool {
 			if n > 0 {
 				dst = append(dst, ',')
 			}
@@ -195,35 +195,35 @@ func appendCanonicalValue(dst []byte, v string) []byte {
 	return append(dst, v...)
 }
 
-type keyVal struct{ key, val string }
+type KeyVal struct{ Key, Val string }
 
 func appendCanonicalObject(dst []byte, v string) []byte {
-	var small [16]keyVal
+	var small [16]KeyVal
 	ms := small[:0]
 	var index map[string]int // for large objects
-	rawMembers(v, func(k, val string) bool {
+	RawMembers(v, func(k, val string) bool {
 		if index != nil {
 			if i, ok := index[k]; ok {
-				ms[i].val = val
+				ms[i].Val = val
 				return true
 			}
 			index[k] = len(ms)
 		} else {
 			for i := range ms {
-				if ms[i].key == k {
-					ms[i].val = val // first position, last value
+				if ms[i].Key == k {
+					ms[i].Val = val // first position, last value
 					return true
 				}
 			}
 			if len(ms) == 32 {
 				index = make(map[string]int, 64)
 				for i, m := range ms {
-					index[m.key] = i
+					index[m.Key] = i
 				}
 				index[k] = len(ms)
 			}
 		}
-		ms = append(ms, keyVal{k, val})
+		ms = append(ms, KeyVal{k, val})
 		return true
 	})
 	dst = append(dst, '{')
@@ -231,15 +231,15 @@ func appendCanonicalObject(dst []byte, v string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendCirceString(dst, m.key)
+		dst = AppendCirceString(dst, m.Key)
 		dst = append(dst, ':')
-		dst = appendCanonicalValue(dst, m.val)
+		dst = appendCanonicalValue(dst, m.Val)
 	}
 	return append(dst, '}')
 }
 
-// appendCirceString appends s as a JSON string literal the way circe's printer escapes it.
-func appendCirceString(dst []byte, s string) []byte {
+// AppendCirceString appends s as a JSON string literal the way circe's printer escapes it.
+func AppendCirceString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

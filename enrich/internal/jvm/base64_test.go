@@ -1,0 +1,36 @@
+package jvm
+
+import "testing"
+
+func TestDecodeBase64(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"eyJhIjoxfQ", `{"a":1}`},
+		{"eyJhIjoxfQ==", `{"a":1}`},
+		{"eyJh\nIjox fQ", `{"a":1}`}, // non-alphabet characters skipped
+		{"-_-_", "\xfb\xff\xbf"},     // URL-safe alphabet
+		{"+/+/", "\xfb\xff\xbf"},     // standard alphabet
+		{"QQ", "A"},                  // 12 bits: one byte
+		{"QUI", "AB"},                // 18 bits: two bytes
+		{"QUJDR", "ABC"},             // one leftover character ignored
+		{"QU=JD", "A"},               // the first '=' ends the input
+		{"", ""},
+		{"!!!", ""},
+	}
+	for _, tt := range tests {
+		if got := string(DecodeBase64(nil, tt.in)); got != tt.want {
+			t.Errorf("DecodeBase64(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestEncodeBase64URL(t *testing.T) {
+	for _, in := range []string{"", "A", "AB", "ABC", "ABCD", "\xfb\xff\xbf\xfe"} {
+		enc := EncodeBase64URL([]byte(in))
+		if got := string(DecodeBase64(nil, enc)); got != in {
+			t.Errorf("DecodeBase64(EncodeBase64URL(%q)=%q) = %q, want %q", in, enc, got, in)
+		}
+	}
+	if got, want := EncodeBase64URL([]byte("\xfb\xff\xbf")), "-_-_"; got != want {
+		t.Errorf("EncodeBase64URL = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,117 @@
+package jvm
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `[1,2.5e3,-0,"\u00e9\/",true,null]`, `{"a":{"b":[{}]}}`, `{test:`, ``, ` "x" `, `{"a":1,"a":2}`, "\"\x7f\u0085\"", `[1,]`, `01`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseJSON(s, 50)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "invalid json: ") {
+				t.Fatalf("error %q lacks the prefix", err)
+			}
+			if json.Valid([]byte(s)) && utf8.ValidString(s) && jsonDepth(s) <= 50 {
+				t.Fatalf("ParseJSON(%q) = %v, but it is valid JSON", s, err)
+			}
+			return
+		}
+		if !json.Valid([]byte(s)) {
+			t.Fatalf("ParseJSON(%q) accepted invalid JSON", s)
+		}
+		_ = v
+		c := AppendCanonical(nil, s)
+		if !json.Valid(c) {
+			t.Fatalf("canonical form %q of %q is not JSON", c, s)
+		}
+		if c2 := AppendCanonical(nil, string(c)); !bytes.Equal(c, c2) {
+			t.Fatalf("canonical form not stable: %q then %q", c, c2)
+		}
+	})
+}
+
+// jsonDepth counts the deepest container nesting of valid JSON.
+func jsonDepth(s string) int {
+	d, m := 0, 0
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in && (c == '{' || c == '['):
+			d++
+			m = max(m, d)
+		case !in && (c == '}' || c == ']'):
+			d--
+		}
+	}
+	return m
+}
+
+func FuzzQueryString(f *testing.F) {
+	for _, s := range []string{"e=pv&p=web", "a=%C3%A9&b=+x+&c", "a=1;b=2&&=x", "x=a|b", "q=%zz", "é=ü", "a=%E2%82"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := QueryOf(s)
+		if err != nil {
+			return
+		}
+		for name, value := range SplitQuery(q, UTF8) {
+			if name == "" {
+				t.Fatalf("SplitQuery(QueryOf(%q)) gave an empty name", s)
+			}
+			if !utf8.ValidString(name) || (value != nil && !utf8.ValidString(*value)) {
+				t.Fatalf("SplitQuery(QueryOf(%q)) gave invalid UTF-8", s)
+			}
+		}
+	})
+}
+
+func FuzzDecodeBase64(f *testing.F) {
+	for _, s := range []string{"eyJhIjoxfQ", "-_+/==", "QUJD\nREVG", "!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := DecodeBase64(nil, s)
+		if len(out) > len(s)*3/4+1 {
+			t.Fatalf("DecodeBase64(%q) gave %d bytes", s, len(out))
+		}
+		if back := DecodeBase64(nil, EncodeBase64URL([]byte(s))); string(back) != s {
+			t.Fatalf("round trip of %q gave %q", s, back)
+		}
+	})
+}
+
+func FuzzParseURI(f *testing.F) {
+	for _, s := range []string{"http://a.test:80/p?q#f", "mailto:x@y", "http://[::1]/", "http://my_host/", "/rel", "http://a b", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseURI(s)
+		if err != nil {
+			if !strings.HasSuffix(err.Error(), ": "+s) {
+				t.Fatalf("error %q does not end with the input", err)
+			}
+			return
+		}
+		if u.HasQuery && !strings.Contains(s, "?"+u.Query) {
+			t.Fatalf("query %q not in %q", u.Query, s)
+		}
+		// What java.net.URI accepts must survive the lenient re-encoding unchanged.
+		if enc := LenientEncode(s); u.HasScheme && u.HasHost && enc != s {
+			if _, err := ParseURI(enc); err != nil {
+				t.Fatalf("ParseURI(LenientEncode(%q)) = %v", s, err)
+			}
+		}
+	})
+}
