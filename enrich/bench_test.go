@@ -181,12 +181,7 @@ func BenchmarkProcess(b *testing.B) {
 // enrichments (campaign attribution, event fingerprint, referer parser, UA parser), which
 // add a ua_parser_context to every event.
 func BenchmarkProcessDefaultEnrichments(b *testing.B) {
-	set, err := enrichments.Defaults(enrichments.Deps{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = set.Close() })
-	e := newTestEnricher(b, testResolver(b), func(_ *Config, d *Deps) { d.Enrichments = set })
+	e := newDefaultEnricher(b)
 	res, err := e.Process(context.Background(), benchPayload(b).rec)
 	if err != nil || len(res.Good) == 0 || !strings.Contains(res.Good[0].Event.Fields[event.DerivedContexts], "ua_parser_context") {
 		b.Fatalf("Process = %v, %v; want good events with a ua_parser_context", res.Good, err)
@@ -293,16 +288,20 @@ func BenchmarkProcessBrowser(b *testing.B) {
 // BenchmarkProcessBrowserDefaultEnrichments is BenchmarkProcessBrowser with the four
 // default enrichments.
 func BenchmarkProcessBrowserDefaultEnrichments(b *testing.B) {
-	set, err := enrichments.Defaults(enrichments.Deps{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = set.Close() })
-	e := newTestEnricher(b, testResolver(b), func(_ *Config, d *Deps) { d.Enrichments = set })
-	benchProcessBrowser(b, e, func(res Result) {
+	benchProcessBrowser(b, newDefaultEnricher(b), func(res Result) {
 		f := &res.Good[0].Event.Fields
 		if !strings.Contains(f[event.DerivedContexts], "ua_parser_context") || f[event.MktSource] != "newsletter" || f[event.RefrSource] != "Google" {
 			b.Fatalf("derived contexts %s, mkt_source %q, refr_source %q; want a ua_parser_context, newsletter, Google", f[event.DerivedContexts], f[event.MktSource], f[event.RefrSource])
 		}
 	})
+}
+
+// newDefaultEnricher is a test enricher with Snowplow Mini's four default enrichments.
+func newDefaultEnricher(b *testing.B) *Enricher {
+	set, err := enrichments.Defaults(enrichments.Deps{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = set.Close() })
+	return newTestEnricher(b, testResolver(b), func(_ *Config, d *Deps) { d.Enrichments = set })
 }

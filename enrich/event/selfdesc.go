@@ -70,7 +70,7 @@ func MarshalContexts(entities []SelfDescribing) string {
 	}
 	// Sized up front and handed over without a copy: growing from nil copied and
 	// cleared the column several times, a share of enrich's CPU on events with contexts.
-	n := len(`{"schema":"`+ContextsSchema+`","data":[]}`)
+	n := len(`{"schema":"` + ContextsSchema + `","data":[]}`)
 	for _, e := range entities {
 		n += len(`{"schema":"","data":},`) + len(e.Schema) + max(len(e.Data), len("null"))
 	}
