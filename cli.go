@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/snowplow-mini/snowplow-mini/deploy"
 )
 
 // envPrefix is prepended to a flag's name (upper-cased, dashes to underscores) to
@@ -85,6 +88,25 @@ func outputOpt(name, format, usage string) option {
 	}
 }
 
+// listOpt is a comma-separated list.
+func listOpt(name, usage string, field func(*Config) *[]string) option {
+	return option{
+		name:  name,
+		usage: usage,
+		set: func(c *Config, v string) error {
+			var list []string
+			for _, item := range strings.Split(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+			*field(c) = list
+			return nil
+		},
+		current: func(c *Config) string { return strings.Join(*field(c), ",") },
+	}
+}
+
 func durationOpt(name, usage string, field func(*Config) *time.Duration) option {
 	return option{
 		name:  name,
@@ -112,6 +134,13 @@ func options() []option {
 		stringOpt("s3-endpoint", "S3-compatible endpoint URL for --s3 (default: $AWS_ENDPOINT_URL, else AWS)", func(c *Config) *string { return &c.Loaders.S3.Endpoint }),
 		stringOpt("resolver", "Iglu resolver.json (Snowplow's format); the embedded schemas are always available", func(c *Config) *string { return &c.Iglu.ResolverFile }),
 		stringOpt("schemas", "local Iglu schema folder (static-repo layout: schemas/{vendor}/{name}/jsonschema/{version})", func(c *Config) *string { return &c.Iglu.SchemasDir }),
+		{
+			name:    "iglu-super-api-key",
+			usage:   "super API key (a UUID) of the Iglu Server API: publishes schemas and creates keys; without one the API is read-only",
+			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = secret(v); return nil },
+			current: func(c *Config) string { return "" },
+		},
+		boolOpt("iglu-patches-allowed", "let the Iglu Server API replace and delete published schema versions", func(c *Config) *bool { return &c.Iglu.PatchesAllowed }),
 		stringOpt("enrichments", "folder of Snowplow enrichment configs (enrichments/*.json); default: campaign attribution, event fingerprint, referer parser, UA parser", func(c *Config) *string { return &c.Enrichments.Dir }),
 		boolOpt("no-default-enrichments", "run no enrichment when --enrichments is not given", func(c *Config) *bool { return &c.Enrichments.DisableDefaults }),
 		outputOpt("output-tsv", "tsv", "also print every good event as an enriched TSV line on stdout (logs stay on stderr)"),
@@ -119,6 +148,10 @@ func options() []option {
 		stringOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),
 		stringOpt("log-format", "text or json (logs go to stderr)", func(c *Config) *string { return &c.Log.Format }),
 		boolOpt("pprof", "serve Go's profiler at /debug/pprof/ (for performance work)", func(c *Config) *bool { return &c.Debug.Pprof }),
+		boolOpt("durable", "keep the streams on disk in the data dir and answer 2xx only once an event is there (false: in memory, faster, lost by a crash)", func(c *Config) *bool { return &c.Streams.Durable }),
+		stringOpt("api-key", "require this key (X-API-Key or apikey header) on /micro/* and /debug/pprof (prefer the environment variable: flags show in ps); the Iglu API has its own keys (--iglu-super-api-key)", func(c *Config) *string { return (*string)(&c.HTTP.APIKey) }),
+		listOpt("allowed-origins", `web origins whose pages may call /micro/* (CORS), comma-separated: "https://app.test:8443", "http://localhost:*" (any port), or "*" for all`, func(c *Config) *[]string { return &c.Web.AllowedOrigins }),
+		listOpt("allowed-hosts", "host names, besides localhost and IP addresses, that requests may name while bound to a loopback address (DNS-rebinding protection), comma-separated", func(c *Config) *[]string { return &c.HTTP.AllowedHosts }),
 		durationOpt("shutdown-timeout", "how long a shutdown may take to drain the pipeline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	}
 }
@@ -246,4 +279,50 @@ config file, resolver.json, enrichment configs), prints it as YAML and exits: 0 
 
 Example:
   snowplow-mini check-config --config snowplow-mini.yaml --enrichments ./enrichments`,
+}
+
+// runDeploy runs `snowplow-mini deploy ...`. The local setup it carries to AWS is read
+// with serve's own options, so the same flags, environment and config file give the same
+// enrichments, resolver and schemas.
+func runDeploy(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return deploy.Command(ctx, args, deploy.Env{
+		Getenv:  getenv,
+		Stdin:   os.Stdin,
+		Stdout:  stdout,
+		Stderr:  stderr,
+		Version: version,
+		LoadLocal: func(serveArgs []string) (deploy.Local, error) {
+			cfg, err := loadConfig("serve", serveArgs, getenv, io.Discard)
+			if err != nil {
+				return deploy.Local{}, err
+			}
+			return deploy.Local{
+				EnrichmentsDir:     cfg.Enrichments.Dir,
+				DisableDefaults:    cfg.Enrichments.DisableDefaults,
+				DisableEnrichments: cfg.Enrichments.Disable,
+				ResolverFile:       cfg.Iglu.ResolverFile,
+				SchemasDir:         cfg.Iglu.SchemasDir,
+			}, nil
+		},
+		PushSchemas: func(ctx context.Context, o deploy.PushOptions) error {
+			// The key goes through the environment of the command, never its arguments.
+			env := func(k string) string {
+				if k == "SNOWPLOW_MINI_IGLU_API_KEY" {
+					return o.APIKey
+				}
+				return ""
+			}
+			args := []string{"push", o.Dir, "--server", o.Server}
+			if o.Public {
+				args = append(args, "--public")
+			}
+			if o.RetryFor != 0 {
+				args = append(args, "--retry-for", o.RetryFor.String())
+			}
+			if code := schemasCmd(ctx, args, env, stdout, stderr); code != 0 {
+				return fmt.Errorf("snowplow-mini schemas push exited with status %d", code)
+			}
+			return nil
+		},
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"gopkg.in/yaml.v3"
 
 	"github.com/snowplow-mini/snowplow-mini/collector"
@@ -34,8 +35,10 @@ type Config struct {
 	// ShutdownTimeout bounds the drain at shutdown. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
 
+	HTTP        HTTPConfig        `yaml:"http"`
 	Log         LogConfig         `yaml:"log"`
 	Debug       DebugConfig       `yaml:"debug"`
+	Health      HealthConfig      `yaml:"health"`
 	Iglu        IgluConfig        `yaml:"iglu"`
 	Enrichments EnrichmentsConfig `yaml:"enrichments"`
 	Streams     StreamsConfig     `yaml:"streams"`
@@ -43,6 +46,9 @@ type Config struct {
 	Enrich      enrich.Config     `yaml:"enrich"`
 	Loaders     loaders.Config    `yaml:"loaders"`
 	Web         web.Config        `yaml:"web"`
+
+	// clock is the streams' clock (nil: time.Now); tests set it.
+	clock func() time.Time
 }
 
 // LogConfig configures the logger (stderr).
@@ -64,6 +70,29 @@ type IgluConfig struct {
 	ResolverFile string `yaml:"resolverFile"`
 	// SchemasDir is a local static-repo folder, tried first.
 	SchemasDir string `yaml:"schemasDir"`
+	// SuperAPIKey is the Iglu Server API's super key (a UUID): it publishes and
+	// deletes schemas and creates keys (POST /api/auth/keygen). Empty: the API is
+	// read-only and write requests are answered with how to set one. Never printed.
+	SuperAPIKey secret `yaml:"superApiKey"`
+	// PatchesAllowed lets the Iglu Server API replace and delete published versions
+	// (Iglu Server's patchesAllowed). Default false.
+	PatchesAllowed bool `yaml:"patchesAllowed"`
+	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys when
+	// the event store is PostgreSQL (with SQLite they are in iglu.db in the data
+	// directory). Default "iglu".
+	PostgresSchema string `yaml:"postgresSchema"`
+}
+
+// secret is a configuration value that is never printed (check-config shows it as
+// "<redacted>").
+type secret string
+
+// MarshalYAML implements yaml.Marshaler.
+func (s secret) MarshalYAML() (any, error) {
+	if s == "" {
+		return "", nil
+	}
+	return "<redacted>", nil
 }
 
 // EnrichmentsConfig selects the enrichments.
@@ -83,6 +112,13 @@ type StreamsConfig struct {
 	MaxBytes  int64         `yaml:"maxBytes"`
 	Retention time.Duration `yaml:"retention"`
 	PutWait   time.Duration `yaml:"putWait"`
+	// Durable also writes every stream's records and checkpoints to segment files in
+	// the data dir (streams/<name>/), and the collector answers 2xx only once a
+	// request's records are on disk: a crash (kill -9, power loss) then loses no
+	// acknowledged event and, after a restart, stores each exactly once. Off, a 2xx
+	// means the event is in the process's memory, stored exactly once unless the
+	// process dies without a graceful stop. Default true.
+	Durable bool `yaml:"durable"`
 }
 
 // DefaultConfig is what `snowplow-mini serve` runs with when nothing is set.
@@ -92,13 +128,17 @@ func DefaultConfig() Config {
 		Addr:            "localhost:9090",
 		DataDir:         "snowplow-mini-data",
 		ShutdownTimeout: 30 * time.Second,
+		HTTP:            DefaultHTTPConfig(),
 		Log:             LogConfig{Level: "info", Format: "text"},
+		Health:          HealthConfig{StallTimeout: defaultStallTimeout},
 		Streams: StreamsConfig{
 			Shards:    sc.Shards,
 			MaxBytes:  sc.MaxBytes,
 			Retention: sc.Retention,
 			PutWait:   sc.PutWait,
+			Durable:   true,
 		},
+		Iglu:      IgluConfig{PostgresSchema: "iglu"},
 		Collector: collector.DefaultConfig(),
 		Enrich:    enrich.DefaultConfig(),
 		Loaders:   loaders.DefaultConfig(),
@@ -127,6 +167,14 @@ func (c Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q: must be text or json", c.Log.Format)
 	}
+	if k := string(c.Iglu.SuperAPIKey); k != "" {
+		if _, err := uuid.Parse(k); err != nil {
+			bad("iglu.superApiKey", "must be a UUID (such as the output of uuidgen)")
+		}
+	}
+	if !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
+		bad("iglu.postgresSchema", "must be 1..63 characters of a-z, 0-9 and _, starting with a letter or _, got %q", c.Iglu.PostgresSchema)
+	}
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
 		if err := c.streamConfig(name, nil).Validate(); err != nil {
 			errs = append(errs, err)
@@ -139,7 +187,7 @@ func (c Config) Validate() error {
 	if s3 := c.Loaders.S3.MaxFileBytes; s3 > 0 && c.Streams.MaxBytes > 0 && s3 > c.Streams.MaxBytes/2 {
 		bad("loaders.s3.maxFileBytes", "%d: must be at most half of streams.maxBytes (%d), or the streams fill up before a file is stored", s3, c.Streams.MaxBytes)
 	}
-	for _, err := range []error{c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
+	for _, err := range []error{c.HTTP.validate(c.Web.Wait.MaxTimeout), c.Health.Validate(), c.Collector.Validate(), c.Enrich.Validate(), c.Loaders.Validate(), c.Web.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -204,14 +252,20 @@ func loadResolverConfig(c IgluConfig) (iglu.ResolverConfig, error) {
 }
 
 // checkConfig validates everything serve would load and prints the effective
-// configuration.
+// configuration, secrets hidden.
 func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, stdout, stderr io.Writer) int {
 	errs := []error{cfg.Validate()}
 	if _, err := loadResolverConfig(cfg.Iglu); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := loadEnrichments(ctx, cfg, nil, nil, nil); err != nil {
+	// Building the enrichments is the only way to check them (assets included, which
+	// downloads those given by http(s) URI, bounded by ctx); what they hold is released.
+	if set, err := loadEnrichments(ctx, cfg, nil, nil, nil); err != nil {
 		errs = append(errs, err)
+	} else if c, ok := set.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the enrichments: %w", err))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintf(stderr, "snowplow-mini check-config: configuration is invalid:\n")
@@ -220,11 +274,18 @@ func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, st
 		}
 		return 1
 	}
-	out, err := yaml.Marshal(cfg)
+	out, err := yaml.Marshal(cfg.redacted())
 	if err != nil {
 		fmt.Fprintf(stderr, "snowplow-mini check-config: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "# configuration is valid\n%s", out)
 	return 0
+}
+
+// redacted returns c with its secrets hidden (passwords in URLs, the S3 secret key), for
+// printing.
+func (c Config) redacted() Config {
+	c.Loaders = c.Loaders.Redacted()
+	return c
 }

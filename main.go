@@ -24,10 +24,36 @@ import (
 var version = "0.1.0"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx := watchSignals(context.Background(), sigs, os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
+}
+
+// watchSignals returns a context cancelled by the first signal on sigs, which starts the
+// orderly shutdown (serve drains the pipeline). A second signal stops the process at once
+// with exit, 128 plus the signal number as shells report it, after saying so on stderr:
+// a drain waiting on a stuck database must not hold a user who asks twice.
+func watchSignals(parent context.Context, sigs <-chan os.Signal, stderr io.Writer, exit func(int)) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-parent.Done():
+			return
+		}
+		s := <-sigs
+		fmt.Fprintf(stderr, "snowplow-mini: second %v: stopping at once, without draining\n", s)
+		code := 1
+		if n, ok := s.(syscall.Signal); ok {
+			code = 128 + int(n)
+		}
+		exit(code)
+	}()
+	return ctx
 }
 
 const usage = `snowplow-mini: the Snowplow pipeline (collector, enrich, Iglu, loaders, test API) in one binary.
@@ -35,6 +61,9 @@ const usage = `snowplow-mini: the Snowplow pipeline (collector, enrich, Iglu, lo
 Usage:
   snowplow-mini serve [flags]         run the pipeline (default localhost:9090)
   snowplow-mini check-config [flags]  validate the configuration and exit
+  snowplow-mini schemas lint DIR      lint a schema folder as Iglu Server does
+  snowplow-mini schemas push DIR      publish a schema folder to an Iglu Server (see schemas --help)
+  snowplow-mini deploy aws <command>  deploy the local setup to AWS (init, check, plan, apply, destroy, push-schemas)
   snowplow-mini version               print the version
   snowplow-mini help [command]        show help
 
@@ -73,6 +102,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "schemas":
+		return schemasCmd(ctx, rest, getenv, stdout, stderr)
+	case "deploy":
+		return runDeploy(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "snowplow-mini %s\n", version)
 		return 0

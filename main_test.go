@@ -20,20 +20,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
-)
 
-// sharedDir returns ../shared (fixtures, Iglu Central copies), skipping when absent.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "shared"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "fixtures")); err != nil {
-		t.Skipf("no ../shared/fixtures beside the repository (%v); the end-to-end tests replay those recorded tracker requests", err)
-	}
-	return dir
-}
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
+)
 
 // fixture is one recorded tracker request.
 type fixture struct {
@@ -45,7 +35,7 @@ type fixture struct {
 
 func loadFixtures(t *testing.T) []fixture {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sharedDir(t), "fixtures", "*.http"))
+	files, err := filepath.Glob(filepath.Join(sharedtest.Path(t, "fixtures", "the end-to-end tests replay those recorded tracker requests"), "*.http"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
@@ -204,22 +194,6 @@ type summary struct {
 	Bad   int `json:"bad"`
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last state: %s", timeout, what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func countRows(t *testing.T, db *sql.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
@@ -243,7 +217,7 @@ func TestServeEndToEndFixtures(t *testing.T) {
 		want += f.events
 	}
 
-	waitFor(t, "every fixture event in /micro/all", 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, "every fixture event in /micro/all", 10*time.Second, func() (bool, string) {
 		var sum summary
 		s.getJSON(t, "/micro/all", &sum)
 		return sum.Good == want || sum.Bad > 0, fmt.Sprintf("%+v, want good=%d", sum, want)
@@ -390,7 +364,7 @@ func TestServeRestartLosesNothing(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, "some acknowledged events", 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, "some acknowledged events", 10*time.Second, func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(acked) >= 2000, fmt.Sprint(len(acked))
@@ -525,13 +499,31 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// TestCheckConfigHidesSecrets: the printed configuration holds no password or secret key.
+func TestCheckConfigHidesSecrets(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "secrets.yaml")
+	conf := "loaders:\n  sink:\n    url: postgres://u:s3cret@127.0.0.1:5432/db?sslmode=disable\n" +
+		"  s3:\n    url: s3://bucket/prefix\n    endpoint: http://127.0.0.1:4568\n    accessKeyId: AKIA\n    secretAccessKey: s3cret\n"
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", "--config", file}, func(string) string { return "" }, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("check-config = %d, want 0\nstderr: %s", code, stderr.String())
+	}
+	if out := stdout.String(); strings.Contains(out, "s3cret") || !strings.Contains(out, "postgres://u:xxxxx@127.0.0.1:5432/db") || !strings.Contains(out, "secretAccessKey: xxxxx") {
+		t.Errorf("check-config output does not hide the secrets:\n%s", out)
+	}
+}
+
 // TestStagesDoNotImportEachOther keeps the architecture: collector, enrich, loaders and
 // web share only the leaf models and the foundations; only main wires them.
 func TestStagesDoNotImportEachOther(t *testing.T) {
 	const mod = "github.com/snowplow-mini/snowplow-mini/"
 	stages := []string{"collector", "enrich", "loaders", "web"}
-	// The leaf models every stage may use.
-	leaf := map[string]bool{"collector/payload": true, "enrich/event": true, "iglu/badrow": true}
+	// The leaf models every stage may use, and the JVM emulation enrich/event reads
+	// timestamps with.
+	leaf := map[string]bool{"collector/payload": true, "enrich/event": true, "enrich/internal/jvm": true, "iglu/badrow": true}
 	for _, st := range stages {
 		out, err := exec.Command("go", "list", "-deps", "./"+st+"/...").Output()
 		if err != nil {
@@ -550,6 +542,44 @@ func TestStagesDoNotImportEachOther(t *testing.T) {
 					t.Errorf("stage %s imports %s", st, rel)
 				}
 			}
+		}
+	}
+}
+
+// TestFoundationsImportNoStage keeps the import arrows pointing down: the foundations
+// (streams, iglu and its subpackages) and the model packages the stages share import no
+// stage. The models may import the foundations and each other (enrich/event builds on
+// iglu, iglu/badrow on enrich/event), and enrich/event its JVM emulation, which imports
+// nothing of the repository.
+func TestFoundationsImportNoStage(t *testing.T) {
+	const mod = "github.com/snowplow-mini/snowplow-mini/"
+	stages := []string{"collector", "enrich", "loaders", "web"}
+	allowed := map[string]bool{"collector/payload": true, "enrich/event": true, "enrich/internal/jvm": true, "iglu/badrow": true}
+	for _, pkg := range []string{"./streams/...", "./iglu/...", "./collector/payload", "./enrich/event", "./enrich/internal/jvm", "./internal/config"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			rel, ok := strings.CutPrefix(dep, mod)
+			if !ok || allowed[rel] {
+				continue
+			}
+			for _, st := range stages {
+				if rel == st || strings.HasPrefix(rel, st+"/") {
+					t.Errorf("%s imports the stage package %s", pkg, rel)
+				}
+			}
+		}
+	}
+	// enrich/internal/jvm is a leaf: it must stay free of the models it serves.
+	out, err := exec.Command("go", "list", "-deps", "./enrich/internal/jvm", "./internal/config").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if rel, ok := strings.CutPrefix(dep, mod); ok && rel != "enrich/internal/jvm" && rel != "internal/config" {
+			t.Errorf("a leaf package imports %s", rel)
 		}
 	}
 }
@@ -582,8 +612,8 @@ func TestServeRoutes(t *testing.T) {
 			map[string]string{"Access-Control-Allow-Origin": "https://shop.example", "Access-Control-Allow-Credentials": "true"}, ""},
 		{"OPTIONS", "/some/deeper/path", map[string]string{"Origin": "https://shop.example"}, 200,
 			map[string]string{"Access-Control-Allow-Origin": "https://shop.example"}, ""},
-		{"OPTIONS", "/micro/good", map[string]string{"Origin": "https://tests.example", "Access-Control-Request-Method": "POST"}, 204,
-			map[string]string{"Access-Control-Allow-Origin": "https://tests.example"}, ""},
+		{"OPTIONS", "/micro/good", map[string]string{"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}, 204,
+			map[string]string{"Access-Control-Allow-Origin": "http://localhost:3000"}, ""},
 		{"GET", "/a/b/c", nil, 404, nil, ""},
 	}
 	for _, tt := range tests {
@@ -652,9 +682,10 @@ func TestServeEndToEndPostgres(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_iglu CASCADE") })
 
 	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\niglu:\n  postgresSchema: %s_iglu\n", pgURL, schema, schema)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, t.TempDir(), nil, "--config", cfgFile)

@@ -9,8 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -63,7 +63,7 @@ type stage interface {
 // pipeline holds everything serve constructed, in pipeline order.
 type pipeline struct {
 	logger   *slog.Logger
-	streams  map[string]*streams.Memory
+	streams  map[string]pipeStream
 	resolver *iglu.Resolver
 	igluAPI  *iglu.Server
 	coll     *collector.Collector
@@ -75,7 +75,10 @@ type pipeline struct {
 	closers []func() error
 	handler http.Handler
 	state   runState
-	pprof   bool
+	// watches are the stages' consumer groups, checked by /health for stalls.
+	watches      []watch
+	stallTimeout time.Duration
+	pprof        bool
 	// rootResponse: the collector answers GET / itself (else / leads to the UI).
 	rootResponse bool
 }
@@ -129,10 +132,14 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	ln = newLimitListener(ln, cfg.HTTP.MaxConnections, logger)
+	loopback := isLoopback(ln.Addr())
 	srv := &http.Server{
-		Handler:           p.handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       610 * time.Second,
+		Handler:           guard(p.handler, cfg.HTTP, loopback),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		MaxHeaderBytes:    40960 + 20480,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
@@ -172,7 +179,15 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		logger.Warn("the event store is not ready yet; events are kept on the enriched stream meanwhile")
 	}
 	addr := ln.Addr().String()
-	base := "http://" + addr
+	urls := serverURLs(ln.Addr(), net.InterfaceAddrs)
+	base := urls[0]
+	if !loopback {
+		msg := "listening on a non-loopback address: other machines can send events to the collector, and read or reset them through /micro/* (set SNOWPLOW_MINI_API_KEY to require a key there)"
+		if cfg.HTTP.APIKey != "" {
+			msg = "listening on a non-loopback address: other machines can send events to the collector (/micro/* and /debug/pprof need the API key; Iglu writes need an Iglu key)"
+		}
+		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
+	}
 	logger.Info("snowplow-mini is running",
 		"version", version,
 		"collector", base,
@@ -180,8 +195,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		"micro_api", base+"/micro/all",
 		"iglu_api", base+"/api/schemas",
 		"metrics", base+"/metrics",
+		"urls", strings.Join(urls, " "),
 		"data_dir", cfg.DataDir,
-		"sink", redactURL(cfg.Loaders.Sink.URL),
+		"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
 	)
 	if ready != nil {
 		ready(addr)
@@ -243,23 +259,37 @@ func (p *pipeline) close() {
 
 // build constructs every stream and stage; it starts nothing.
 func build(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
-	p := &pipeline{logger: logger, state: runState{running: map[string]bool{}}, streams: map[string]*streams.Memory{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
+	p := &pipeline{logger: logger, state: runState{running: map[string]bool{}}, streams: map[string]pipeStream{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
 	defer func() {
 		if err != nil {
 			p.close()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// The data dir holds the user's events: only its owner may read it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	if st, err := os.Stat(cfg.DataDir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the data dir can be read by other users of this machine; chmod 700 it to keep the events private",
+			"data_dir", cfg.DataDir, "mode", st.Mode().Perm().String())
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Streams, each knowing the consumer groups that read it.
+	// Streams, each knowing the consumer groups that read it, and numbering records
+	// after every checkpoint the event store kept.
+	after := storedSequenceNumber(ctx, cfg, logger)
 	groups := consumerGroups(cfg)
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
-		s, err := streams.NewMemory(cfg.streamConfig(name, groups[name]), logger, reg)
+		sc := cfg.streamConfig(name, groups[name])
+		sc.After, sc.Clock = after, cfg.clock
+		var s pipeStream
+		if cfg.Streams.Durable {
+			s, err = streams.NewDurable(sc, streams.DurableConfig{Dir: filepath.Join(cfg.DataDir, "streams", name)}, logger, reg)
+		} else {
+			s, err = streams.NewMemory(sc, logger, reg)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", name, err)
 		}
@@ -267,17 +297,34 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		p.closers = append(p.closers, s.Close)
 	}
 	raw, enriched, bad1 := p.streams[streams.Raw], p.streams[streams.Enriched], p.streams[streams.Bad1]
+	p.watches, p.stallTimeout = watches(cfg, p.streams), cfg.Health.StallTimeout
 
 	// Iglu.
 	rc, err := loadResolverConfig(cfg.Iglu)
 	if err != nil {
 		return nil, err
 	}
-	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg})
+	igluStore, closeStore, err := openIgluStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, closeStore)
+	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg, Store: igluStore})
 	if err != nil {
 		return nil, fmt.Errorf("iglu resolver: %w", err)
 	}
-	p.igluAPI = iglu.NewServer(p.resolver, iglu.ServerConfig{Version: version})
+	p.igluAPI, err = iglu.NewServer(p.resolver, iglu.ServerConfig{
+		Version:        version,
+		SuperAPIKey:    string(cfg.Iglu.SuperAPIKey),
+		PatchesAllowed: cfg.Iglu.PatchesAllowed,
+		Store:          igluStore,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Iglu.SuperAPIKey == "" {
+		logger.Info("the Iglu Server API is read-only: no super API key is configured (set SNOWPLOW_MINI_IGLU_SUPER_API_KEY or --iglu-super-api-key to publish schemas)")
+	}
 
 	// Test API (fed by enrich, reads bad-1).
 	p.web, err = web.New(cfg.Web, web.Deps{
@@ -322,6 +369,7 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 		Enrichments:  enr,
 		Observer:     p.web,
 		Version:      version,
+		KeyBySource:  cfg.Streams.Durable,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enrich: %w", err)
@@ -336,6 +384,26 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	return p, nil
 }
 
+// storedSequenceNumber returns the largest sequence number among the event store's
+// checkpoints, "" when it has none or cannot be read within a few seconds (the sink
+// then retries the database as usual; only a clock that went back since is not
+// covered).
+func storedSequenceNumber(ctx context.Context, cfg Config, logger *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	seq, err := loaders.LastSequenceNumber(ctx, cfg.Loaders.Sink, cfg.DataDir)
+	if err == nil {
+		sc := cfg.streamConfig(streams.Raw, nil)
+		sc.After = seq
+		err = sc.Validate()
+	}
+	if err != nil {
+		logger.Warn("cannot read the event store's checkpoints; stream sequence numbers start from the clock", "err", err)
+		return ""
+	}
+	return seq
+}
+
 // loadEnrichments reads the enrichment configs (or the defaults). With a nil logger it
 // only validates (check-config).
 func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, resolver *iglu.Resolver) (enrich.Enrichments, error) {
@@ -348,7 +416,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 		if st, err := os.Stat(cfg.Enrichments.Dir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("enrichments.dir: %q is not a directory", cfg.Enrichments.Dir)
 		}
-		set, err := enrichments.Load(cfg.Enrichments.Dir, deps)
+		set, err := enrichments.Load(ctx, cfg.Enrichments.Dir, deps)
 		if err != nil {
 			return nil, fmt.Errorf("enrichments: %w", err)
 		}
@@ -356,7 +424,7 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 	case cfg.Enrichments.DisableDefaults:
 		return nil, nil
 	default:
-		set, err := enrichments.Defaults(deps, cfg.Enrichments.Disable...)
+		set, err := enrichments.Defaults(ctx, deps, cfg.Enrichments.Disable...)
 		if err != nil {
 			return nil, fmt.Errorf("default enrichments: %w", err)
 		}
@@ -436,12 +504,14 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	return r
 }
 
-// health answers 200 only when every stage is running.
+// health answers 200 only when every stage is running and none has records waiting
+// with no progress for longer than health.stallTimeout.
 func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 	var errs []error
 	for _, name := range p.state.stopped() {
 		errs = append(errs, fmt.Errorf("%s: not running", name))
 	}
+	errs = append(errs, stalls(p.watches, p.stallTimeout)...)
 	if err := p.coll.Healthy(); err != nil {
 		errs = append(errs, fmt.Errorf("collector: %w", err))
 	}
@@ -462,12 +532,4 @@ func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ok")
-}
-
-// redactURL hides a password in a database URL before it is logged.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }

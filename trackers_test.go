@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // trackerUnavailable skips t, or fails it when the integration tests are mandatory.
@@ -110,7 +112,7 @@ type microEvent struct {
 // checks that nothing else arrived and returns /micro/good.
 func waitForGood(t *testing.T, s *server, want int) []microEvent {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d good events in /micro/all", want), 15*time.Second, func() (bool, string) {
+	poll.UntilState(t, fmt.Sprintf("%d good events in /micro/all", want), 15*time.Second, func() (bool, string) {
 		var sum summary
 		s.getJSON(t, "/micro/all", &sum)
 		return sum.Good >= want || sum.Bad > 0, fmt.Sprintf("%+v", sum)
@@ -450,7 +452,7 @@ func TestAnalyticsSDK(t *testing.T) {
 		want += f.events
 	}
 	good := waitForGood(t, s, want)
-	waitFor(t, fmt.Sprintf("%d TSV lines on stdout", want), 10*time.Second, func() (bool, string) {
+	poll.UntilState(t, fmt.Sprintf("%d TSV lines on stdout", want), 10*time.Second, func() (bool, string) {
 		n := strings.Count(out.String(), "\n")
 		return n >= want, fmt.Sprint(n)
 	})

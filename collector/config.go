@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/config"
 )
 
 // Config configures the collector. Key names follow the Snowplow collector's own
@@ -153,24 +155,8 @@ type HSTSConfig struct {
 }
 
 // Duration is a time.Duration written in configuration files as a Go duration string
-// ("1s", "8760h").
-type Duration time.Duration
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("parsing duration: %w", err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
+// ("1s", "8760h"); see config.Duration.
+type Duration = config.Duration
 
 // DefaultFallbackNetworkUserID is Snowplow's default cookieBounce.fallbackNetworkUserId.
 const DefaultFallbackNetworkUserID = "00000000-0000-4000-A000-000000000000"

@@ -193,12 +193,11 @@ func BenchmarkProcessDefaultEnrichments(b *testing.B) {
 // records them; the Cookie header (the visitor's sp cookie) is the only header that
 // changes between visitors of the same browser.
 type browserRecords struct {
-	gen     browserload.Generator
-	cps     []*payload.CollectorPayload // by device
-	cookie  int                         // index of the Cookie header in every cps[i].Headers
-	body    []byte
-	rec     []byte
-	devices int
+	gen    browserload.Generator
+	cps    []*payload.CollectorPayload // by device
+	cookie int                         // index of the Cookie header in every cps[i].Headers
+	body   []byte
+	rec    []byte
 }
 
 func newBrowserRecords(b *testing.B) *browserRecords {
@@ -298,7 +297,7 @@ func BenchmarkProcessBrowserDefaultEnrichments(b *testing.B) {
 
 // newDefaultEnricher is a test enricher with Snowplow Mini's four default enrichments.
 func newDefaultEnricher(b *testing.B) *Enricher {
-	set, err := enrichments.Defaults(enrichments.Deps{})
+	set, err := enrichments.Defaults(b.Context(), enrichments.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

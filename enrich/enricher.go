@@ -58,6 +58,11 @@ type Deps struct {
 	// Version is the snowplow-mini version, in v_etl (snowplow-mini-enrich-<version>) and
 	// in bad rows. Required.
 	Version string
+	// KeyBySource writes every output record under streams.SourceKey of the raw record
+	// it comes from (its position and the output's index) instead of
+	// Config.PartitionKey, so that a loader recognises the outputs of a raw record that
+	// enrich processes again after a crash (durable streams).
+	KeyBySource bool
 }
 
 // Enricher is the enrich stage. Create it with New, then call Run; Shutdown drains it.
@@ -70,6 +75,7 @@ type Enricher struct {
 	bad      streams.Stream
 	cp       streams.Checkpointer
 	observer Observer
+	bySource bool
 	sem      chan struct{} // bounds concurrent Process calls across shards
 	bufs     sync.Pool     // of *recordBufs, reused once their batch is written
 	m        *metrics
@@ -150,6 +156,7 @@ func New(cfg Config, deps Deps) (*Enricher, error) {
 		bad:      deps.Bad,
 		cp:       deps.Checkpointer,
 		observer: deps.Observer,
+		bySource: deps.KeyBySource,
 		sem:      make(chan struct{}, workers),
 		m:        m,
 		drain:    make(chan struct{}),
@@ -267,12 +274,25 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 	}
 
 	var good, bad []streams.Entry
-	for _, r := range results {
+	for i, r := range results {
+		k := 0
 		for _, gd := range r.Good {
-			good = append(good, streams.Entry{PartitionKey: gd.PartitionKey, Data: gd.TSV})
+			pk := gd.PartitionKey
+			if e.bySource {
+				pk = streams.SourceKey(recs[i].ShardID, recs[i].SequenceNumber, k)
+				k++
+			}
+			good = append(good, streams.Entry{PartitionKey: pk, Data: gd.TSV})
 		}
 		for _, b := range r.Bad {
-			bad = append(bad, streams.Entry{PartitionKey: e.p.newEventID(), Data: b.JSON})
+			pk := ""
+			if e.bySource {
+				pk = streams.SourceKey(recs[i].ShardID, recs[i].SequenceNumber, k)
+				k++
+			} else {
+				pk = e.p.newEventID()
+			}
+			bad = append(bad, streams.Entry{PartitionKey: pk, Data: b.JSON})
 		}
 	}
 	if err := putAll(ctx, e.enriched, good); err != nil {

@@ -9,13 +9,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/enrich")
 
 // goldenPath is testdata/enrich/<name> at the repository root.
 func goldenPath(t testing.TB, name string) string {
-	return filepath.Join(repoRoot(t), "testdata", "enrich", name)
+	return filepath.Join(sharedtest.Root(t), "testdata", "enrich", name)
 }
 
 // checkGolden compares got with the golden file (or rewrites it with -update).

@@ -17,6 +17,7 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 )
 
 // testNow is the clock of the test enrichers (etl_tstamp and bad-row timestamps).
@@ -159,33 +160,10 @@ type fixture struct {
 	BodyBase64 string   `json:"bodyBase64"`
 }
 
-// repoRoot walks up from the package directory to go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
-// sharedDir returns ../shared/<sub> next to the repository, skipping the test when absent.
+// sharedDir returns ../shared/<sub> (recorded tracker requests, Iglu Central schemas).
 func sharedDir(t testing.TB, sub string) string {
 	t.Helper()
-	d := filepath.Join(repoRoot(t), "..", "shared", sub)
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared test data %s is absent (place the shared folder next to the repository to run this test)", d)
-	}
-	return d
+	return sharedtest.Path(t, sub, "the recorded tracker requests and Iglu Central schemas these tests check against")
 }
 
 // fixtureNames lists the fixtures (without extension).

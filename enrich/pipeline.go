@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
@@ -366,7 +365,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 			return nil
 		}
 		for _, ef := range r.Failures {
-			fails = append(fails, convertFailure(ef))
+			fails = append(fails, ef.BadRow())
 		}
 		derived, extra = r.Derived, r.Extra
 	}
@@ -413,23 +412,6 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 		p.addGood(res, x, raw, now)
 	}
 	return nil
-}
-
-// convertFailure turns a failure of the enrichments package into a bad-row message.
-func convertFailure(f enrichments.Failure) badrow.EnrichmentFailure {
-	out := badrow.EnrichmentFailure{}
-	if f.SchemaKey != "" {
-		out.Enrichment = &badrow.EnrichmentInfo{SchemaKey: f.SchemaKey, Identifier: f.Identifier}
-	}
-	switch m := f.Message.(type) {
-	case enrichments.InputData:
-		out.Message = badrow.InputData{Field: m.Field, Value: m.Value, Expectation: m.Expectation}
-	case enrichments.Simple:
-		out.Message = badrow.EnrichmentError{Error: m.Error}
-	default:
-		out.Message = badrow.EnrichmentError{Error: fmt.Sprint(f.Message)}
-	}
-	return out
 }
 
 // validateDerived validates a context added by the enrichments.

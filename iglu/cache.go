@@ -102,6 +102,12 @@ func (e *cacheEntry) touch() {
 	}
 }
 
+func (c *lru) remove(k SchemaKey) {
+	c.mu.Lock()
+	delete(c.m, k)
+	c.mu.Unlock()
+}
+
 func (c *lru) put(e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -2,7 +2,8 @@
 // self-describing JSON, a resolver that finds JSON Schemas in repositories (the
 // embedded core set, local folders, static HTTP repositories and Iglu Servers) and
 // validates instances against them, the Iglu client error encoding that bad rows carry,
-// and a read-only Iglu-Server-compatible HTTP API.
+// and an Iglu-Server-compatible HTTP API (Server) that publishes schemas into a
+// SchemaStore, which the resolver reads as a repository, with Iglu Server's lint (Lint).
 //
 // Enrich uses Resolver.Validate on the hot path for every tracker envelope, context and
 // self-describing event, and Resolver.Lookup to check that a cached verdict still holds
@@ -12,5 +13,7 @@
 // yet: it is Iglu's listSchemas, kept for loaders that migrate typed tables.
 //
 // iglu is a foundation: every stage may import it, and it imports no stage and no
-// model package (its subpackage iglu/badrow, the bad-row model, builds on it).
+// model package (its subpackage iglu/badrow, the bad-row model, builds on it;
+// iglu/igluclient, the client that pushes schema folders, sits above it and is
+// imported only by commands).
 package iglu

@@ -395,6 +395,38 @@ func (e *ClientError) MicroJSON() []byte {
 	return append(b, "}}"...)
 }
 
+// redactedMessage stands, in answers to HTTP clients, for the message of a repository
+// failure.
+const redactedMessage = "the repository could not be used; the server log has the details"
+
+// HasFailures reports whether some repository failed (RepoFailure or ClientFailure)
+// rather than answering that it does not have the schema.
+func (e *ClientError) HasFailures() bool {
+	for _, h := range e.LookupHistory {
+		for _, re := range h.Errors {
+			if re.Kind != NotFound {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Redacted returns a copy of e fit for an HTTP answer: the messages of repository
+// failures, which carry transport details (addresses, DNS servers, file paths), are
+// replaced by a generic one; the kinds, repositories and attempts stay.
+func (e *ClientError) Redacted() *ClientError {
+	c := e.clone()
+	for i := range c.LookupHistory {
+		for j := range c.LookupHistory[i].Errors {
+			if re := &c.LookupHistory[i].Errors[j]; re.Kind != NotFound && re.Message != "" {
+				re.Message = redactedMessage
+			}
+		}
+	}
+	return c
+}
+
 // clone returns a deep copy, so a cached error can be handed out and changed by callers.
 func (e *ClientError) clone() *ClientError {
 	c := *e

@@ -100,6 +100,19 @@ func ParseSchemaKey(s string) (SchemaKey, error) {
 	return SchemaKey{Vendor: vendor, Name: name, Format: format, Version: v}, nil
 }
 
+// Validate reports whether k is a key ParseSchemaKey could return, and not a vendor
+// made only of dots (which the grammar allows but which, as a path segment of a
+// repository, names a relative directory). Errors are *ParseError with code
+// INVALID_IGLUURI.
+func (k SchemaKey) Validate() error {
+	v := k.Version
+	okVer := v.Model >= 1 && v.Model <= maxVersionPart && v.Revision >= 0 && v.Revision <= maxVersionPart && v.Addition >= 0 && v.Addition <= maxVersionPart
+	if !validIdent(k.Vendor, true) || strings.Trim(k.Vendor, ".") == "" || !validIdent(k.Name, false) || !validIdent(k.Format, false) || !okVer {
+		return &ParseError{Code: CodeInvalidIgluURI, Input: k.String()}
+	}
+	return nil
+}
+
 // String returns the Iglu URI "iglu:vendor/name/format/M-R-A".
 func (k SchemaKey) String() string {
 	return string(k.AppendText(make([]byte, 0, 5+len(k.Vendor)+len(k.Name)+len(k.Format)+9)))

@@ -23,6 +23,7 @@ import (
 // with --schemas come before everything.
 const (
 	classLocal    = 0
+	classStore    = 1
 	classEmbedded = 2
 	classHTTP     = 100
 )
@@ -239,6 +240,34 @@ func localDirFS(dir string) (fs.FS, string, error) {
 		root = filepath.Join(dir, "schemas")
 	}
 	return os.DirFS(root), root, nil
+}
+
+// storeBackend serves the schemas published to the Iglu Server API.
+type storeBackend struct{ store SchemaStore }
+
+func (b storeBackend) fetch(ctx context.Context, key SchemaKey) ([]byte, *fetchError) {
+	st, err := b.store.GetSchema(ctx, key)
+	switch {
+	case err != nil:
+		return nil, &fetchError{kind: RepoFailure, msg: err.Error()}
+	case st == nil:
+		return nil, &fetchError{kind: NotFound}
+	}
+	return st.Body, nil
+}
+
+func (b storeBackend) list(ctx context.Context, vendor, name string, model int) ([]SchemaKey, error) {
+	all, err := b.store.ListSchemas(ctx, vendor, name)
+	if err != nil {
+		return nil, err
+	}
+	var keys []SchemaKey
+	for _, st := range all {
+		if st.Key.Format == FormatJSONSchema && (model <= 0 || st.Key.Version.Model == model) {
+			keys = append(keys, st.Key)
+		}
+	}
+	return keys, nil
 }
 
 // httpBackend is a static HTTP repository or an Iglu Server:

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,13 +30,23 @@ type ResolverDeps struct {
 	HTTPClient *http.Client
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Store, when set, holds the schemas published to this process's Iglu Server API.
+	// It is a repository named LocalServerRepositoryName, tried after the local
+	// folders and before every other repository, for every vendor; it serves private
+	// schemas too (the pipeline reads with the server's own rights).
+	Store SchemaStore
 }
+
+// LocalServerRepositoryName names the repository of the schemas published to this
+// process's Iglu Server API in lookupHistory.
+const LocalServerRepositoryName = "Iglu Server (this snowplow-mini)"
 
 // Resolver finds schemas in repositories, caches them with their compiled validators,
 // and validates instances against them. It is safe for concurrent use; a cached lookup
 // takes one read lock and no allocation.
 //
 // Repositories are tried in this order: local folders (ResolverConfig.SchemaDirs), then
+// the schemas published to this process's Iglu Server API (ResolverDeps.Store), then
 // the built-in embedded core schemas, then the configured repositories sorted as
 // Snowplow's client sorts them: those with a vendor prefix of the looked-up vendor
 // first, then by class (embedded before HTTP), then by priority. The built-in set is
@@ -44,7 +55,8 @@ type ResolverDeps struct {
 // change, so the answer is the same and no network is needed.
 //
 // A schema found is cached for cacheTtl (schemas from local folders: LocalRecheck, then
-// the folder is read again and the compiled validator kept if the file is unchanged).
+// the folder is read again and the compiled validator kept if the file is unchanged); a
+// key published or deleted through the Iglu Server API is dropped at once (Invalidate).
 // A schema from an HTTP repository that expired keeps being served while one refresh
 // runs in the background, and after it if no repository can be reached. NotFound
 // answers are cached per repository for cacheTtl. Transport failures are not cached as
@@ -63,6 +75,9 @@ type Resolver struct {
 	group     singleflight.Group
 	compile   compileOptions
 	m         metrics
+	// gen counts invalidations: a lookup that started before one does not cache its
+	// answer.
+	gen atomic.Uint64
 }
 
 type metrics struct {
@@ -117,6 +132,12 @@ func NewResolver(cfg ResolverConfig, deps ResolverDeps) (*Resolver, error) {
 		r.repos = append(r.repos, &repo{
 			name: "Local schemas (" + root + ")", priority: i, prefixes: []string{""},
 			class: classLocal, backend: &fsBackend{fsys: fsys, jsonExt: true},
+		})
+	}
+	if deps.Store != nil {
+		r.repos = append(r.repos, &repo{
+			name: LocalServerRepositoryName, prefixes: []string{""},
+			class: classStore, backend: storeBackend{deps.Store},
 		})
 	}
 	// The built-in embedded set matches every vendor (so it is asked before any HTTP
@@ -257,8 +278,12 @@ func (s *Schema) validator() (*validator, *ClientError) {
 // Lookup returns the schema for key. A failure is a *ClientError of kind
 // ResolutionError listing what each repository answered; it is a copy the caller may
 // keep. ctx bounds the wait; a lookup already running for the same key on behalf of
-// another caller goes on.
+// another caller goes on. A key that fails SchemaKey.Validate is never asked of a
+// repository: it is a ResolutionError with no lookup history.
 func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
+	if key.Validate() != nil {
+		return nil, &ClientError{Kind: ResolutionError}
+	}
 	now := r.now()
 	if e := r.cache.get(key); e != nil {
 		switch {
@@ -298,8 +323,24 @@ func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
 	}
 }
 
+// Invalidate drops what the resolver knows of key (the schema and its compiled
+// validator, or a failed lookup), so the next lookup asks the repositories again. The
+// Iglu Server API calls it when it publishes or deletes key.
+func (r *Resolver) Invalidate(key SchemaKey) {
+	r.gen.Add(1)
+	r.group.Forget(key.String())
+	r.cache.remove(key)
+}
+
 // resolve asks the repositories in order and caches the outcome.
 func (r *Resolver) resolve(ctx context.Context, key SchemaKey) *cacheEntry {
+	gen := r.gen.Load()
+	defer func() {
+		// An invalidation while this lookup ran may have made its answer stale.
+		if r.gen.Load() != gen {
+			r.cache.remove(key)
+		}
+	}()
 	now := r.now()
 	prev := r.cache.get(key)
 	if prev != nil && prev.fresh(now) {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // reqLog records which repositories were asked, in order.
@@ -381,8 +383,8 @@ func TestResolverServesStaleWhenUnreachable(t *testing.T) {
 	if err != nil || again != first {
 		t.Fatalf("Lookup after the TTL = %v, %v; want the expired schema", again, err)
 	}
-	waitFor(t, "the background refresh", func() bool { return repo.hitCount() == 2 })
-	waitFor(t, "the refresh to be recorded", func() bool {
+	poll.Until(t, "the background refresh", 10*time.Second, func() bool { return repo.hitCount() == 2 })
+	poll.Until(t, "the refresh to be recorded", 10*time.Second, func() bool {
 		e := r.cache.get(key)
 		return e != nil && e.schema == first && e.fresh(clock.Now())
 	})
@@ -395,22 +397,10 @@ func TestResolverServesStaleWhenUnreachable(t *testing.T) {
 	repo.setStatus(http.StatusNotFound)
 	clock.Advance(time.Hour)
 	_, _ = r.Lookup(ctx, key)
-	waitFor(t, "the refresh that sees the 404", func() bool {
+	poll.Until(t, "the refresh that sees the 404", 10*time.Second, func() bool {
 		_, err := r.Lookup(ctx, key)
 		return err != nil
 	})
-}
-
-// waitFor polls cond until it holds, failing the test after a generous deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 func TestResolverHTTPDetails(t *testing.T) {

@@ -12,39 +12,69 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 )
 
 // ServerConfig configures the Iglu Server API.
 type ServerConfig struct {
 	// Version is reported by GET /api/meta/server. Default "0.1.0".
 	Version string
+	// SuperAPIKey is the key (a UUID) that may do everything: publish and delete
+	// schemas, create and delete keys. Empty: nobody can write until one is set (the
+	// answers say how). It is never logged.
+	SuperAPIKey string
+	// PatchesAllowed lets a published version be replaced (200 "Schema updated") and
+	// deleted, as Iglu Server's patchesAllowed. Default false: "Schema already exists".
+	PatchesAllowed bool
+	// Store keeps published schemas and API keys. Nil makes the API read-only
+	// (publishing and keys answer 405).
+	Store SchemaStore
 }
 
-// Server answers the read side of Iglu Server's REST API (0.14) from the schemas the
-// resolver holds locally: the embedded core set and the local schema folders, never
-// the HTTP repositories (so a resolver that lists this server as a repository cannot
-// loop). The registry is read-only: publishing (POST/PUT/DELETE /api/schemas), API keys
-// and drafts answer 405; add schemas by putting files in a local folder (--schemas),
-// which the API sees at once. Every schema is public and no apikey is needed.
+// Server answers Iglu Server's REST API (0.14) under /api. It serves the schemas
+// published to it (kept in ServerConfig.Store, private or public) together with the
+// schemas the resolver holds locally, which are public and read-only: the local
+// schema folders and the embedded core set, never the HTTP repositories (so a resolver
+// that lists this server as a repository cannot loop). A key is looked up as the
+// resolver does: local folders first, then published schemas, then the embedded set.
 //
-// Linting (POST /api/validation/validate/schema/jsonschema) checks that the schema is
-// self-describing, names the Iglu meta-schema in $schema and compiles as draft-04; the
-// advisory lints of schema-ddl (warnings and infos) are not implemented.
+// Publishing (POST/PUT /api/schemas) follows Iglu Server's rules: an apikey allowed to
+// create schemas of the vendor, a schema without ERROR-level lint findings (see Lint),
+// a version whose predecessor is published (VersionCursor), the same isPublic as the
+// other versions of the name, and no re-publication unless PatchesAllowed. Each
+// publication and deletion drops the resolver's cached answer for that key, so enrich
+// uses a new schema from the next event on. Keys come from the super key and
+// POST /api/auth/keygen; anonymous callers read public schemas only, and validation
+// needs a key, as in Iglu Server. Drafts are not implemented.
 type Server struct {
-	res     *Resolver
-	version string
-	started time.Time
+	res            *Resolver
+	version        string
+	started        time.Time
+	store          SchemaStore
+	superKey       string
+	patchesAllowed bool
+	// writeMu makes each publication's checks and write one step.
+	writeMu sync.Mutex
 }
 
-// NewServer builds the API over res.
-func NewServer(res *Resolver, cfg ServerConfig) *Server {
+// NewServer builds the API over res. An invalid SuperAPIKey is an error.
+func NewServer(res *Resolver, cfg ServerConfig) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "0.1.0"
 	}
-	return &Server{res: res, version: cfg.Version, started: res.now()}
+	s := &Server{res: res, version: cfg.Version, started: res.now(), store: cfg.Store, patchesAllowed: cfg.PatchesAllowed}
+	if cfg.SuperAPIKey != "" {
+		id, err := uuid.Parse(cfg.SuperAPIKey)
+		if err != nil {
+			return nil, errors.New("iglu.superApiKey: must be a UUID (such as the output of uuidgen)")
+		}
+		s.superKey = id.String()
+	}
+	return s, nil
 }
 
 // Register adds the /api routes to r.
@@ -55,23 +85,39 @@ func (s *Server) Register(r chi.Router) {
 	r.Get("/api/schemas/{vendor}/{name}/jsonschema/{model}", s.listModel)
 	r.Get("/api/schemas/{vendor}/{name}/{format}/{version}", s.getSchema)
 	r.Get("/api/meta/health", s.health)
+	r.Get("/api/meta/health/db", s.healthDB)
 	r.Get("/api/meta/server", s.serverInfo)
 	r.Post("/api/validation/validate/schema/{format}", s.validateSchema)
 	r.Post("/api/validation/validate/instance", s.validateInstance)
-	readOnly := func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusMethodNotAllowed, message("This schema registry is read-only: put schema files in a local schema folder instead"))
+	if s.store == nil {
+		readOnly := func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusMethodNotAllowed, message("This schema registry is read-only: put schema files in a local schema folder instead"))
+		}
+		r.Post("/api/schemas", readOnly)
+		r.Put("/api/schemas/{vendor}/{name}/{format}/{version}", readOnly)
+		r.Delete("/api/schemas/{vendor}/{name}/{format}/{version}", readOnly)
+		r.Post("/api/auth/keygen", readOnly)
+		r.Delete("/api/auth/keygen", readOnly)
+		return
 	}
-	r.Post("/api/schemas", readOnly)
-	r.Put("/api/schemas/{vendor}/{name}/{format}/{version}", readOnly)
-	r.Delete("/api/schemas/{vendor}/{name}/{format}/{version}", readOnly)
-	r.Post("/api/auth/keygen", readOnly)
-	r.Delete("/api/auth/keygen", readOnly)
+	r.Post("/api/schemas", s.postSchema)
+	r.Put("/api/schemas/{vendor}/{name}/{format}/{version}", s.putSchema)
+	r.Delete("/api/schemas/{vendor}/{name}/{format}/{version}", s.deleteSchema)
+	r.Post("/api/auth/keygen", s.keygen)
+	r.Delete("/api/auth/keygen", s.deleteKey)
 }
 
 const (
 	msgSchemaNotFound = "The schema is not found"
 	msgNoSchemas      = "No schemas available"
 )
+
+// internalError logs err and answers 500 with what failed but not why: the details
+// (file paths, transport errors) are for the server's log, not for clients.
+func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
+	s.res.log.Error(what, "err", err)
+	writeJSON(w, http.StatusInternalServerError, message(what+" failed; the server log has the details"))
+}
 
 func message(m string) []byte {
 	return append(appendJSONString([]byte(`{"message":`), m), '}')
@@ -85,17 +131,31 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write([]byte{'\n'})
 }
 
-// localSchema is one schema of the browsable repositories.
+// localSchema is one schema the API serves.
 type localSchema struct {
-	key      SchemaKey
-	raw      []byte
-	modified time.Time
+	key              SchemaKey
+	raw              []byte
+	created, updated time.Time
+	public           bool
 }
 
-// localKeys lists the browsable schemas matching keep, first repository wins.
-func (s *Server) localKeys(keep func(SchemaKey) bool) ([]SchemaKey, error) {
+// localKeys lists the schemas matching keep that perm may read: published ones and
+// those of the browsable repositories, each key once.
+func (s *Server) localKeys(ctx context.Context, perm permission, keep func(SchemaKey) bool) ([]SchemaKey, error) {
 	seen := map[SchemaKey]bool{}
 	var keys []SchemaKey
+	if s.store != nil {
+		stored, err := s.store.ListSchemas(ctx, "", "")
+		if err != nil {
+			return nil, fmt.Errorf("listing published schemas: %w", err)
+		}
+		for _, st := range stored {
+			if keep(st.Key) && (st.IsPublic || perm.canRead(st.Key.Vendor)) {
+				seen[st.Key] = true
+				keys = append(keys, st.Key)
+			}
+		}
+	}
 	for _, rp := range s.res.browsable {
 		b := rp.backend.(*fsBackend)
 		err := b.walk(func(k SchemaKey) error {
@@ -113,41 +173,60 @@ func (s *Server) localKeys(keep func(SchemaKey) bool) ([]SchemaKey, error) {
 	return keys, nil
 }
 
-// localSchema reads one schema from the browsable repositories, in lookup order.
-func (s *Server) localSchema(key SchemaKey) (*localSchema, error) {
+// localSchema reads one schema perm may read: from the local folders, the published
+// schemas, then the embedded set. It returns nil when there is none.
+func (s *Server) localSchema(ctx context.Context, perm permission, key SchemaKey) (*localSchema, error) {
+	storeTried := s.store == nil
+	tryStore := func() (*localSchema, error) {
+		storeTried = true
+		st, err := s.store.GetSchema(ctx, key)
+		if err != nil || st == nil || !(st.IsPublic || perm.canRead(key.Vendor)) {
+			return nil, err
+		}
+		return &localSchema{key: key, raw: st.Body, created: st.CreatedAt, updated: st.UpdatedAt, public: st.IsPublic}, nil
+	}
 	for _, rp := range sortRepos(s.res.browsable, key.Vendor) {
+		if rp.class != classLocal && !storeTried {
+			if ls, err := tryStore(); ls != nil || err != nil {
+				return ls, err
+			}
+		}
 		b := rp.backend.(*fsBackend)
-		raw, ferr := b.fetch(context.Background(), key)
+		raw, ferr := b.fetch(ctx, key)
 		if ferr != nil {
 			if ferr.kind == NotFound {
 				continue
 			}
 			return nil, ferr
 		}
-		ls := &localSchema{key: key, raw: raw, modified: s.started}
+		ls := &localSchema{key: key, raw: raw, created: s.started, public: true}
 		for _, name := range []string{key.Path(), key.Path() + ".json"} {
 			if st, err := fs.Stat(b.fsys, name); err == nil && !st.ModTime().IsZero() {
-				ls.modified = st.ModTime()
+				ls.created = st.ModTime()
 				break
 			}
 		}
+		ls.updated = ls.created
 		return ls, nil
+	}
+	if !storeTried {
+		return tryStore()
 	}
 	return nil, nil
 }
 
 func (s *Server) listAll(w http.ResponseWriter, r *http.Request) {
-	s.list(w, r, func(SchemaKey) bool { return true })
+	s.list(w, r, true, func(SchemaKey) bool { return true })
 }
 
 func (s *Server) listVendor(w http.ResponseWriter, r *http.Request) {
 	vendor := chi.URLParam(r, "vendor")
-	s.list(w, r, func(k SchemaKey) bool { return k.Vendor == vendor })
+	s.list(w, r, false, func(k SchemaKey) bool { return k.Vendor == vendor })
 }
 
 func (s *Server) listName(w http.ResponseWriter, r *http.Request) {
 	vendor, name := chi.URLParam(r, "vendor"), chi.URLParam(r, "name")
-	s.list(w, r, func(k SchemaKey) bool { return k.Vendor == vendor && k.Name == name })
+	s.list(w, r, false, func(k SchemaKey) bool { return k.Vendor == vendor && k.Name == name })
 }
 
 // listModel answers /api/schemas/{vendor}/{name}/jsonschema/{model}; a full version
@@ -163,12 +242,14 @@ func (s *Server) listModel(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, message(fmt.Sprintf("Invalid model %q: must be a positive number", model)))
 		return
 	}
-	s.list(w, r, func(k SchemaKey) bool {
+	s.list(w, r, false, func(k SchemaKey) bool {
 		return k.Vendor == vendor && k.Name == name && k.Format == FormatJSONSchema && k.Version.Model == m
 	})
 }
 
-func (s *Server) list(w http.ResponseWriter, r *http.Request, keep func(SchemaKey) bool) {
+// list answers a list route; all (GET /api/schemas) answers an empty list with 200, the
+// narrower lists with 404.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, all bool, keep func(SchemaKey) bool) {
 	repr := r.URL.Query().Get("repr")
 	if repr == "" {
 		repr = "uri"
@@ -178,13 +259,16 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, keep func(SchemaKe
 		writeJSON(w, http.StatusBadRequest, message(fmt.Sprintf("Invalid repr %q: must be uri, meta or canonical", repr)))
 		return
 	}
-	keys, err := s.localKeys(keep)
-	if err != nil {
-		s.res.log.Error("listing schemas", "err", err)
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+	perm, ok := s.auth(w, r)
+	if !ok {
 		return
 	}
-	if len(keys) == 0 {
+	keys, err := s.localKeys(r.Context(), perm, keep)
+	if err != nil {
+		s.internalError(w, "listing schemas", err)
+		return
+	}
+	if len(keys) == 0 && !all {
 		writeJSON(w, http.StatusNotFound, message(msgNoSchemas))
 		return
 	}
@@ -197,14 +281,17 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, keep func(SchemaKe
 			body = appendJSONString(body, k.String())
 			continue
 		}
-		ls, err := s.localSchema(k)
-		if err != nil || ls == nil {
-			writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", k, err)))
+		ls, err := s.localSchema(r.Context(), perm, k)
+		if err == nil && ls == nil {
+			err = errors.New("the schema disappeared while listing")
+		}
+		if err != nil {
+			s.internalError(w, "reading "+k.String(), err)
 			return
 		}
 		enc, err := ls.render(repr)
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", k, err)))
+			s.internalError(w, "reading "+k.String(), err)
 			return
 		}
 		body = append(body, enc...)
@@ -231,9 +318,13 @@ func (s *Server) getOne(w http.ResponseWriter, r *http.Request, vendor, name, fo
 		writeJSON(w, http.StatusBadRequest, message(fmt.Sprintf("Invalid repr %q: must be canonical or meta", repr)))
 		return
 	}
-	ls, err := s.localSchema(key)
+	perm, ok := s.auth(w, r)
+	if !ok {
+		return
+	}
+	ls, err := s.localSchema(r.Context(), perm, key)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "reading "+key.String(), err)
 		return
 	}
 	if ls == nil {
@@ -242,7 +333,7 @@ func (s *Server) getOne(w http.ResponseWriter, r *http.Request, vendor, name, fo
 	}
 	body, err := ls.render(repr)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(fmt.Sprintf("reading %s: %v", key, err)))
+		s.internalError(w, "reading "+key.String(), err)
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -285,10 +376,12 @@ func (ls *localSchema) render(repr string) ([]byte, error) {
 		b = append(b, `"self":`...)
 		b = append(b, self...)
 		b = append(b, `,"metadata":{"createdAt":"`...)
-		b = ls.modified.UTC().AppendFormat(b, lastAttemptLayout)
+		b = ls.created.UTC().AppendFormat(b, lastAttemptLayout)
 		b = append(b, `","updatedAt":"`...)
-		b = ls.modified.UTC().AppendFormat(b, lastAttemptLayout)
-		b = append(b, `","isPublic":true}`...)
+		b = ls.updated.UTC().AppendFormat(b, lastAttemptLayout)
+		b = append(b, `","isPublic":`...)
+		b = strconv.AppendBool(b, ls.public)
+		b = append(b, '}')
 	}
 	for _, m := range rest {
 		b = append(b, ',')
@@ -351,18 +444,47 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, "OK")
 }
 
-func (s *Server) serverInfo(w http.ResponseWriter, _ *http.Request) {
-	keys, err := s.localKeys(func(SchemaKey) bool { return true })
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+// healthDB answers GET /api/meta/health/db: OK when the schema store answers a ping.
+func (s *Server) healthDB(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.store != nil {
+		if err := s.store.Ping(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "Service Unavailable")
+			return
+		}
+	}
+	_, _ = io.WriteString(w, "OK")
+}
+
+// serverInfo answers GET /api/meta/server. schemaCount counts the schemas the caller's
+// key may read (public schemas do not count for an anonymous caller, as in Iglu
+// Server); database is "sqlite" or "postgres" ("inmemory" without a store).
+func (s *Server) serverInfo(w http.ResponseWriter, r *http.Request) {
+	perm, ok := s.auth(w, r)
+	if !ok {
 		return
+	}
+	keys, err := s.localKeys(r.Context(), perm, func(k SchemaKey) bool { return perm.canRead(k.Vendor) })
+	if err != nil {
+		s.internalError(w, "listing schemas", err)
+		return
+	}
+	database := "inmemory"
+	if s.store != nil {
+		database = s.store.Kind()
 	}
 	b := []byte(`{"version":`)
 	b = appendJSONString(b, s.version)
-	b = append(b, `,"authInfo":{"vendor":"","schema":null,"key":[]},"database":"inmemory","schemaCount":`...)
+	b = append(b, `,"authInfo":`...)
+	b = perm.appendJSON(b)
+	b = append(b, `,"database":`...)
+	b = appendJSONString(b, database)
+	b = append(b, `,"schemaCount":`...)
 	b = strconv.AppendInt(b, int64(len(keys)), 10)
-	b = append(b, `,"debug":false,"patchesAllowed":false}`...)
-	writeJSON(w, http.StatusOK, b)
+	b = append(b, `,"debug":false,"patchesAllowed":`...)
+	b = strconv.AppendBool(b, s.patchesAllowed)
+	writeJSON(w, http.StatusOK, append(b, '}'))
 }
 
 const maxRequestBody = 4 << 20
@@ -380,57 +502,31 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return body, true
 }
 
-// lintReport is one entry of a schema validation report.
-type lintReport struct {
-	message, level, pointer string
-}
-
+// validateSchema answers POST /api/validation/validate/schema/jsonschema with Lint's
+// findings (every level: a schema is "valid" only with none), for any valid key.
 func (s *Server) validateSchema(w http.ResponseWriter, r *http.Request) {
+	perm, ok := s.auth(w, r)
+	if !ok {
+		return
+	}
 	if f := chi.URLParam(r, "format"); f != FormatJSONSchema {
 		writeJSON(w, http.StatusBadRequest, message(fmt.Sprintf("Unsupported schema format %q", f)))
+		return
+	}
+	if !perm.canValidate() {
+		s.forbidden(w, msgNotAuthorized)
 		return
 	}
 	body, ok := readBody(w, r)
 	if !ok {
 		return
 	}
-	var report []lintReport
-	key, selfErr := schemaSelf(body)
-	if selfErr != nil {
-		report = append(report, lintReport{"JSON Schema is not self-describing", "ERROR", "/"})
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(body, &top) == nil {
-		var uri string
-		if json.Unmarshal(top["$schema"], &uri) != nil || uri != MetaSchemaURI {
-			report = append(report, lintReport{"Schema property [$schema] with value [" + strings.Trim(string(top["$schema"]), `"`) + "] is not " + MetaSchemaURI, "ERROR", "/"})
-		}
-	}
-	if err := s.res.CheckSchema(body); err != nil {
-		var ce *ClientError
-		if errors.As(err, &ce) {
-			for _, is := range ce.SchemaIssues {
-				report = append(report, lintReport{is.Message, "ERROR", jsonPathToPointer(is.Path)})
-			}
-		}
-	}
+	report := Lint(body)
 	if len(report) > 0 {
-		b := []byte(`{"message":"The schema does not conform to a JSON Schema v4 specification","report":[`)
-		for i, rep := range report {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"message":`...)
-			b = appendJSONString(b, rep.message)
-			b = append(b, `,"level":`...)
-			b = appendJSONString(b, rep.level)
-			b = append(b, `,"pointer":`...)
-			b = appendJSONString(b, rep.pointer)
-			b = append(b, '}')
-		}
-		writeJSON(w, http.StatusOK, append(b, "]}"...))
+		writeJSON(w, http.StatusOK, appendLintReport([]byte(`{"message":"The schema does not conform to a JSON Schema v4 specification","report":`), report))
 		return
 	}
+	key, _ := schemaSelf(body)
 	writeJSON(w, http.StatusOK, message("The schema provided is a valid self-describing "+key.String()+" schema"))
 }
 
@@ -496,7 +592,18 @@ func jsonPathToPointer(p string) string {
 	return sb.String()
 }
 
+// validateInstance answers POST /api/validation/validate/instance: the instance is
+// validated against the schema this API serves for its key (one the caller may read),
+// for any valid key.
 func (s *Server) validateInstance(w http.ResponseWriter, r *http.Request) {
+	perm, ok := s.auth(w, r)
+	if !ok {
+		return
+	}
+	if !perm.canValidate() {
+		writeJSON(w, http.StatusNotFound, message(msgSchemaNotFound))
+		return
+	}
 	body, ok := readBody(w, r)
 	if !ok {
 		return
@@ -516,25 +623,34 @@ func (s *Server) validateInstance(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, message(err.Error()))
 		return
 	}
-	_, err = s.res.Validate(r.Context(), sd.Schema, instance)
-	var ce *ClientError
-	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, message("Instance is valid "+sd.Schema.String()))
-	case errors.As(err, &ce) && ce.Kind == ResolutionError:
+	ls, err := s.localSchema(r.Context(), perm, sd.Schema)
+	if err != nil {
+		s.internalError(w, "reading "+sd.Schema.String(), err)
+		return
+	}
+	if ls == nil {
 		writeJSON(w, http.StatusNotFound, message(msgSchemaNotFound))
-	case errors.As(err, &ce) && len(ce.SchemaIssues) > 0:
+		return
+	}
+	v, cerr := compileSchema(ls.raw, s.res.compile)
+	if cerr != nil {
 		writeJSON(w, http.StatusInternalServerError, message("Schema "+sd.Schema.String()+" fetched from DB is invalid"))
-	case errors.As(err, &ce):
+		return
+	}
+	reports, err := v.validate(instance)
+	switch {
+	case err != nil:
+		s.internalError(w, "validating against "+sd.Schema.String(), err)
+	case len(reports) == 0:
+		writeJSON(w, http.StatusOK, message("Instance is valid "+sd.Schema.String()))
+	default:
 		b := []byte(`{"message":"The data for a field instance is invalid against its schema","report":[`)
-		for i, rep := range ce.DataReports {
+		for i, rep := range reports {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			b = rep.appendJSON(b)
 		}
 		writeJSON(w, http.StatusOK, append(b, "]}"...))
-	default:
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
 	}
 }

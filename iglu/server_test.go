@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,7 +25,11 @@ func newTestServer(t *testing.T) (*httptest.Server, string) {
 	})
 	r := newTestResolver(t, offlineConfig(dir), newTestClock())
 	router := chi.NewRouter()
-	NewServer(r, ServerConfig{Version: "9.9.9"}).Register(router)
+	api, err := NewServer(r, ServerConfig{Version: "9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Register(router)
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
 	return srv, dir
@@ -31,9 +37,18 @@ func newTestServer(t *testing.T) (*httptest.Server, string) {
 
 func call(t *testing.T, method, url, body string) (int, string, http.Header) {
 	t.Helper()
+	return callKey(t, method, url, "", body)
+}
+
+// callKey sends a request with the apikey header when key is not empty.
+func callKey(t *testing.T, method, url, key, body string) (int, string, http.Header) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("apikey", key)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -76,6 +91,7 @@ func TestServerSchemas(t *testing.T) {
 		{name: "get bad version", method: "GET", path: "/api/schemas/com.acme/button/jsonschema/1-0-x", status: 400, want: `{"message":"invalid Iglu URI…`},
 		{name: "health", method: "GET", path: "/api/meta/health", status: 200, want: "OK"},
 		{name: "server", method: "GET", path: "/api/meta/server", status: 200, want: `{"version":"9.9.9","authInfo":{"vendor":"","schema":null,"key":[]},"database":"inmemory","schemaCount":…`},
+		{name: "list all", method: "GET", path: "/api/schemas/com.acme/button/jsonschema/9", status: 404, want: `{"message":"No schemas available"}`},
 		{name: "publish refused", method: "POST", path: "/api/schemas", body: `{}`, status: 405, want: `{"message":"This schema registry is read-only…`},
 		{name: "put refused", method: "PUT", path: "/api/schemas/com.acme/button/jsonschema/1-0-2", body: `{}`, status: 405, want: `{"message":"This schema registry is read-only…`},
 	}
@@ -132,18 +148,18 @@ func TestServerListRepr(t *testing.T) {
 }
 
 func TestServerValidation(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, _ := newWritableServer(t, false)
 	tests := []struct {
 		name, path, body string
 		status           int
 		want             string
 	}{
 		{name: "valid schema", path: "/api/validation/validate/schema/jsonschema", status: 200,
-			body: selfDesc("com.acme", "x", "1-0-0", `"type":"object"`),
+			body: selfDesc("com.acme", "x", "1-0-0", `"description":"d","type":"object","properties":{"a":{"type":"null","description":"a"}}`),
 			want: `{"message":"The schema provided is a valid self-describing iglu:com.acme/x/jsonschema/1-0-0 schema"}`},
 		{name: "not self-describing", path: "/api/validation/validate/schema/jsonschema", status: 200,
 			body: `{"$schema":"` + MetaSchemaURI + `","type":"object"}`,
-			want: `{"message":"The schema does not conform to a JSON Schema v4 specification","report":[{"message":"JSON Schema is not self-describing","level":"ERROR","pointer":"/"}]}`},
+			want: `{"message":"The schema does not conform to a JSON Schema v4 specification","report":[{"message":"At the root level, the schema should have a \"type\" property set to \"object\" and have a \"properties\" property","level":"WARNING","pointer":"/"},{"message":"The schema is missing the \"description\" property","level":"INFO","pointer":"/"},{"message":"JSON Schema is not self-describing","level":"ERROR","pointer":"/"}]}`},
 		{name: "bad keyword", path: "/api/validation/validate/schema/jsonschema", status: 200,
 			body: selfDesc("com.acme", "x", "1-0-0", `"type":"object","properties":{"a":{"maxLength":"5"}}`),
 			want: `{"message":"The schema does not conform to a JSON Schema v4 specification","report":[{"message":"$.properties.a.maxLength: …`},
@@ -161,7 +177,7 @@ func TestServerValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body, _ := call(t, "POST", srv.URL+tt.path, tt.body)
+			status, body, _ := callKey(t, "POST", srv.URL+tt.path, testSuperKey, tt.body)
 			if status != tt.status {
 				t.Errorf("POST %s status = %d, want %d (%s)", tt.path, status, tt.status, body)
 			}
@@ -238,5 +254,32 @@ func TestObjectMembersKeepsOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{`z=1`, `a={"b":[1,2]}`, `m="x"`}, got); diff != "" {
 		t.Errorf("objectMembers (-want +got):\n%s", diff)
+	}
+}
+
+// A schema file that cannot be read is a 500 that says what failed, not where: the
+// path stays in the log.
+func TestServerInternalErrorsDoNotLeakPaths(t *testing.T) {
+	dir := writeSchemas(t, map[string]string{
+		"schemas/com.acme/button/jsonschema/1-0-0": selfDesc("com.acme", "button", "1-0-0", `"type":"object"`),
+	})
+	// A schema that is not JSON cannot be rendered.
+	if err := os.WriteFile(filepath.Join(dir, "schemas/com.acme/button/jsonschema/1-0-1"), []byte(`{"self":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestResolver(t, offlineConfig(dir), newTestClock())
+	router := chi.NewRouter()
+	api, err := NewServer(r, ServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Register(router)
+	srv := httptest.NewServer(router)
+	defer srv.Close()
+	for _, path := range []string{"/api/schemas/com.acme/button/jsonschema/1-0-1", "/api/schemas/com.acme/button?repr=canonical"} {
+		status, body, _ := call(t, http.MethodGet, srv.URL+path, "")
+		if status != http.StatusInternalServerError || strings.Contains(body, dir) || !strings.Contains(body, "server log") {
+			t.Errorf("GET %s = %d %s, want 500 without the path %s", path, status, body, dir)
+		}
 	}
 }

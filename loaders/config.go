@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/snowplow-mini/snowplow-mini/internal/config"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
@@ -307,16 +308,44 @@ func parseSinkURL(u string) (sinkKind, string, error) {
 		}
 		return sinkPostgres, u, nil
 	}
-	return 0, "", fmt.Errorf(`must be "sqlite", "sqlite:PATH" or a postgres:// URL, got %q`, redactURL(u))
+	return 0, "", fmt.Errorf(`must be "sqlite", "sqlite:PATH" or a postgres:// URL, got %q`, RedactURL(u))
 }
 
-// redactURL hides a password in a URL for error messages and logs.
-func redactURL(u string) string {
+// RedactURL hides the password of a URL (a PostgreSQL sink URL, an S3 endpoint) for
+// error messages, logs and printed configurations: the user-info password and a
+// "password" query parameter (which pgx also reads) become "xxxxx". Text that does not
+// parse as a URL, or holds no password, is returned as it is.
+func RedactURL(u string) string {
 	pu, err := url.Parse(u)
-	if err != nil || pu.User == nil {
+	if err != nil {
 		return u
 	}
-	return pu.Redacted()
+	changed := false
+	if _, ok := pu.User.Password(); ok {
+		pu.User = url.UserPassword(pu.User.Username(), "xxxxx")
+		changed = true
+	}
+	if q := pu.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		pu.RawQuery = q.Encode()
+		changed = true
+	}
+	if !changed {
+		return u
+	}
+	return pu.String()
+}
+
+// Redacted returns c with its secrets hidden, for printing (check-config): passwords in
+// the sink URL and the S3 URLs, and the S3 secret access key.
+func (c Config) Redacted() Config {
+	c.Sink.URL = RedactURL(c.Sink.URL)
+	c.S3.URL = RedactURL(c.S3.URL)
+	c.S3.Endpoint = RedactURL(c.S3.Endpoint)
+	if c.S3.SecretAccessKey != "" {
+		c.S3.SecretAccessKey = "xxxxx"
+	}
+	return c
 }
 
 // validIdentifier reports whether s can be used unquoted as a PostgreSQL identifier
@@ -382,24 +411,6 @@ func (c StdoutConfig) Validate() error {
 	return errors.Join(p.errs...)
 }
 
-// Duration is a time.Duration written as text ("10s", "168h") in config files.
-type Duration time.Duration
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("parsing duration: %w", err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// String returns the duration as time.Duration prints it.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
+// Duration is a time.Duration written in configuration files as a Go duration string
+// ("1s", "8760h"); see config.Duration.
+type Duration = config.Duration

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,32 @@ func TestParseSinkURL(t *testing.T) {
 	_, _, err := parseSinkURL("mysql://user:secret@h/db")
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("parseSinkURL error = %v, want one without the password", err)
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"sqlite", "sqlite"},
+		{"sqlite:/tmp/e.db", "sqlite:/tmp/e.db"},
+		{"postgres://u@h/db?sslmode=disable", "postgres://u@h/db?sslmode=disable"},
+		{"postgres://u:s3cret@h:5432/db", "postgres://u:xxxxx@h:5432/db"},
+		{"postgres://u@h/db?password=s3cret&sslmode=disable", "postgres://u@h/db?password=xxxxx&sslmode=disable"},
+		{"http://key:s3cret@127.0.0.1:9000", "http://key:xxxxx@127.0.0.1:9000"},
+	}
+	for _, tt := range tests {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	c := DefaultConfig()
+	c.Sink.URL = "postgres://u:s3cret@h/db"
+	c.S3.AccessKeyID, c.S3.SecretAccessKey = "AKIA", "s3cret"
+	c.S3.Endpoint = "http://k:s3cret@127.0.0.1:9000"
+	r := c.Redacted()
+	if got := fmt.Sprintf("%+v", r); strings.Contains(got, "s3cret") {
+		t.Errorf("Redacted() = %s, still holds the secret", got)
+	}
+	if r.S3.AccessKeyID != "AKIA" || c.S3.SecretAccessKey != "s3cret" {
+		t.Errorf("Redacted() hid the key id or changed its receiver: %+v", r.S3)
 	}
 }

@@ -8,8 +8,10 @@
 //     unstruct_event_<vendor>_<name>_<model>); bad rows go to a bad_rows table. Each
 //     batch is committed with the stream checkpoints in one transaction, so a restart
 //     neither loses nor duplicates rows. Events the sink cannot load become
-//     loader_parsing_error / loader_runtime_error bad rows on bad-2. It also answers the
-//     web UI's and test API's queries (Count, Recent, RecentBad, Reset, DB).
+//     loader_parsing_error / loader_runtime_error bad rows on bad-2. Its read methods
+//     (Count, Recent, RecentBad, Reset, DB) query the store; today only tests call them:
+//     the web package serves the test API and UI from its own in-memory store, fed by
+//     main from the enrich stage.
 //   - S3Loader (NewS3Loader) writes each stream as Snowplow's S3 loader does: gzip files of
 //     newline-separated records under <stream>/YYYY/MM/DD/HH/, in a local folder or any
 //     S3-compatible bucket.

@@ -15,6 +15,11 @@ var (
 	// expected self-describing envelope.
 	errNotSelfDescribing = errors.New("not a self-describing JSON")
 
+	// errColumnLimit means the events table has as many columns as the database allows
+	// (SQLite 2,000, PostgreSQL 1,600): a new type keeps its data in the raw JSON
+	// columns only.
+	errColumnLimit = errors.New("the events table is at the database's column limit")
+
 	// errUnexpected is JSON whose structure the wide-row scanner does not expect.
 	errUnexpected = fmt.Errorf("%w: unexpected JSON structure", errNotSelfDescribing)
 )

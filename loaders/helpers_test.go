@@ -106,18 +106,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// eventuallyT polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // The events below are modelled on what enrich writes for the JavaScript tracker: a page
 // view with the web_page and client_session contexts and the ua_parser derived context,
 // and a link click (self-describing event) with web_page and a custom context.
@@ -232,7 +220,7 @@ func postgresURL(t testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
-		skipOrFail(t, "PostgreSQL not reachable at %s (%v); set SNOWPLOW_MINI_TEST_POSTGRES to a server to run this test", redactURL(u), err)
+		skipOrFail(t, "PostgreSQL not reachable at %s (%v); set SNOWPLOW_MINI_TEST_POSTGRES to a server to run this test", RedactURL(u), err)
 	}
 	_ = conn.Close(ctx)
 	return u

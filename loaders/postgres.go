@@ -23,6 +23,9 @@ import (
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 )
 
+// pgTooManyColumns is the SQLSTATE of a table at PostgreSQL's column limit.
+const pgTooManyColumns = "54011"
+
 // pgMaxIdentifier is PostgreSQL's identifier length (NAMEDATALEN - 1), in bytes.
 const pgMaxIdentifier = 63
 
@@ -43,7 +46,7 @@ type postgresStore struct {
 func newPostgresStore(connURL, schema string, log *slog.Logger) (*postgresStore, error) {
 	cfg, err := pgxpool.ParseConfig(connURL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid PostgreSQL URL %s: %w", redactURL(connURL), err)
+		return nil, fmt.Errorf("invalid PostgreSQL URL %s: %w", RedactURL(connURL), err)
 	}
 	cfg.MaxConns = 4
 	cfg.ConnConfig.RuntimeParams["application_name"] = "snowplow-mini-loader"
@@ -195,6 +198,10 @@ func (s *postgresStore) addColumns(ctx context.Context, names []string) error {
 		}
 		// IF NOT EXISTS: another process may have added it meanwhile.
 		if _, err := pool.Exec(ctx, "ALTER TABLE "+s.table(tableEvents)+" ADD COLUMN IF NOT EXISTS "+quoteIdent(pn)+" JSONB"); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == pgTooManyColumns {
+				return fmt.Errorf("adding column %s to events: %w: %w", pn, errColumnLimit, err)
+			}
 			return fmt.Errorf("adding column %s to events: %w", pn, err)
 		}
 		s.mu.Lock()
@@ -392,8 +399,11 @@ func (s *postgresStore) findRejected(ctx context.Context, b *txBatch) ([]rejecti
 		}
 		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			err = pgError("inserting", err)
-			if !isRowsError(err) {
+			if s.transient(err) {
 				return "", err
+			}
+			if !isRowsError(err) {
+				err = &rowsError{err: err}
 			}
 			if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT row"); rerr != nil {
 				return "", pgError("rollback to savepoint", rerr)
@@ -444,6 +454,25 @@ func pgError(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// transient: SQLSTATE classes 08 (connection), 40 (serialization failure, deadlock),
+// 53 (insufficient resources), 57 (operator intervention: shutdown, cannot connect
+// now) and 58 (system error), and any error that is not the server's (a lost
+// connection, a timeout, a refused connect).
+func (s *postgresStore) transient(err error) bool {
+	if errors.Is(err, errColumnLimit) || errors.Is(err, errPermanent) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || len(pe.Code) != 5 {
+		return true
+	}
+	switch pe.Code[:2] {
+	case "08", "40", "53", "57", "58":
+		return true
+	}
+	return false
 }
 
 func (s *postgresStore) checkpoints(ctx context.Context, group, stream string) (map[string]string, error) {

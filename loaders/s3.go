@@ -436,7 +436,9 @@ type folderStore struct{ root string }
 func (s *folderStore) String() string { return s.root }
 
 func (s *folderStore) prepare(context.Context) error {
-	if err := os.MkdirAll(s.root, 0o755); err != nil {
+	// Folders only their owner can read: the files hold the user's events (CreateTemp
+	// makes the files themselves 0600).
+	if err := os.MkdirAll(s.root, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", s.root, err)
 	}
 	return nil
@@ -447,7 +449,7 @@ func (s *folderStore) prepare(context.Context) error {
 func (s *folderStore) put(_ context.Context, key string, data []byte) error {
 	final := filepath.Join(s.root, filepath.FromSlash(key))
 	dir := filepath.Dir(final)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(final)+".*.tmp")

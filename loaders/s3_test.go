@@ -21,6 +21,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
@@ -260,13 +261,13 @@ func TestS3LoaderCheckpointsAfterStoring(t *testing.T) {
 	put(t, p.enriched, recs...)
 	runLoader(t, l)
 	f := l.inputs[0].file
-	eventually(t, "the records in the open file", func() bool {
+	poll.Until(t, "the records in the open file", 20*time.Second, func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.records == len(recs)
 	})
 	clock.advance(time.Second)
-	eventually(t, "a file stored by age", func() bool {
+	poll.Until(t, "a file stored by age", 20*time.Second, func() bool {
 		cps, _ := p.enriched.Checkpoints(context.Background(), "s3-loader")
 		return len(cps) > 0 && len(readFolder(t, root)) > 0
 	})

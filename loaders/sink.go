@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,9 +57,16 @@ const (
 //   - row_counts: the rows of events and bad_rows, kept in step by every transaction.
 //
 // A record that is not a valid enriched event becomes a loader_parsing_error bad row, an
-// event the database refuses a loader_runtime_error, both put on the bad output stream
-// (bad-2) before the batch commits; the rest of the batch goes on. A failing database
-// is retried with backoff, never dropping data.
+// event the database refuses (even without its wide columns) a loader_runtime_error,
+// both put on the bad output stream (bad-2) before the batch commits; the rest of the
+// batch goes on. Once the events table is at the database's column limit (SQLite
+// 2,000, PostgreSQL 1,600 columns) a new type gets no column: its data stays in the
+// raw JSON columns, and the limit is logged once and shown by the
+// snowplow_mini_sink_column_limit_reached metric. Transient failures of the database
+// (locked, busy, connection lost, disk full) are retried with backoff (at most 10 s
+// apart, ending with ctx) and never drop data; a batch that fails otherwise is retried
+// at most three times, then loaded row by row, the rows the database refuses becoming
+// bad rows.
 //
 // One goroutine writes, batching what all shards and streams hand it up to
 // MaxTransactionRows rows per transaction; another prunes by Retention. Two sinks may
@@ -84,6 +92,15 @@ type Sink struct {
 
 	emitMu  sync.Mutex
 	emitted map[string]*emitState
+
+	// Only the writer goroutine uses columnsFull and noColumn.
+	columnsFull bool            // the events table is at the database's column limit
+	noColumn    map[string]bool // wide columns that could not be added
+
+	// srcMarks are, per input stream, the last source position loaded per
+	// "shard|source shard" (see replayed), read from the checkpoints table at first use.
+	srcMu    sync.Mutex
+	srcMarks map[string]map[string]streams.SourcePosition
 
 	names columnNames // wide-column names by schema URI
 	rows  sync.Pool   // *eventRow, recycled once committed
@@ -112,6 +129,8 @@ func NewSink(cfg SinkConfig, deps Deps) (*Sink, error) {
 		drainOut:  make(chan struct{}),
 		done:      make(chan struct{}),
 		emitted:   make(map[string]*emitState),
+		noColumn:  make(map[string]bool),
+		srcMarks:  make(map[string]map[string]streams.SourcePosition),
 	}
 	var errs []error
 	in, err := deps.input("loaders.sink.enrichedStream", cfg.EnrichedStream)
@@ -335,7 +354,8 @@ func (c *storeCheckpoints) Checkpoints(ctx context.Context, group string) (map[s
 // Ready is closed once Run has opened the database and created its tables.
 func (s *Sink) Ready() <-chan struct{} { return s.ready }
 
-// DB returns the database handle for read-only queries (the web UI's SQL, tests). It
+// DB returns the database handle for read-only queries (tests; the web UI does not use
+// it). It
 // is valid from NewSink on; the tables exist once Ready is closed. Do not write through
 // it: the sink keeps row counts and checkpoints in step with its own writes.
 func (s *Sink) DB() *sql.DB { return s.store.readDB() }
@@ -485,14 +505,94 @@ func (s *Sink) prune(ctx context.Context, r RetentionConfig, stop <-chan struct{
 	}
 }
 
+// sourceStream is the stream name under which the checkpoints table keeps the source
+// marks of stream.
+func sourceStream(stream string) string { return "source:" + stream }
+
+// replayed finds the records of a batch that were loaded already under the same source
+// key (streams.SourceKey): a stage that processes its input again after a crash
+// writes the same outputs under the same keys, each after the originals on the same
+// shard, and in input order per input shard. It returns which records to skip and the
+// marks to store with the batch (nil when the records have no source keys).
+func (s *Sink) replayed(ctx context.Context, stream string, recs []streams.Record) ([]bool, []checkpointRow, map[string]streams.SourcePosition, error) {
+	if _, ok := streams.ParseSourceKey(recs[0].PartitionKey); !ok {
+		return nil, nil, nil, nil
+	}
+	s.srcMu.Lock()
+	marks, ok := s.srcMarks[stream]
+	s.srcMu.Unlock()
+	if !ok {
+		stored, err := s.store.checkpoints(ctx, s.cfg.Group, sourceStream(stream))
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("reading the source marks of stream %q: %w", stream, err)
+		}
+		marks = make(map[string]streams.SourcePosition, len(stored))
+		for key, v := range stored {
+			_, src, _ := strings.Cut(key, "|")
+			if p, ok := streams.ParseSourcePosition(src, v); ok {
+				marks[key] = p
+			}
+		}
+		s.srcMu.Lock()
+		s.srcMarks[stream] = marks
+		s.srcMu.Unlock()
+	}
+	skip := make([]bool, len(recs))
+	next := make(map[string]streams.SourcePosition)
+	s.srcMu.Lock()
+	for i := range recs {
+		p, ok := streams.ParseSourceKey(recs[i].PartitionKey)
+		if !ok {
+			continue
+		}
+		key := recs[i].ShardID + "|" + p.ShardID
+		last, seen := next[key]
+		if !seen {
+			last, seen = marks[key]
+		}
+		if seen && p.Compare(last) <= 0 {
+			skip[i] = true
+			continue
+		}
+		next[key] = p
+	}
+	s.srcMu.Unlock()
+	var rows []checkpointRow
+	for key, p := range next {
+		rows = append(rows, checkpointRow{group: s.cfg.Group, stream: sourceStream(stream), shard: key, seq: p.String()})
+	}
+	return skip, rows, next, nil
+}
+
+// markLoaded records the source marks of a committed batch.
+func (s *Sink) markLoaded(stream string, next map[string]streams.SourcePosition) {
+	if len(next) == 0 {
+		return
+	}
+	s.srcMu.Lock()
+	defer s.srcMu.Unlock()
+	for k, p := range next {
+		s.srcMarks[stream][k] = p
+	}
+}
+
 // handleEnriched loads a batch of enriched TSV records.
 func (s *Sink) handleEnriched(stream string) streams.Handler {
 	return func(ctx context.Context, recs []streams.Record) error {
 		req := &writeRequest{stream: stream, shard: recs[0].ShardID, seq: recs[len(recs)-1].SequenceNumber}
+		skip, marks, next, err := s.replayed(ctx, stream, recs)
+		if err != nil {
+			return err
+		}
+		req.marks = marks
 		req.events = make([]*eventRow, 0, len(recs))
 		var out []outRow
 		memo := new(valueMemo)
 		for i := range recs {
+			if skip != nil && skip[i] {
+				s.metrics.replayed.Inc()
+				continue
+			}
 			row, bad := s.prepareEvent(&recs[i], memo)
 			if bad != nil {
 				out = append(out, *bad)
@@ -504,6 +604,7 @@ func (s *Sink) handleEnriched(stream string) streams.Handler {
 			// The writer may still be reading the rows: leave them to the collector.
 			return err
 		}
+		s.markLoaded(stream, next)
 		for _, row := range req.events {
 			s.recycle(row)
 		}
@@ -515,10 +616,23 @@ func (s *Sink) handleEnriched(stream string) streams.Handler {
 func (s *Sink) handleBad(stream string) streams.Handler {
 	return func(ctx context.Context, recs []streams.Record) error {
 		req := &writeRequest{stream: stream, shard: recs[0].ShardID, seq: recs[len(recs)-1].SequenceNumber}
+		skip, marks, next, err := s.replayed(ctx, stream, recs)
+		if err != nil {
+			return err
+		}
+		req.marks = marks
 		for i := range recs {
+			if skip != nil && skip[i] {
+				s.metrics.replayed.Inc()
+				continue
+			}
 			req.bad = append(req.bad, prepareBadRow(stream, recs[i].Data))
 		}
-		return s.deliver(ctx, req, nil, recs[0].SequenceNumber)
+		if err := s.deliver(ctx, req, nil, recs[0].SequenceNumber); err != nil {
+			return err
+		}
+		s.markLoaded(stream, next)
+		return nil
 	}
 }
 
@@ -559,6 +673,15 @@ func (s *Sink) deliver(ctx context.Context, req *writeRequest, out []outRow, bat
 		events := req.events[:0]
 		for i, e := range req.events {
 			if msg, ok := refusedEvents[i]; ok {
+				if len(e.wide) > 0 {
+					// The wide columns may be what the database refuses (PostgreSQL:
+					// a row of hundreds of JSONB values is too big for a page): try
+					// the event with its data in the raw JSON columns only.
+					s.log.Debug("event refused; storing it without its wide columns", "event_id", e.ev.Fields[event.EventID], "err", msg)
+					e.wide = nil
+					events = append(events, e)
+					continue
+				}
 				out = append(out, s.runtimeBadRow(e.ev, msg))
 				continue
 			}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
+	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
@@ -57,7 +59,7 @@ func TestSinkLoadsEvents(t *testing.T) {
 		put(t, p.enriched, shared.MarshalTSV())
 
 		s := startSink(t, cfg, dir, p)
-		eventually(t, "all events loaded", func() bool { return s.count(t, "").Good == n+1 })
+		poll.Until(t, "all events loaded", 20*time.Second, func() bool { return s.count(t, "").Good == n+1 })
 
 		events := s.Table("events")
 		col := func(name, eventID string) string {
@@ -154,7 +156,7 @@ func TestSinkExactlyOnce(t *testing.T) {
 		}
 
 		first := startSinkWith(t, cfg, deps())
-		eventually(t, "a third of the events loaded", func() bool { return first.count(t, "").Good >= n/3 })
+		poll.Until(t, "a third of the events loaded", 20*time.Second, func() bool { return first.count(t, "").Good >= n/3 })
 		first.cancel() // a hard stop, in the middle of the load
 		first.wait(t)
 		loaded := first.count(t, "").Good
@@ -368,7 +370,7 @@ func TestSinkRuntimeErrors(t *testing.T) {
 			lines = append(lines, testEvent(i, app).MarshalTSV())
 		}
 		put(t, p.enriched, lines...)
-		eventually(t, "27 events and 3 bad rows", func() bool { return s.count(t, "") == Counts{Good: 27, Bad: 3} })
+		poll.Until(t, "27 events and 3 bad rows", 20*time.Second, func() bool { return s.count(t, "") == Counts{Good: 27, Bad: 3} })
 		for _, b := range badRowsOf(t, s) {
 			br, err := badrow.Parse(b.Data)
 			if err != nil {
@@ -457,12 +459,12 @@ func TestSinkAddsColumnsAndRemembersThem(t *testing.T) {
 		p := newPipeline(t)
 		s := startSink(t, cfg, dir, p)
 		put(t, p.enriched, testEvent(0, "cols").MarshalTSV())
-		eventually(t, "first event", func() bool { return s.count(t, "").Good == 1 })
+		poll.Until(t, "first event", 20*time.Second, func() bool { return s.count(t, "").Good == 1 })
 		if s.store.hasColumn("unstruct_event_com_snowplowanalytics_snowplow_link_click_1") {
 			t.Fatal("link_click column exists before any link click")
 		}
 		put(t, p.enriched, testEvent(1, "cols").MarshalTSV())
-		eventually(t, "second event", func() bool { return s.count(t, "").Good == 2 })
+		poll.Until(t, "second event", 20*time.Second, func() bool { return s.count(t, "").Good == 2 })
 		s.shutdown(t)
 
 		// Another process added a column meanwhile; a new sink learns both from the table.
@@ -503,7 +505,7 @@ func TestSinkRetention(t *testing.T) {
 		cfg.Retention.Interval = Duration(time.Hour) // pruned by hand below
 		s := startSink(t, cfg, dir, p)
 		put(t, p.enriched, testTSV(60, "keep")...)
-		eventually(t, "60 events", func() bool { return s.count(t, "").Good == 60 })
+		poll.Until(t, "60 events", 20*time.Second, func() bool { return s.count(t, "").Good == 60 })
 		s.prune(context.Background(), cfg.Retention, nil)
 		if c := s.count(t, ""); c.Good != 25 {
 			t.Fatalf("after pruning to 25 rows Count = %d", c.Good)
@@ -619,7 +621,7 @@ func TestSinkWaitsForTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-s.Ready()
-	eventually(t, "3 events", func() bool { c, err := s.Count(ctx, ""); return err == nil && c.Good == 3 })
+	poll.Until(t, "3 events", 20*time.Second, func() bool { c, err := s.Count(ctx, ""); return err == nil && c.Good == 3 })
 	cancel()
 	if err := <-errc; err != nil {
 		t.Errorf("Run = %v, want nil", err)
@@ -704,9 +706,9 @@ WHERE table_schema = $1 AND table_name = 'events' ORDER BY ordinal_position`, cf
 // specDDL reads the atomic.events DDL of the spec, in format_type's spelling.
 func specDDL(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(repoRoot(t), "..", "shared", "spec", "postgres-loader.md"))
+	f, err := os.Open(sharedtest.Path(t, filepath.Join("spec", "postgres-loader.md"), "the Postgres loader's DDL the columns are checked against"))
 	if err != nil {
-		t.Skipf("spec not available: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	var out []string
@@ -742,31 +744,13 @@ func specDDL(t *testing.T) []string {
 	return out
 }
 
-// repoRoot finds the directory with go.mod.
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 // TestSinkLoadsEnrichGoldens loads the enriched events that enrich's golden tests
 // produce from real tracker requests, and reads each back with the same Analytics-SDK
 // JSON.
 func TestSinkLoadsEnrichGoldens(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join(repoRoot(t), "testdata", "enrich", "*.tsv"))
+	paths, err := filepath.Glob(filepath.Join(sharedtest.Root(t), "testdata", "enrich", "*.tsv"))
 	if err != nil || len(paths) == 0 {
-		t.Skipf("no enriched goldens in testdata/enrich (%v)", err)
+		t.Fatalf("no enriched goldens in testdata/enrich (%v)", err)
 	}
 	var lines [][]byte
 	want := make(map[string]string) // event_id -> SDK JSON
@@ -824,7 +808,7 @@ func TestTableLayoutGolden(t *testing.T) {
 	defer pg.close()
 	for name, ddl := range map[string][]string{"sqlite.sql": sq.ddl(), "postgres.sql": pg.ddl()} {
 		got := []byte(strings.Join(ddl, ";\n\n") + ";\n")
-		path := filepath.Join(repoRoot(t), "testdata", "loaders", name)
+		path := filepath.Join(sharedtest.Root(t), "testdata", "loaders", name)
 		if *updateGolden {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
@@ -852,10 +836,10 @@ func TestSinkRetriesWrites(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		s := startSinkWith(t, cfg, Deps{Streams: p.inputs(), DataDir: dir, Logger: testLogger(t), Registerer: reg})
 		put(t, p.enriched, testTSV(3, "before")...)
-		eventually(t, "3 events", func() bool { return s.count(t, "").Good == 3 })
+		poll.Until(t, "3 events", 20*time.Second, func() bool { return s.count(t, "").Good == 3 })
 		execWrite(t, s, "DROP TABLE "+s.Table("events"))
 		put(t, p.enriched, testTSV(4, "after")...)
-		eventually(t, "4 events after the drop", func() bool {
+		poll.Until(t, "4 events after the drop", 20*time.Second, func() bool {
 			c, err := s.Count(context.Background(), "after")
 			return err == nil && c.Good == 4
 		})

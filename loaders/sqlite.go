@@ -37,6 +37,13 @@ const sqliteMaxRowsPerInsert = 32
 
 // SQLite result codes (primary codes; extended codes carry them in the low byte).
 const (
+	sqliteBusy       = 5
+	sqliteLocked     = 6
+	sqliteNoMem      = 7
+	sqliteIOErr      = 10
+	sqliteFull       = 13
+	sqliteCantOpen   = 14
+	sqliteProtocol   = 15
 	sqliteTooBig     = 18
 	sqliteConstraint = 19
 	sqliteMismatch   = 20
@@ -164,8 +171,17 @@ func (s *sqliteStore) openDB(write bool) (*sql.DB, error) {
 }
 
 func (s *sqliteStore) open(ctx context.Context) error {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("creating the directory of %s: %w", s.path, err)
+	}
+	// The events are the user's data: the file is created readable by its owner only,
+	// and SQLite gives its -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", s.path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("opening %s: %w", s.path, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -288,7 +304,11 @@ func (s *sqliteStore) addColumns(ctx context.Context, names []string) error {
 			continue
 		}
 		_, err := s.w.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+quoteIdent(name)+" TEXT")
-		if err != nil && !strings.Contains(err.Error(), "duplicate column name") {
+		switch {
+		case err == nil, strings.Contains(err.Error(), "duplicate column name"):
+		case strings.Contains(err.Error(), "too many columns"):
+			return fmt.Errorf("adding column %s to events: %w: %w", name, errColumnLimit, err)
+		default:
 			return fmt.Errorf("adding column %s to events: %w", name, err)
 		}
 		s.mu.Lock()
@@ -645,8 +665,11 @@ func (s *sqliteStore) findRejected(ctx context.Context, b *txBatch) ([]rejection
 		_, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			err = sqliteError("inserting", err)
-			if !isRowsError(err) {
+			if s.transient(err) {
 				return "", err
+			}
+			if !isRowsError(err) {
+				err = &rowsError{err: err}
 			}
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO row"); rerr != nil {
 				return "", sqliteError("rollback to savepoint", rerr)
@@ -698,6 +721,23 @@ func sqliteError(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// transient: SQLite's busy, locked, out-of-memory, I/O, disk-full and cannot-open
+// codes, and any error that is not SQLite's own (a connection of database/sql).
+func (s *sqliteStore) transient(err error) bool {
+	if errors.Is(err, errColumnLimit) || errors.Is(err, errPermanent) {
+		return false
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return true
+	}
+	switch se.Code() & 0xff {
+	case sqliteBusy, sqliteLocked, sqliteNoMem, sqliteIOErr, sqliteFull, sqliteCantOpen, sqliteProtocol:
+		return true
+	}
+	return false
 }
 
 func (s *sqliteStore) checkpoints(ctx context.Context, group, stream string) (map[string]string, error) {

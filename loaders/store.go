@@ -24,9 +24,17 @@ type store interface {
 
 	// hasColumn reports whether the events table is known to have the wide column.
 	hasColumn(name string) bool
-	// addColumns adds wide columns to the events table (ALTER TABLE); columns that
-	// exist already, maybe added by another process, are not an error.
+	// addColumns adds wide columns to the events table (ALTER TABLE), in order;
+	// columns that exist already, maybe added by another process, are not an error.
+	// When the table reaches the database's column limit it stops and returns an error
+	// matching errColumnLimit (the columns before are added).
 	addColumns(ctx context.Context, names []string) error
+
+	// transient reports whether err, returned by write, addColumns or findRejected, is
+	// one that retrying the same statements may cure: a locked or busy database, a
+	// lost connection, an I/O error, a full disk. Other errors are about what was
+	// written, and retrying them alone would never end.
+	transient(err error) bool
 
 	// write runs one transaction: the events and bad rows of the batch, the new
 	// checkpoints, the row counts. It returns a *rowsError when the database refused

@@ -3,7 +3,9 @@ package loaders
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,9 +19,11 @@ import (
 // writeRequest is one handler call's rows and the checkpoint that goes with them.
 type writeRequest struct {
 	stream, shard, seq string
-	events             []*eventRow
-	bad                []*badRowRow
-	done               chan writeResult
+	// marks are source marks (Sink.replayed) stored with the checkpoint.
+	marks  []checkpointRow
+	events []*eventRow
+	bad    []*badRowRow
+	done   chan writeResult
 }
 
 func (r *writeRequest) rows() int { return len(r.events) + len(r.bad) }
@@ -77,9 +81,18 @@ func (s *Sink) runWriter(ctx context.Context, stop <-chan struct{}) {
 	}
 }
 
-// commit writes reqs in one transaction, retrying failures of the database with
-// backoff until it works or ctx is done (the handlers then give up too). Each request
-// is answered on its done channel, except when ctx ended.
+// maxBatchAttempts bounds how often a transaction that failed with an error that is
+// not transient is tried again (after reopening the database, which recreates dropped
+// tables) before its rows are tried one by one and those the database refuses are
+// taken out as bad rows.
+const maxBatchAttempts = 3
+
+// commit writes reqs in one transaction. Transient failures of the database (locked,
+// connection lost) are retried with backoff until it works or ctx is done (the
+// handlers then give up too); rows the database refuses, and a batch that keeps
+// failing for any other reason, are tried row by row and the refused rows handed back
+// to their requests. Each request is answered on its done channel, except when ctx
+// ended.
 func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 	b := &txBatch{}
 	seen := make(map[string]bool)
@@ -99,9 +112,11 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 			b.bad = append(b.bad, br)
 		}
 		b.checkpoints = append(b.checkpoints, checkpointRow{group: s.cfg.Group, stream: r.stream, shard: r.shard, seq: r.seq})
+		b.checkpoints = append(b.checkpoints, r.marks...)
 	}
 
 	delay := minBackoff
+	failures := 0 // consecutive failures that are not transient
 	for attempt := 1; ; attempt++ {
 		b.loadTstamp = time.Now().UTC().Truncate(time.Millisecond)
 		start := time.Now()
@@ -119,7 +134,10 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 		if ctx.Err() != nil {
 			return
 		}
-		if isRowsError(err) {
+		if !isRowsError(err) && !s.store.transient(err) {
+			failures++
+		}
+		if isRowsError(err) || failures >= maxBatchAttempts {
 			rejected, ferr := s.store.findRejected(ctx, b)
 			if ctx.Err() != nil {
 				return
@@ -137,6 +155,7 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 			if ferr != nil {
 				err = ferr
 			}
+			failures = 0
 		}
 		s.metrics.writeErrors.Inc()
 		if attempt == 1 {
@@ -155,22 +174,65 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 	}
 }
 
-// write adds the wide columns b needs, then writes b.
+// write adds the wide columns b needs, then writes b. Once the events table is at the
+// database's column limit, types without a column keep their data in the raw JSON
+// columns only: their wide values are left out of b.
 func (s *Sink) write(ctx context.Context, b *txBatch) error {
 	var missing []string
 	for _, name := range b.wide {
-		if !s.store.hasColumn(name) {
+		if !s.store.hasColumn(name) && !s.noColumn[name] {
 			missing = append(missing, name)
 		}
 	}
-	if len(missing) > 0 {
-		if err := s.store.addColumns(ctx, missing); err != nil {
+	if len(missing) > 0 && !s.columnsFull {
+		err := s.store.addColumns(ctx, missing)
+		if err != nil && !errors.Is(err, errColumnLimit) {
 			return err
 		}
-		s.metrics.columns.Add(float64(len(missing)))
-		s.log.Info("added columns to events", "columns", strings.Join(missing, ","))
+		var added []string
+		for _, name := range missing {
+			if s.store.hasColumn(name) {
+				added = append(added, name)
+			}
+		}
+		if len(added) > 0 {
+			s.metrics.columns.Add(float64(len(added)))
+			s.log.Info("added columns to events", "columns", strings.Join(added, ","))
+		}
+		if err != nil {
+			s.columnsFull = true
+			s.metrics.columnLimit.Set(1)
+			s.log.Warn("the events table is at the database's column limit: types seen from now on without a column keep their data in the raw JSON columns (contexts, derived_contexts, unstruct_event) only",
+				"columns_added", len(added), "err", err)
+		}
+	}
+	if s.columnsFull {
+		s.dropMissingColumns(b)
 	}
 	return s.store.write(ctx, b)
+}
+
+// dropMissingColumns takes the wide columns the events table does not have out of b
+// and its events, counting each such type once.
+func (s *Sink) dropMissingColumns(b *txBatch) {
+	missing := func(name string) bool {
+		if s.store.hasColumn(name) {
+			return false
+		}
+		if !s.noColumn[name] {
+			s.noColumn[name] = true
+			s.metrics.noColumn.Inc()
+		}
+		return true
+	}
+	n := len(b.wide)
+	b.wide = slices.DeleteFunc(b.wide, missing)
+	if len(b.wide) == n {
+		return
+	}
+	for _, e := range b.events {
+		e.wide = slices.DeleteFunc(e.wide, func(wc wideColumn) bool { return s.noColumn[wc.name] })
+	}
 }
 
 // outRow is a bad row the sink puts on the bad output stream.
@@ -354,6 +416,9 @@ type sinkMetrics struct {
 	txRows      prometheus.Histogram
 	writeErrors prometheus.Counter
 	columns     prometheus.Counter
+	columnLimit prometheus.Gauge
+	noColumn    prometheus.Counter
+	replayed    prometheus.Counter
 	skipped     prometheus.Counter
 }
 
@@ -383,6 +448,15 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 		columns: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_columns_added_total", Help: "Wide-row columns added to the events table.", ConstLabels: labels,
 		}),
+		columnLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "snowplow_mini_sink_column_limit_reached", Help: "1 once the events table is at the database's column limit: new types then keep their data in the raw JSON columns only.", ConstLabels: labels,
+		}),
+		noColumn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_types_without_column_total", Help: "Self-describing types that got no column of their own because of the column limit (counted once per type and run).", ConstLabels: labels,
+		}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_replayed_records_skipped_total", Help: "Records skipped because a record with the same source key was loaded already (written again after a crash).", ConstLabels: labels,
+		}),
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_bad_rows_skipped_total", Help: "Bad-stream records the database refused even as plain text.", ConstLabels: labels,
 		}),
@@ -390,7 +464,7 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 }
 
 func (m *sinkMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.skipped}
+	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.columnLimit, m.noColumn, m.replayed, m.skipped}
 }
 
 func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {

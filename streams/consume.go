@@ -123,6 +123,9 @@ func Consume(ctx context.Context, s Stream, cp Checkpointer, opts ConsumeOptions
 		h:      h,
 		log:    opts.Logger.With("stream", s.Name(), "group", opts.Group),
 	}
+	if l, ok := leaserOf(cp); ok {
+		return c.consumeLeased(ctx, l)
+	}
 
 	var shards []Shard
 	var start map[string]string
@@ -142,32 +145,93 @@ func Consume(ctx context.Context, s Stream, cp Checkpointer, opts ConsumeOptions
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	// Reads wait on readCtx, which a drain cancels so that idle shards notice at once.
-	readCtx, cancelReads := context.WithCancel(gctx)
-	defer cancelReads()
-	if opts.Drain != nil {
-		watched := make(chan struct{})
-		defer func() {
-			cancelReads()
-			<-watched
-		}()
-		go func() {
-			defer close(watched)
-			select {
-			case <-opts.Drain:
-				cancelReads()
-			case <-readCtx.Done():
-			}
-		}()
-	}
+	readCtx, stopReads := drainContext(gctx, opts.Drain)
+	defer stopReads()
 	for _, sh := range shards {
-		from := Position{Type: opts.InitialPosition}
-		if seq, ok := start[sh.ID]; ok {
-			from = Position{Type: AfterSequenceNumber, SequenceNumber: seq}
+		from, done := startPosition(start, sh.ID, opts.InitialPosition)
+		if done {
+			continue
 		}
-		g.Go(func() error { return c.consumeShard(gctx, readCtx, sh.ID, from) })
+		g.Go(func() error { return c.consumeShard(gctx, readCtx, sh.ID, from, nil) })
 	}
 	return g.Wait()
+}
+
+// drainContext returns a context for reads, which a drain cancels so that idle shards
+// notice at once, and a function that releases it.
+func drainContext(ctx context.Context, drain <-chan struct{}) (context.Context, func()) {
+	readCtx, cancelReads := context.WithCancel(ctx)
+	if drain == nil {
+		return readCtx, cancelReads
+	}
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-drain:
+			cancelReads()
+		case <-readCtx.Done():
+		}
+	}()
+	return readCtx, func() {
+		cancelReads()
+		<-watched
+	}
+}
+
+// startPosition is where a shard's reading starts given the group's checkpoints;
+// done when the shard was read to its end already.
+func startPosition(checkpoints map[string]string, shardID string, initial PositionType) (from Position, done bool) {
+	seq, ok := checkpoints[shardID]
+	switch {
+	case !ok:
+		return Position{Type: initial}, false
+	case seq == ShardEnd:
+		return Position{}, true
+	}
+	return Position{Type: AfterSequenceNumber, SequenceNumber: seq}, false
+}
+
+// consumeLeased is Consume for a Checkpointer that shares shards through leases: each
+// shard is read while this worker holds its lease, starting from the group's
+// checkpoint as it stands when the lease is taken.
+func (c *consumer) consumeLeased(ctx context.Context, l Leaser) error {
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	run := func(lctx context.Context, lease Lease) {
+		id := lease.ShardID()
+		var start map[string]string
+		var ep episode
+		ok, err := c.retry(lctx, &ep, "reading checkpoints", id, func() error {
+			var err error
+			start, err = c.cp.Checkpoints(lctx, c.opts.Group)
+			return err
+		})
+		if !ok {
+			if err != nil {
+				fail(err)
+			}
+			return
+		}
+		from, done := startPosition(start, id, c.opts.InitialPosition)
+		if done {
+			return
+		}
+		c.log.Info("reading shard", "shard_id", id, "from", from.SequenceNumber)
+		readCtx, stopReads := drainContext(lctx, c.opts.Drain)
+		defer stopReads()
+		if err := c.consumeShard(lctx, readCtx, id, from, lease); err != nil {
+			fail(err)
+		}
+	}
+	err := l.Lease(ctx, c.stream, c.opts.Group, c.opts.Drain, run)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if err != nil {
+		return fmt.Errorf("consuming stream %q as group %q: %w", c.stream.Name(), c.opts.Group, err)
+	}
+	return nil
 }
 
 type consumer struct {
@@ -187,7 +251,10 @@ func (c *consumer) draining() bool {
 	}
 }
 
-func (c *consumer) consumeShard(ctx, readCtx context.Context, shardID string, pos Position) error {
+// consumeShard reads one shard from pos until ctx is done, a drain finds it caught
+// up, or it was read to its end (ShardEnd checkpointed). With a lease, a batch is
+// handed on only while the lease is held.
+func (c *consumer) consumeShard(ctx, readCtx context.Context, shardID string, pos Position, lease Lease) error {
 	var readEp, handleEp, checkpointEp episode
 	draining := false
 	for {
@@ -218,23 +285,34 @@ func (c *consumer) consumeShard(ctx, readCtx context.Context, shardID string, po
 		}
 		c.recovered(&readEp, "reading", shardID)
 		pos = next
-		if len(recs) == 0 {
-			if draining {
+		if len(recs) > 0 {
+			if lease != nil && !lease.Held() {
+				c.log.Info("lease lost; stopped reading shard", "shard_id", shardID)
 				return nil
 			}
-			continue
+			if ok, err := c.retry(ctx, &handleEp, "handling records", shardID, func() error {
+				return c.h(ctx, recs)
+			}); !ok {
+				return err
+			}
+			last := recs[len(recs)-1].SequenceNumber
+			if ok, err := c.retry(ctx, &checkpointEp, "checkpointing", shardID, func() error {
+				return c.cp.Checkpoint(ctx, c.opts.Group, shardID, last)
+			}); !ok {
+				return err
+			}
 		}
-
-		if ok, err := c.retry(ctx, &handleEp, "handling records", shardID, func() error {
-			return c.h(ctx, recs)
-		}); !ok {
+		switch {
+		case next.Type == AtShardEnd:
+			ok, err := c.retry(ctx, &checkpointEp, "checkpointing the shard end", shardID, func() error {
+				return c.cp.Checkpoint(ctx, c.opts.Group, shardID, ShardEnd)
+			})
+			if ok {
+				c.log.Info("shard read to its end", "shard_id", shardID)
+			}
 			return err
-		}
-		last := recs[len(recs)-1].SequenceNumber
-		if ok, err := c.retry(ctx, &checkpointEp, "checkpointing", shardID, func() error {
-			return c.cp.Checkpoint(ctx, c.opts.Group, shardID, last)
-		}); !ok {
-			return err
+		case len(recs) == 0 && draining:
+			return nil
 		}
 	}
 }

@@ -20,25 +20,33 @@ import (
 // consumer groups, Checkpointer. Create it with NewMemory; it starts no goroutine. All
 // methods are safe for concurrent use.
 //
-// Sequence numbers are decimal strings: the Unix time in nanoseconds at which the
-// stream was created followed by a 20-digit counter shared by all shards. They grow
-// within a shard, are unique across shards, and a stream created later (a restarted
-// process) issues larger numbers than any earlier one as long as the wall clock has
-// moved forward in between, so a checkpoint kept elsewhere by a previous run never
-// makes a new run skip records.
+// Sequence numbers are decimal strings: an epoch followed by a 20-digit counter shared
+// by all shards. The epoch is the Unix time in nanoseconds at which the stream was
+// created, raised past MemoryConfig.After when that is later, so a stream created by a
+// restarted process issues larger numbers than any its previous run issued or any
+// checkpoint kept elsewhere, whatever the wall clock did in between (an NTP step, a
+// restored snapshot, a data dir copied from a machine whose clock was ahead). Numbers
+// grow within a shard and are unique across shards.
 //
 // Records are kept until retention (MemoryConfig.MaxBytes, MemoryConfig.Retention)
 // needs them gone and every declared consumer group has checkpointed them; they are
 // never dropped unread. Read hands out the stored Data without copying.
+//
+// Lock order: trimMu, then shard.mu. Only trimForRoom holds more than one shard lock: it
+// takes trimMu first and then every shard's mu in m.shards order. Every other path holds
+// at most one shard's mu at a time and no other lock with it. roomMu is a leaf: it is
+// taken (waitRoom, signalRoom) with no shard lock held and nothing is locked under it.
+// The rest of the shared state is atomics.
 type Memory struct {
 	cfg    MemoryConfig
 	logger *slog.Logger
 	reg    prometheus.Registerer
 	coll   *memoryCollector
 
-	epoch      string    // decimal Unix nanoseconds at creation: the sequence-number prefix
-	startWall  int64     // Unix nanoseconds at creation
-	startClock time.Time // carries the monotonic reading now() measures from
+	epoch      string           // the sequence-number prefix, see above
+	clock      func() time.Time // MemoryConfig.Clock or time.Now
+	startWall  int64            // Unix nanoseconds at creation
+	startClock time.Time        // carries the monotonic reading now() measures from
 
 	shards  []*shard
 	byID    map[string]*shard
@@ -82,6 +90,7 @@ type shard struct {
 	waiting atomic.Bool
 
 	cps      map[string]checkpoint // every group's checkpoint
+	cpAt     map[string]int64      // m.now() when each group's checkpoint last moved
 	declared []uint64              // declared groups' checkpointed counters (0: none)
 	minCP    uint64                // records with counter <= minCP may be dropped
 }
@@ -118,12 +127,22 @@ func NewMemory(cfg MemoryConfig, logger *slog.Logger, reg prometheus.Registerer)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	now := time.Now()
+	clock := cfg.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock()
 	wall := max(now.UnixNano(), 1)
+	epoch := wall
+	if cfg.After != "" {
+		after, _ := epochAfter(cfg.After) // validated
+		epoch = max(epoch, after)
+	}
 	m := &Memory{
 		cfg:        cfg,
 		logger:     logger.With("component", "streams", "stream", cfg.Name),
-		epoch:      strconv.FormatInt(wall, 10),
+		epoch:      strconv.FormatInt(epoch, 10),
+		clock:      clock,
 		startWall:  wall,
 		startClock: now,
 		byID:       make(map[string]*shard, cfg.Shards),
@@ -141,6 +160,7 @@ func NewMemory(cfg MemoryConfig, logger *slog.Logger, reg prometheus.Registerer)
 			id:       info.ID,
 			notify:   make(chan struct{}),
 			cps:      make(map[string]checkpoint),
+			cpAt:     make(map[string]int64),
 			declared: make([]uint64, len(m.groups)),
 		}
 		if len(m.groups) == 0 {
@@ -191,7 +211,7 @@ func (m *Memory) errClosed() error {
 // now returns Unix nanoseconds, advancing with the monotonic clock since creation so
 // that a wall-clock step during the run cannot reorder arrival times.
 func (m *Memory) now() int64 {
-	return m.startWall + int64(time.Since(m.startClock))
+	return m.startWall + int64(m.clock().Sub(m.startClock))
 }
 
 // Shards lists the shards, ordered by starting hash key. The hash-key space is split
@@ -746,6 +766,8 @@ func (m *Memory) Checkpoint(_ context.Context, group, shardID, seq string) error
 		return nil
 	}
 	s.cps[group] = checkpoint{seq: seq, counter: counter}
+	now := m.now()
+	s.cpAt[group] = now
 	raised := false
 	if declared {
 		s.declared[gi] = counter
@@ -756,7 +778,7 @@ func (m *Memory) Checkpoint(_ context.Context, group, shardID, seq string) error
 		raised = newMin > s.minCP
 		s.minCP = newMin
 	}
-	dropped := m.trimAged(s, m.now())
+	dropped := m.trimAged(s, now)
 	s.mu.Unlock()
 
 	if raised || dropped {
@@ -827,6 +849,30 @@ func (m *Memory) Lag(group string) int64 {
 		s.mu.RUnlock()
 	}
 	return n
+}
+
+// Pending tells whether group keeps up: n is the number of retained records after its
+// checkpoints, over all shards, and idle how long the group has made no progress on
+// them: on the shard where that is longest, the time since the later of the group's
+// last checkpoint and the arrival of its oldest record not checkpointed. A group that
+// works through a backlog checkpoints as it goes and is never idle long; one whose
+// handler keeps failing is. idle is 0 when nothing is pending.
+func (m *Memory) Pending(group string) (n int64, idle time.Duration) {
+	now := m.now()
+	for _, s := range m.shards {
+		s.mu.RLock()
+		c := s.cps[group].counter
+		behind := s.behind(c)
+		if behind > 0 {
+			live := s.recs[s.head:]
+			oldest := live[len(live)-int(behind)].arrival
+			since := max(oldest, s.cpAt[group])
+			idle = max(idle, time.Duration(now-since))
+		}
+		s.mu.RUnlock()
+		n += behind
+	}
+	return n, idle
 }
 
 // Full reports whether the records some declared consumer group has not processed

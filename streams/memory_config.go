@@ -3,6 +3,8 @@ package streams
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 )
 
@@ -44,6 +46,17 @@ type MemoryConfig struct {
 	// before returning ErrFull; a Put's ctx ends the wait earlier. Default 2s; 0 fails
 	// at once.
 	PutWait time.Duration `yaml:"putWait" json:"putWait"`
+
+	// After is a sequence number that every number the stream issues must exceed:
+	// the largest one a previous run issued or a consumer stored (the sink keeps its
+	// checkpoints in its database). Sequence numbers begin with the Unix nanoseconds
+	// at which the stream was created, so without it a clock that went back between
+	// two runs would issue numbers below the stored checkpoints, and their consumer
+	// would skip every new record. Default "" (none).
+	After string `yaml:"-" json:"-"`
+
+	// Clock returns the current time; default time.Now. Tests inject their own.
+	Clock func() time.Time `yaml:"-" json:"-"`
 }
 
 // DefaultMemoryConfig returns the documented defaults (Name still to be set).
@@ -79,6 +92,11 @@ func (c MemoryConfig) Validate() error {
 	if c.PutWait < 0 {
 		bad("putWait", "must not be negative, got %s", c.PutWait)
 	}
+	if c.After != "" {
+		if _, err := epochAfter(c.After); err != nil {
+			bad("after", "%v", err)
+		}
+	}
 	seen := make(map[string]bool, len(c.ConsumerGroups))
 	for i, g := range c.ConsumerGroups {
 		switch {
@@ -104,4 +122,21 @@ func validStreamName(name string) string {
 		}
 	}
 	return ""
+}
+
+// epochAfter returns the smallest sequence-number prefix (see Memory) whose numbers all
+// exceed seq.
+func epochAfter(seq string) (int64, error) {
+	if !isDecimal(seq) || len(seq) > maxSeqDigits {
+		return 0, fmt.Errorf("%q is not a decimal number of at most %d digits", seq, maxSeqDigits)
+	}
+	seq = trimZeros(seq)
+	if len(seq) <= seqCounterDigits {
+		return 1, nil
+	}
+	epoch, err := strconv.ParseInt(seq[:len(seq)-seqCounterDigits], 10, 64)
+	if err != nil || epoch == math.MaxInt64 {
+		return 0, fmt.Errorf("%q is beyond the sequence numbers a memory stream issues", seq)
+	}
+	return epoch + 1, nil
 }

@@ -2,10 +2,12 @@
 // opaque byte records (Thrift on raw, enriched TSV on enriched, self-describing JSON bad
 // rows on bad-1 and bad-2).
 //
-// The Stream interface maps one-to-one onto Kinesis calls (PutRecords, ListShards,
-// GetShardIterator+GetRecords) and a Checkpointer records how far a consumer group has
-// read, so the same stages run over the in-memory implementation (NewMemory) in one
-// process or over real Kinesis. Consume gives at-least-once delivery on top of both;
+// The Stream interface is built to map one-to-one onto Kinesis calls (PutRecords,
+// ListShards, GetShardIterator+GetRecords), and a Checkpointer records how far a consumer
+// group has read, so that stages written against them can run over real Kinesis as well
+// as over the in-memory implementation (NewMemory) they run on in one process. The
+// in-memory stream is the only implementation in this package today. Consume gives
+// at-least-once delivery on top of any implementation;
 // MultiCheckpointer lets a sink keep its checkpoint with its output. Sequence numbers
 // are decimal strings of any length: compare them with CompareSequenceNumbers. The
 // streamtest package holds the contract every implementation passes.
@@ -94,6 +96,15 @@ type Shard struct {
 	ID              string
 	StartingHashKey string
 	EndingHashKey   string
+
+	// ParentShardIDs name the shards this one was split or merged from (Kinesis
+	// resharding; none on a stream that was never resharded). A consumer reads a
+	// shard only once its parents are read to their end, which keeps each
+	// partition key's records in order.
+	ParentShardIDs []string
+	// Closed reports that the shard takes no more records (a resharded parent): a
+	// read reaches its end, signalled by a Position of type AtShardEnd.
+	Closed bool
 }
 
 // PositionType says where a read starts, as a Kinesis ShardIteratorType.
@@ -104,12 +115,23 @@ const (
 	Latest                                  // only records put after the read starts
 	AtSequenceNumber                        // the record with SequenceNumber, then later ones
 	AfterSequenceNumber                     // records after SequenceNumber
+	// AtShardEnd is returned, never passed: a closed shard has been read to its end
+	// and has nothing more.
+	AtShardEnd
 )
 
 // Position is where a read starts within a shard.
 type Position struct {
 	Type           PositionType
 	SequenceNumber string // for AtSequenceNumber and AfterSequenceNumber
+
+	// Iterator is an implementation's continuation token (a Kinesis shard iterator)
+	// returned by Read so that the next Read need not look the position up again.
+	// When it has expired (Kinesis iterators live 5 minutes) the implementation falls
+	// back to Type and SequenceNumber; those describe the same position except after
+	// an empty read from Latest, where the fallback is Latest again. Callers copy it
+	// along and never make one up.
+	Iterator string
 }
 
 // Stream is a Kinesis-like stream. Implementations are safe for concurrent use.

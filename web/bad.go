@@ -27,17 +27,22 @@ type badEvent struct {
 	vendor     string // collectorPayload.api.vendor
 	version    string // collectorPayload.api.version
 	kind       string // bad-row type, e.g. "schema_violations" ("" when not a bad row)
+	truncated  bool   // json was cut to the per-event cap (see limitBadJSON)
 }
 
 // newBadEvent derives Micro's BadEvent from one bad-stream record and returns it with the
 // app_id it belongs to ("" when none can be told). A record that is not a bad row is
 // kept too (ok false), with the record text as its second error, so nothing the pipeline
-// rejected goes unseen.
-func newBadEvent(record []byte) (b *badEvent, appID string, ok bool) {
+// rejected goes unseen. When lim caps events and the rendering is larger than the cap,
+// what is kept is limitBadJSON's.
+func newBadEvent(record []byte, lim eventLimit) (b *badEvent, appID string, ok bool) {
 	row, err := badrow.Parse(record)
 	if err != nil {
 		b = &badEvent{}
 		b.json = appendBadJSON(nil, nil, nil, sentenceNotBadRow, record)
+		if lim.maxBytes > 0 && len(b.json) > lim.maxBytes {
+			b.json, b.truncated = limitBadJSON(nil, nil, sentenceNotBadRow, record, lim), true
+		}
 		return b, "", false
 	}
 	compact, err := row.Marshal()
@@ -80,6 +85,9 @@ func newBadEvent(record []byte) (b *badEvent, appID string, ok bool) {
 		b.hasPayload, b.vendor, b.version = true, cp.Vendor, cp.Version
 	}
 	b.json = appendBadJSON(nil, cp, raw, sentence, compact)
+	if lim.maxBytes > 0 && len(b.json) > lim.maxBytes {
+		b.json, b.truncated = limitBadJSON(cp, raw, sentence, compact, lim), true
+	}
 	return b, appID, true
 }
 

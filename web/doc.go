@@ -3,7 +3,9 @@
 //
 // It reads good events from enrich through ObserveGood (main wires a *Server as enrich's
 // observer) and bad rows from the bad-1 stream, as its own consumer group ("micro"). Events
-// are kept in a bounded in-memory store, newest first, like Micro's. It writes nothing back
+// are kept in an in-memory store, newest first, like Micro's, bounded in events
+// (web.maxEvents) and in bytes (web.maxBytes), with a per-event cap (web.maxEventBytes)
+// past which long values are truncated with a mark. It writes nothing back
 // to the pipeline. web is a stage: it imports only the leaf models (enrich/event,
 // iglu/badrow) and the foundations (streams, iglu); only main imports it.
 //
@@ -16,7 +18,8 @@
 //	POST     /micro/good    {"event_type","schema","contexts":[…],"limit"} filters, ANDed
 //	GET      /micro/bad     [BadEvent…] newest first
 //	POST     /micro/bad     {"vendor","version","limit"}
-//	GET|POST /micro/reset   empties the store; answers the summary, as Micro 3 did
+//	POST     /micro/reset   empties the store; answers the summary, as Micro 3 did (GET is
+//	                        405: a link or an <img> on any page must not wipe the events)
 //	GET      /micro/iglu/{vendor}/{name}/jsonschema/{version}  the schema, or 404 with the
 //	                        resolver's lookup report
 //
@@ -41,6 +44,8 @@
 //     request count. The answer is always 200:
 //     {"complete":true|false,"found":N,"events":[…newest first, at most limit…]}, with
 //     complete false on timeout (a 408 would be retried by some browsers).
-//   - CORS on every /micro path: the request's Origin is echoed with credentials allowed,
-//     and preflights are answered, so browser-side test code can call the API.
+//   - CORS on every /micro path for the origins the user allows (web.allowedOrigins,
+//     loopback origins by default, "*" for all): the Origin is echoed with credentials
+//     allowed and preflights are answered, so browser-side test code can call the API.
+//     Other origins get no CORS headers, and 403 for anything but GET and HEAD.
 package web

@@ -25,11 +25,12 @@ const notFoundText = "Supported endpoints: /micro/all, /micro/good, /micro/bad, 
 // badSchemaPathText is Micro's answer to a schema lookup whose version is not M-R-A.
 const badSchemaPathText = "Schema lookup should be in format iglu/{vendor}/{schemaName}/jsonschema/{model}-{revision}-{addition}"
 
-// Register mounts the Micro API and the UI under /micro on r. Every /micro response
-// carries CORS headers echoing the request's Origin, with credentials allowed.
+// Register mounts the Micro API and the UI under /micro on r. A /micro response to a
+// request from an allowed origin carries CORS headers echoing it, with credentials
+// allowed (see Config.AllowedOrigins).
 func (s *Server) Register(r chi.Router) {
 	r.Route("/micro", func(r chi.Router) {
-		r.Use(cors)
+		r.Use(s.cors)
 		r.NotFound(notFound)
 		r.MethodNotAllowed(notFound)
 
@@ -44,7 +45,9 @@ func (s *Server) Register(r chi.Router) {
 		r.Post("/good", s.handleGood)
 		r.Get("/bad", s.handleBad)
 		r.Post("/bad", s.handleBad)
-		r.Get("/reset", s.handleReset)
+		// Reset changes state: POST only, so that a link or an <img> on any page
+		// cannot wipe the events.
+		r.Get("/reset", resetNeedsPost)
 		r.Post("/reset", s.handleReset)
 		r.Get("/wait", s.handleWait)
 		r.Post("/wait", s.handleWait)
@@ -62,34 +65,6 @@ func (s *Server) redirectToUI(w http.ResponseWriter, r *http.Request) {
 
 func notFound(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusNotFound, notFoundText)
-}
-
-// cors lets browser-side test code call /micro/* from any origin with credentials:
-// the Origin is echoed and preflights are answered here, like the collector does.
-func cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin == "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Add("Vary", "Origin")
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-				h.Set("Access-Control-Allow-Headers", req)
-			} else {
-				h.Set("Access-Control-Allow-Headers", "Content-Type")
-			}
-			h.Set("Access-Control-Max-Age", "3600")
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // scope is the app_id filter of /micro/all and /micro/reset.
@@ -132,6 +107,11 @@ func (s *Server) summary(sc scope) (good, bad int) {
 func writeSummary(w http.ResponseWriter, good, bad int) {
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"total":%d,"good":%d,"bad":%d}`, good+bad, good, bad)
+}
+
+func resetNeedsPost(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "POST")
+	writeText(w, http.StatusMethodNotAllowed, "/micro/reset empties the store and only answers POST: use POST /micro/reset (optionally with {\"app_id\":…})")
 }
 
 func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
@@ -325,29 +305,38 @@ func (s *Server) appendEntry(dst []byte, e *entry, sc *renderScratch) []byte {
 }
 
 func (s *Server) handleIglu(w http.ResponseWriter, r *http.Request) {
-	ver, err := iglu.ParseSchemaVer(chi.URLParam(r, "version"))
-	if err != nil {
+	vendor, name, version := chi.URLParam(r, "vendor"), chi.URLParam(r, "name"), chi.URLParam(r, "version")
+	if _, err := iglu.ParseSchemaVer(version); err != nil {
 		writeText(w, http.StatusNotFound, badSchemaPathText)
+		return
+	}
+	// The key is checked against the Iglu grammar before any repository sees it: a
+	// name such as ".." must never reach an HTTP registry (with its API key) as a path.
+	key, err := iglu.ParseSchemaKey("iglu:" + vendor + "/" + name + "/" + iglu.FormatJSONSchema + "/" + version)
+	if err == nil {
+		err = key.Validate()
+	}
+	if err != nil {
+		writeText(w, http.StatusBadRequest, "invalid schema key: vendor must match [a-zA-Z0-9-_.]+ and name [a-zA-Z0-9-_]+, got "+strconv.Quote(vendor)+" and "+strconv.Quote(name))
 		return
 	}
 	if s.schemas == nil {
 		writeText(w, http.StatusNotFound, "No Iglu resolver is configured.")
 		return
 	}
-	key := iglu.SchemaKey{
-		Vendor:  chi.URLParam(r, "vendor"),
-		Name:    chi.URLParam(r, "name"),
-		Format:  iglu.FormatJSONSchema,
-		Version: ver,
-	}
 	schema, err := s.schemas.Lookup(r.Context(), key)
 	var ce *iglu.ClientError
 	switch {
 	case errors.As(err, &ce):
-		writeJSON(w, http.StatusNotFound, ce.MicroJSON())
+		// Repository failures carry transport errors (addresses, DNS servers): those
+		// go to the log, the answer keeps Micro's shape with a generic message.
+		if ce.HasFailures() {
+			s.log.Warn("looking up schema", "schema", key.String(), "err", err)
+		}
+		writeJSON(w, http.StatusNotFound, ce.Redacted().MicroJSON())
 	case err != nil:
 		s.log.Warn("looking up schema", "schema", key.String(), "err", err)
-		writeText(w, http.StatusInternalServerError, "looking up "+key.String()+": "+err.Error())
+		writeText(w, http.StatusInternalServerError, "looking up "+key.String()+" failed; the server log has the details")
 	default:
 		writeJSON(w, http.StatusOK, schema.Raw)
 	}

@@ -9,6 +9,7 @@ import (
 
 type metrics struct {
 	evicted      *prometheus.CounterVec // kind: good|bad
+	truncated    *prometheus.CounterVec // kind: good|bad
 	badRecords   *prometheus.CounterVec // result: ok|unrecognised
 	renderErrors prometheus.Counter
 	waits        *prometheus.CounterVec // result: complete|timeout
@@ -18,7 +19,11 @@ func newMetrics(reg prometheus.Registerer, st *store) (*metrics, error) {
 	m := &metrics{
 		evicted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "snowplow_mini_web_events_evicted_total",
-			Help: "Events dropped from the in-memory Micro store because it held web.maxEvents events.",
+			Help: "Events dropped from the in-memory Micro store because it held web.maxEvents events or web.maxBytes bytes.",
+		}, []string{"kind"}),
+		truncated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "snowplow_mini_web_events_truncated_total",
+			Help: "Events stored in the in-memory Micro store with long values truncated because their copy was over web.maxEventBytes.",
 		}, []string{"kind"}),
 		badRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "snowplow_mini_web_bad_records_total",
@@ -40,9 +45,14 @@ func newMetrics(reg prometheus.Registerer, st *store) (*metrics, error) {
 		good, bad := st.counts()
 		return float64(good + bad)
 	})
+	retained := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "snowplow_mini_web_retained_bytes",
+		Help: "Bytes held by the events of the in-memory Micro store (bounded by web.maxBytes), about.",
+	}, func() float64 { return float64(st.retained()) })
 	// Pre-create the label values so the series exist from the start.
 	for _, k := range []string{"good", "bad"} {
 		m.evicted.WithLabelValues(k)
+		m.truncated.WithLabelValues(k)
 	}
 	for _, r := range []string{"ok", "unrecognised"} {
 		m.badRecords.WithLabelValues(r)
@@ -54,7 +64,7 @@ func newMetrics(reg prometheus.Registerer, st *store) (*metrics, error) {
 		return m, nil
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.evicted, m.badRecords, m.renderErrors, m.waits, stored} {
+	for _, c := range []prometheus.Collector{m.evicted, m.truncated, m.badRecords, m.renderErrors, m.waits, stored, retained} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}

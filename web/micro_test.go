@@ -279,9 +279,9 @@ func TestAllAndReset(t *testing.T) {
 		{"app a is gone", "GET", "/micro/all?app_id=a", "", summary{0, 0, 0}},
 		{"app b is untouched", "GET", "/micro/all?app_id=b", "", summary{10, 9, 1}},
 		{"the rest is untouched", "GET", "/micro/all", "", summary{11, 9, 2}},
-		{"reset with GET and query", "GET", "/micro/reset?app_id=b", "", summary{0, 0, 0}},
+		{"reset with the query", "POST", "/micro/reset?app_id=b", "", summary{0, 0, 0}},
 		{"only the app-less bad event is left", "GET", "/micro/all", "", summary{1, 0, 1}},
-		{"global reset", "GET", "/micro/reset", "", summary{0, 0, 0}},
+		{"global reset", "POST", "/micro/reset", "", summary{0, 0, 0}},
 		{"empty", "POST", "/micro/all", "{}", summary{0, 0, 0}},
 	}
 	for _, st := range steps {

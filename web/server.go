@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
+	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
@@ -53,6 +55,8 @@ type Server struct {
 	version string
 
 	store   *store
+	limit   eventLimit
+	origins *originPolicy
 	metrics *metrics
 	ui      *template.Template
 	bufs    sync.Pool // *[]byte buffers that event lists are rendered into
@@ -102,7 +106,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	var evictedGood, evictedBad prometheus.Counter
-	s.store = newStore(cfg.MaxEvents, func(good bool) {
+	s.limit = eventLimit{
+		maxBytes:  cfg.MaxEventBytes,
+		processor: badrow.Processor{Artifact: Artifact, Version: deps.Version},
+		now:       time.Now,
+	}
+	s.origins = newOriginPolicy(cfg.AllowedOrigins)
+	s.store = newStore(cfg.MaxEvents, cfg.MaxBytes, func(good bool) {
 		if good {
 			evictedGood.Inc()
 		} else {
@@ -126,9 +136,20 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // ObserveGood stores a good event that enrich has just put on the enriched stream. raw
 // may be nil (events enrich made up itself). It copies what it keeps, so the caller may
 // reuse raw and ev; it does O(1) work under a short lock and never waits for a reader.
+// An event whose copy is over web.maxEventBytes keeps its enriched event whole (a
+// record on the enriched stream is at most 1 MB) and has the raw parameter values
+// longer than a tenth of the cap truncated, with a mark.
 func (s *Server) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent) {
 	g := newGoodEvent(raw, ev)
-	s.store.add(&entry{appID: ev.Fields[event.AppID], good: g})
+	if lim := s.limit.maxBytes; lim > 0 && raw != nil && len(g.text) > lim {
+		if ps, cut := truncateParams(raw.Parameters, s.limit.keep()); cut {
+			r := *raw
+			r.Parameters = ps
+			g = newGoodEvent(&r, ev)
+			s.metrics.truncated.WithLabelValues("good").Inc()
+		}
+	}
+	s.store.add(newEntry(ev.Fields[event.AppID], g, nil))
 }
 
 // Run reads bad rows from the bad stream into the store until ctx is cancelled (a hard
@@ -166,14 +187,17 @@ func (s *Server) Run(ctx context.Context) error {
 
 func (s *Server) storeBadRecords(_ context.Context, records []streams.Record) error {
 	for _, r := range records {
-		b, appID, ok := newBadEvent(r.Data)
+		b, appID, ok := newBadEvent(r.Data, s.limit)
 		if ok {
 			s.metrics.badRecords.WithLabelValues("ok").Inc()
 		} else {
 			s.metrics.badRecords.WithLabelValues("unrecognised").Inc()
 			s.log.Debug("record on the bad stream is not a bad row", "shard_id", r.ShardID, "sequence_number", r.SequenceNumber)
 		}
-		s.store.add(&entry{appID: appID, bad: b})
+		if b.truncated {
+			s.metrics.truncated.WithLabelValues("bad").Inc()
+		}
+		s.store.add(newEntry(appID, nil, b))
 	}
 	return nil
 }

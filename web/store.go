@@ -14,6 +14,18 @@ type entry struct {
 	appID string
 	good  *goodEvent
 	bad   *badEvent
+	size  int64 // bytes retained by this entry, about (see entryOverhead)
+}
+
+// newEntry returns the entry of one good or bad event with its retained size.
+func newEntry(appID string, g *goodEvent, b *badEvent) *entry {
+	e := &entry{appID: appID, good: g, bad: b, size: entryOverhead + int64(len(appID))}
+	if g != nil {
+		e.size += int64(len(g.text) + 4*len(g.ends))
+	} else {
+		e.size += int64(len(b.json))
+	}
+	return e
 }
 
 type chunk struct {
@@ -26,7 +38,8 @@ type chunk struct {
 // the pipeline. Entry positions only grow; the entries at positions [first, next) are
 // live, and position p lives in chunks[(p-off)/chunkSize].
 type store struct {
-	max int
+	max      int   // events
+	maxBytes int64 // bytes retained by the live entries
 
 	mu     sync.Mutex
 	chunks []*chunk
@@ -35,6 +48,7 @@ type store struct {
 	next   uint64 // position of the next entry
 	good   int    // live good events
 	bad    int    // live bad events
+	bytes  int64  // bytes retained by the live entries
 	// epoch changes whenever entries are removed other than by eviction (a reset), so
 	// that a waiter that scanned up to some position knows to scan again from the start.
 	epoch uint64
@@ -46,14 +60,18 @@ type store struct {
 	onEvict func(good bool) // called under mu for each evicted entry
 }
 
-func newStore(max int, onEvict func(good bool)) *store {
+// newStore returns a store that keeps at most max events and maxBytes bytes (0: no byte
+// bound).
+func newStore(max int, maxBytes int64, onEvict func(good bool)) *store {
 	if onEvict == nil {
 		onEvict = func(bool) {}
 	}
-	return &store{max: max, changed: make(chan struct{}), onEvict: onEvict}
+	return &store{max: max, maxBytes: maxBytes, changed: make(chan struct{}), onEvict: onEvict}
 }
 
-// add appends e as the newest entry, evicting the oldest one when the store is full.
+// add appends e as the newest entry, evicting the oldest ones while the store holds
+// more than max events or maxBytes bytes. The newest entry itself is always kept: the
+// per-event cap keeps it smaller than maxBytes.
 func (s *store) add(e *entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,7 +86,8 @@ func (s *store) add(e *entry) {
 	} else {
 		s.bad++
 	}
-	for s.next-s.first > uint64(s.max) {
+	s.bytes += e.size
+	for s.next-s.first > uint64(s.max) || (s.maxBytes > 0 && s.bytes > s.maxBytes && s.next-s.first > 1) {
 		s.evictOldest()
 	}
 	s.notifyLocked()
@@ -84,6 +103,7 @@ func (s *store) evictOldest() {
 	} else {
 		s.bad--
 	}
+	s.bytes -= e.size
 	s.onEvict(e.good != nil)
 	s.first++
 	if s.first-s.off >= chunkSize {
@@ -100,6 +120,13 @@ func (s *store) notifyLocked() {
 		s.changed = make(chan struct{})
 		s.notifyTaken = false
 	}
+}
+
+// retained returns the bytes retained by the live events.
+func (s *store) retained() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
 }
 
 // counts returns the number of live good and bad events.
@@ -170,7 +197,7 @@ func (s *store) reset(match func(*entry) bool) (good, bad int) {
 		good, bad = s.good, s.bad
 		s.chunks = nil
 		s.first, s.next, s.off = 0, 0, 0
-		s.good, s.bad = 0, 0
+		s.good, s.bad, s.bytes = 0, 0, 0
 		return good, bad
 	}
 	// Rebuild the kept entries into fresh chunks: snapshots taken before keep reading
@@ -187,6 +214,7 @@ func (s *store) reset(match func(*entry) bool) (good, bad int) {
 			} else {
 				bad++
 			}
+			s.bytes -= e.size
 			continue
 		}
 		if n%chunkSize == 0 {

@@ -256,7 +256,7 @@ func (e *apiRequest) call(ctx context.Context, uri string, body []byte) ([]event
 	}
 	req, err := http.NewRequestWithContext(ctx, e.method, uri, rd)
 	if err != nil {
-		return nil, fmt.Errorf("API request %s: %w", redactURL(uri), err)
+		return nil, fmt.Errorf("API request %s: %w", redactQuery(uri), err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -266,24 +266,24 @@ func (e *apiRequest) call(ctx context.Context, uri string, body []byte) ([]event
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("API request %s: %w", redactURL(uri), err)
+		return nil, fmt.Errorf("API request %s: %w", redactQuery(uri), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
 	if err != nil {
-		return nil, fmt.Errorf("API request %s: reading the response: %w", redactURL(uri), err)
+		return nil, fmt.Errorf("API request %s: reading the response: %w", redactQuery(uri), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("API request %s: HTTP status %s: %s", redactURL(uri), resp.Status, strings.TrimSpace(string(data[:min(len(data), 200)])))
+		return nil, fmt.Errorf("API request %s: HTTP status %s: %s", redactQuery(uri), resp.Status, strings.TrimSpace(string(data[:min(len(data), 200)])))
 	}
 	var out []event.SelfDescribing
 	for _, o := range e.outputs {
 		ms, err := o.path.find(data)
 		if err != nil {
-			return nil, fmt.Errorf("API request %s: response is not JSON: %w", redactURL(uri), err)
+			return nil, fmt.Errorf("API request %s: response is not JSON: %w", redactQuery(uri), err)
 		}
 		if len(ms) == 0 {
-			return nil, fmt.Errorf("API request %s: JSONPath %s matches nothing in the response", redactURL(uri), o.path.text)
+			return nil, fmt.Errorf("API request %s: JSONPath %s matches nothing in the response", redactQuery(uri), o.path.text)
 		}
 		var v []byte
 		if len(ms) == 1 {
@@ -307,8 +307,8 @@ func (e *apiRequest) call(ctx context.Context, uri string, body []byte) ([]event
 	return out, nil
 }
 
-// redactURL drops the query string, which often carries API keys, from messages.
-func redactURL(u string) string {
+// redactQuery drops the query string, which often carries API keys, from messages.
+func redactQuery(u string) string {
 	if i := strings.IndexByte(u, '?'); i >= 0 {
 		return u[:i] + "?…"
 	}

@@ -48,7 +48,7 @@ func benchSet(b *testing.B, s *Set) {
 }
 
 func BenchmarkDefaults(b *testing.B) {
-	s, err := Defaults(Deps{})
+	s, err := Defaults(b.Context(), Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -156,8 +156,9 @@ func (b *builder) params(v any) error {
 // each a self-describing JSON of an enrichment config schema, or the
 // iglu:com.snowplowanalytics.snowplow/enrichments/jsonschema/1-0-0 list of them. Disabled
 // enrichments are left out. Assets given by URI are fetched now. Every problem of every
-// file is reported, each naming its file.
-func Load(dir string, deps Deps) (*Set, error) {
+// file is reported, each naming its file. ctx bounds the asset downloads: cancelling it
+// stops them and Load returns its error.
+func Load(ctx context.Context, dir string, deps Deps) (*Set, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("listing enrichment configurations in %s: %w", dir, err)
@@ -176,7 +177,7 @@ func Load(dir string, deps Deps) (*Set, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return build(files, deps)
+	return build(ctx, files, deps)
 }
 
 // defaultConfigs are the configurations of the enrichments Snowplow Mini turns on when no
@@ -208,8 +209,9 @@ func DefaultConfigs() map[string][]byte {
 // parameters, gclid/msclkid/dclid), event_fingerprint_config (MD5 without cv, eid, nuid,
 // stm), referer_parser (the built-in referer list, no internal domains) and ua_parser_config
 // (the bundled ua-parser rules). Names listed in off (config schema names, e.g.
-// "ua_parser_config") are left out; an unknown name is an error.
-func Defaults(deps Deps, off ...string) (*Set, error) {
+// "ua_parser_config") are left out; an unknown name is an error. The defaults download
+// nothing; ctx is there for the same reasons as Load's.
+func Defaults(ctx context.Context, deps Deps, off ...string) (*Set, error) {
 	known := make(map[string]bool, len(defaultConfigs))
 	for _, c := range defaultConfigs {
 		known[c.name] = true
@@ -230,7 +232,7 @@ func Defaults(deps Deps, off ...string) (*Set, error) {
 		}
 		files = append(files, configFile{name: "default " + c.name, data: []byte(c.json)})
 	}
-	return build(files, deps)
+	return build(ctx, files, deps)
 }
 
 type configFile struct {
@@ -244,7 +246,7 @@ type loaded struct {
 	e enrichment
 }
 
-func build(files []configFile, deps Deps) (*Set, error) {
+func build(ctx context.Context, files []configFile, deps Deps) (*Set, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -287,7 +289,7 @@ func build(files []configFile, deps Deps) (*Set, error) {
 			}
 			seen[k.name] = f.name
 			b := &builder{
-				ctx:    context.Background(),
+				ctx:    ctx,
 				deps:   &deps,
 				info:   Info{Name: k.name, SchemaKey: c.Schema},
 				env:    env,

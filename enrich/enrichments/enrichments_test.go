@@ -33,7 +33,7 @@ func newSet(t testing.TB, configs ...string) *Set {
 			t.Fatal(err)
 		}
 	}
-	s, err := Load(dir, Deps{AssetsDir: t.TempDir()})
+	s, err := Load(t.Context(), dir, Deps{AssetsDir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -142,7 +142,7 @@ func TestLoadErrors(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "a.json"), []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			s, err := Load(dir, Deps{})
+			s, err := Load(t.Context(), dir, Deps{})
 			if err == nil {
 				s.Close()
 				t.Fatalf("Load(%s) = nil error, want %q", tt.file, tt.wantErr)
@@ -174,7 +174,7 @@ func TestLoadListAndDisabled(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	s, err := Defaults(Deps{})
+	s, err := Defaults(t.Context(), Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestDefaults(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Defaults().Enabled() mismatch (-want +got):\n%s", diff)
 	}
-	s2, err := Defaults(Deps{}, "ua_parser_config", "referer_parser")
+	s2, err := Defaults(t.Context(), Deps{}, "ua_parser_config", "referer_parser")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestDefaults(t *testing.T) {
 	if n := len(s2.Enabled()); n != 2 {
 		t.Errorf("Defaults(off 2) has %d enrichments, want 2", n)
 	}
-	if _, err := Defaults(Deps{}, "anon_ip"); err == nil {
+	if _, err := Defaults(t.Context(), Deps{}, "anon_ip"); err == nil {
 		t.Errorf("Defaults(off anon_ip) = nil error, want an error")
 	}
 	// The shipped files load as they are.
@@ -205,7 +205,7 @@ func TestDefaults(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s3, err := Load(dir, Deps{})
+	s3, err := Load(t.Context(), dir, Deps{})
 	if err != nil {
 		t.Fatalf("Load(DefaultConfigs()) = %v", err)
 	}

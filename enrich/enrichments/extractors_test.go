@@ -38,7 +38,7 @@ func TestAnonIP(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeFile(t, dir, "a.json", conf(sp, "anon_ip", "1-0-1", `{"anonOctets":5,"anonSegments":0}`))
-	_, err := Load(dir, Deps{})
+	_, err := Load(t.Context(), dir, Deps{})
 	wantErrs(t, err, "parameters.anonOctets: 5 is not between 1 and 4", "parameters.anonSegments: 0 is not between 1 and 8")
 }
 
@@ -91,6 +91,6 @@ func TestHeaderExtractor(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeFile(t, dir, "a.json", conf(spe, "http_header_extractor_config", "1-0-0", `{"headersPattern":"(unclosed"}`))
-	_, err := Load(dir, Deps{})
+	_, err := Load(t.Context(), dir, Deps{})
 	wantErrs(t, err, "parameters.headersPattern")
 }

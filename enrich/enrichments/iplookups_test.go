@@ -1,6 +1,8 @@
 package enrichments
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -103,7 +105,7 @@ func TestIPLookups(t *testing.T) {
 
 	bad := t.TempDir()
 	writeFile(t, bad, "a.json", conf(sp, "ip_lookups", "2-0-1", `{"geo":{"database":"GeoIP.dat","uri":"`+dir+`"},"isp":{"database":"GeoIP2-ISP.mmdb","uri":"`+srv.URL+`/missing"}}`))
-	_, err := Load(bad, Deps{AssetsDir: t.TempDir()})
+	_, err := Load(t.Context(), bad, Deps{AssetsDir: t.TempDir()})
 	wantErrs(t, err, `parameters.geo.database: "GeoIP.dat" is not one of`, "parameters.isp: downloading", "404")
 }
 
@@ -118,5 +120,27 @@ func TestJavaFloat(t *testing.T) {
 		if got := javaFloat(tt.f); got != tt.want {
 			t.Errorf("javaFloat(%v) = %q, want %q", tt.f, got, tt.want)
 		}
+	}
+}
+
+// TestLoadDownloadHonoursContext: cancelling Load's context stops an asset download that
+// the server never finishes.
+func TestLoadDownloadHonoursContext(t *testing.T) {
+	started := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	writeFile(t, dir, "a.json", conf(sp, "ip_lookups", "2-0-1", `{"isp":{"database":"GeoIP2-ISP.mmdb","uri":"`+srv.URL+`/slow"}}`))
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err := Load(ctx, dir, Deps{AssetsDir: t.TempDir()})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Load with a cancelled download = %v, want context.Canceled", err)
 	}
 }

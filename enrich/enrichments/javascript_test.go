@@ -101,7 +101,7 @@ func TestJavaScriptConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		dir := t.TempDir()
 		writeFile(t, dir, "js.json", tt.conf)
-		_, err := Load(dir, Deps{})
+		_, err := Load(t.Context(), dir, Deps{})
 		wantErrs(t, err, tt.want)
 	}
 }

@@ -41,7 +41,7 @@ func TestPII(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "pii.json", strings.ReplaceAll(piiConf, "%ANON%", ""))
 	now := time.Date(2024, 3, 1, 12, 0, 1, 0, time.UTC)
-	s, err := Load(dir, Deps{Now: func() time.Time { return now }, NewEventID: func() string { return "11111111-2222-4333-8444-555555555555" }})
+	s, err := Load(t.Context(), dir, Deps{Now: func() time.Time { return now }, NewEventID: func() string { return "11111111-2222-4333-8444-555555555555" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestPII(t *testing.T) {
 func TestPIIAnonymousOnly(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "pii.json", strings.ReplaceAll(piiConf, "%ANON%", `"anonymousOnly":true,`))
-	s, err := Load(dir, Deps{})
+	s, err := Load(t.Context(), dir, Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +115,6 @@ func TestPIIConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "pii.json", `{"schema":"iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-0","data":{"vendor":"v","name":"pii_enrichment_config","enabled":true,"emitEvent":false,
 		"parameters":{"pii":[{"pojo":{"field":"page_url"}},{"json":{"field":"contexts","schemaCriterion":"acme","jsonPath":"email"}},{}],"strategy":{"pseudonymize":{"hashFunction":"SHA-256","salt":""}}}}}`)
-	_, err := Load(dir, Deps{})
+	_, err := Load(t.Context(), dir, Deps{})
 	wantErrs(t, err, `parameters.pii[0].pojo.field: "page_url" is not one of`, "parameters.pii[1].json.schemaCriterion", "parameters.pii[1].json.jsonPath", "parameters.pii[2]: want exactly one of pojo and json")
 }

@@ -2,6 +2,7 @@ package enrichments
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
@@ -48,6 +49,8 @@ func (f Failure) BadRow() badrow.EnrichmentFailure {
 		out.Message = badrow.InputData{Field: m.Field, Value: m.Value, Expectation: m.Expectation}
 	case Simple:
 		out.Message = badrow.EnrichmentError{Error: m.Error}
+	default:
+		out.Message = badrow.EnrichmentError{Error: fmt.Sprint(f.Message)}
 	}
 	return out
 }

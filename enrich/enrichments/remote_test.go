@@ -24,7 +24,7 @@ func TestCurrencyConversion(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	writeFile(t, dir, "c.json", conf(sp, "currency_conversion_config", "1-0-0", `{"accountType":"DEVELOPER","apiKey":"KEY","baseCurrency":"EUR","rateAt":"EOD_PRIOR"}`))
-	s, err := Load(dir, Deps{CurrencyAPI: srv.URL})
+	s, err := Load(t.Context(), dir, Deps{CurrencyAPI: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,10 +145,10 @@ func TestSQLQueryConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "a.json", sqlConf(`{"mysql":{"host":"h","port":3306,"sslMode":false,"username":"u","password":"","database":"d"}}`,
 		"SELECT 1 WHERE ? = 1", "EXACTLY_ONE", "ALL_ROWS", "AS_IS"))
-	_, err := Load(dir, Deps{})
+	_, err := Load(t.Context(), dir, Deps{})
 	wantErrs(t, err, "MySQL is not supported", "parameters.inputs[1].placeholder: 2, but the query has 1 placeholders")
 	writeFile(t, dir, "a.json", sqlConf(`{"sqlite":{"database":"x.db"}}`, "SELECT 1", "EVERY_ROW", "ALL", "AS_IS"))
-	_, err = Load(dir, Deps{})
+	_, err = Load(t.Context(), dir, Deps{})
 	wantErrs(t, err, `parameters.output.expectedRows: "EVERY_ROW" is not one of`, `parameters.output.json.describes: "ALL" is not one of`)
 }
 

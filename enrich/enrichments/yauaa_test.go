@@ -391,7 +391,7 @@ func TestYAUAAConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFile(t, dir, "yauaa.json", yauaaConf(tt.params))
-			s, err := Load(dir, Deps{})
+			s, err := Load(t.Context(), dir, Deps{})
 			if err == nil {
 				s.Close()
 			}

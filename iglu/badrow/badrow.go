@@ -7,8 +7,10 @@
 // SchemaViolations, …) whose Marshal writes the exact JSON of the badrows library; Parse reads
 // any bad row back into the generic BadRow.
 //
-// This is a leaf model package: any stage may import it. It imports only the other leaf models
-// (collector/payload and enrich/event), never a stage.
+// This is a leaf model package: any stage may import it. It builds on the enriched-event
+// model (enrich/event: the pairs, events and JSON escaping it prints), which builds on
+// iglu; it imports no stage and not the Thrift codec (the raw stream's format is
+// collector/payload's business). main_test.go's TestFoundationsImportNoStage holds this.
 package badrow
 
 import (

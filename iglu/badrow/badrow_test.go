@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
-	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 
 	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
@@ -31,16 +30,17 @@ var (
 	collectProc = Processor{Artifact: "snowplow-mini-collector", Version: "0.1.0"}
 )
 
-func sampleCollectorPayload() *payload.CollectorPayload {
-	return &payload.CollectorPayload{
-		Schema:        payload.SchemaURI,
+// sampleCollectorPayload is the bad-row payload of a request to /com.acme/v9?a=1&b.
+func sampleCollectorPayload() CollectorPayload {
+	return CollectorPayload{
+		Vendor:        "com.acme",
+		Version:       "v9",
+		Querystring:   []event.NVP{event.NewNVP("a", "1"), {Name: "b"}},
 		IPAddress:     "1.2.3.4",
-		Timestamp:     time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli(),
+		Timestamp:     time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC),
 		Encoding:      "UTF-8",
 		Collector:     "snowplow-mini-collector-0.1.0",
 		UserAgent:     "curl/8.0",
-		Path:          "/com.acme/v9",
-		Querystring:   "a=1&b",
 		Body:          "{}",
 		Headers:       []string{"Host: collector.acme.com", "Content-Type: application/json"},
 		ContentType:   "application/json",
@@ -94,11 +94,12 @@ var resolutionError = json.RawMessage(`{"error":"ResolutionError","lookupHistory
 // sampleRows returns one bad row of every type (two for some), keyed by golden file name.
 func sampleRows(t testing.TB) map[string]Row {
 	t.Helper()
-	cp := NewCollectorPayload(sampleCollectorPayload(), "com.acme", "v9", []event.NVP{event.NewNVP("a", "1"), {Name: "b"}})
-	tpPayload := NewCollectorPayload(&payload.CollectorPayload{
-		Timestamp: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli(), Encoding: "UTF-8",
+	cp := sampleCollectorPayload()
+	tpPayload := CollectorPayload{
+		Vendor: "com.snowplowanalytics.snowplow", Version: "tp2",
+		Timestamp: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), Encoding: "UTF-8",
 		Collector: "snowplow-mini-collector-0.1.0", Body: "{…}", ContentType: "text/plain", Hostname: "c.acme.com", IPAddress: "1.2.3.4",
-	}, "com.snowplowanalytics.snowplow", "tp2", nil)
+	}
 	full, err := sampleEnriched().AppendFullJSON(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -416,7 +417,7 @@ func TestParsePayloadHelpers(t *testing.T) {
 }
 
 func TestCollectorPayloadMicroJSON(t *testing.T) {
-	cp := NewCollectorPayload(sampleCollectorPayload(), "com.acme", "v9", []event.NVP{event.NewNVP("a", "1"), {Name: "b"}})
+	cp := sampleCollectorPayload()
 	got := string(cp.AppendMicroJSON(nil))
 	want := `{"api":{"vendor":"com.acme","version":"v9"},"querystring":["a=1","b=null"],` +
 		`"contentType":"application/json","body":"{}","source":{"name":"snowplow-mini-collector-0.1.0","encoding":"UTF-8","hostname":"collector.acme.com"},` +

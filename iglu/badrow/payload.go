@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 )
 
@@ -28,18 +27,6 @@ type CollectorPayload struct {
 	RefererURI    string      // optional
 	Headers       []string    // "Name: value"
 	NetworkUserID string      // optional
-}
-
-// NewCollectorPayload returns the bad-row payload of the collector request p as read by the
-// adapter vendor/version, with its query string already split into qs.
-func NewCollectorPayload(p *payload.CollectorPayload, vendor, version string, qs []event.NVP) CollectorPayload {
-	return CollectorPayload{
-		Vendor: vendor, Version: version, Querystring: qs,
-		ContentType: p.ContentType, Body: p.Body, Collector: p.Collector, Encoding: p.Encoding,
-		Hostname: p.Hostname, Timestamp: time.UnixMilli(p.Timestamp).UTC(), IPAddress: p.IPAddress,
-		UserAgent: p.UserAgent, RefererURI: p.RefererURI, Headers: p.Headers,
-		NetworkUserID: p.NetworkUserID,
-	}
 }
 
 // MarshalJSON returns the bad-row object (see AppendJSON).

@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// Path returns ../shared/sub beside the repository root. When it is absent the test is
-// skipped with why, or fails when SNOWPLOW_MINI_INTEGRATION=1 makes such tests mandatory.
-func Path(t testing.TB, sub, why string) string {
+// Root returns the repository root: the directory holding go.mod, above the test's
+// package directory. Tests find the repository's own testdata through it.
+func Root(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -18,7 +18,7 @@ func Path(t testing.TB, sub, why string) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -26,7 +26,13 @@ func Path(t testing.TB, sub, why string) string {
 		}
 		dir = parent
 	}
-	p := filepath.Join(dir, "..", "shared", sub)
+}
+
+// Path returns ../shared/sub beside the repository root. When it is absent the test is
+// skipped with why, or fails when SNOWPLOW_MINI_INTEGRATION=1 makes such tests mandatory.
+func Path(t testing.TB, sub, why string) string {
+	t.Helper()
+	p := filepath.Join(Root(t), "..", "shared", sub)
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("SNOWPLOW_MINI_INTEGRATION") == "1" {
 			t.Fatalf("%s is absent: %v", p, err)

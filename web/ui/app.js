@@ -15,8 +15,27 @@
     return q;
   }
 
-  async function getJSON(url, options) {
-    const res = await fetch(url, options);
+  // When the server requires an API key (SNOWPLOW_MINI_API_KEY), the page asks for it
+  // once and keeps it for this tab only.
+  const KEY = 'snowplow-mini-api-key';
+  let asking = null;
+  function askForKey() {
+    if (!asking) {
+      asking = Promise.resolve().then(() => {
+        const k = window.prompt('This snowplow-mini requires its API key:');
+        if (k) sessionStorage.setItem(KEY, k.trim());
+        asking = null;
+        return Boolean(k);
+      });
+    }
+    return asking;
+  }
+
+  async function getJSON(url, options = {}, retried = false) {
+    const key = sessionStorage.getItem(KEY);
+    const headers = Object.assign({}, options.headers, key ? { 'X-API-Key': key } : {});
+    const res = await fetch(url, Object.assign({}, options, { headers }));
+    if (res.status === 401 && !retried && await askForKey()) return getJSON(url, options, true);
     if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
     return res.json();
   }

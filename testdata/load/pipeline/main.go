@@ -56,6 +56,7 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of snowplow-mini during the load to this file")
 	extra := flag.String("serve-args", "", "extra flags for snowplow-mini serve, space-separated")
 	latency := flag.Int("latency", 0, "instead of load: send this many single-event requests one after another and report how long after each 2xx the event is visible in /micro/good")
+	flood := flag.Int("flood-bytes", 0, "instead of load: send -requests POSTs whose bodies are this many bytes that are not JSON (each becomes a large bad row), and report snowplow-mini's peak RSS and what the test API retains")
 	flag.Parse()
 	if *bin == "" {
 		log.Fatal("-bin is required: go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini")
@@ -109,6 +110,10 @@ func main() {
 
 	if *latency > 0 {
 		measureLatency(base, events, *latency)
+		return
+	}
+	if *flood > 0 {
+		measureFlood(base, cmd.Process.Pid, *requests, *flood, *conns, *timeout)
 		return
 	}
 
@@ -275,6 +280,77 @@ const offlineResolver = `{"schema":"iglu:com.snowplowanalytics.iglu/resolver-con
   {"name":"Embedded","priority":0,"vendorPrefixes":[],"connection":{"embedded":{"path":"/iglu-client-embedded"}}}]}}`
 
 // loadEvents returns the events of every recorded POST in dir.
+// measureFlood sends n bad requests of size bytes from conns connections (retrying
+// 503s, as trackers do), waits until the test API has read every bad row, and reports
+// the peak RSS of snowplow-mini and the bytes the test API retains.
+func measureFlood(base string, pid, n, size, conns int, timeout time.Duration) {
+	body := bytes.Repeat([]byte("x"), size)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	var next, retries atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			for int(next.Add(1)) <= n {
+				for {
+					resp, err := client.Post(base+"/com.snowplowanalytics.snowplow/tp2", "application/json", bytes.NewReader(body))
+					if err != nil {
+						log.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+					if resp.StatusCode != http.StatusServiceUnavailable {
+						log.Fatalf("flood request answered %d", resp.StatusCode)
+					}
+					retries.Add(1)
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sent := time.Since(start)
+	deadline := time.Now().Add(timeout)
+	for metric(base, `snowplow_mini_web_bad_records_total{result="ok"}`) < float64(n) {
+		if time.Now().After(deadline) {
+			log.Fatalf("the test API did not read %d bad rows within %s", n, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rss, err := procstat.PeakRSS(pid)
+	peak := "unknown"
+	if err == nil {
+		peak = fmt.Sprintf("%d MB", rss>>20)
+	}
+	fmt.Printf("flood: %d requests of %d KB (%d MB) over %d connections in %s, %d 503s retried\n",
+		n, size>>10, n*size>>20, conns, sent.Round(time.Millisecond), retries.Load())
+	fmt.Printf("snowplow-mini: peak RSS %s; the test API retains %.0f MB in %.0f events (%.0f truncated)\n", peak,
+		metric(base, "snowplow_mini_web_retained_bytes")/(1<<20), metric(base, "snowplow_mini_web_events_stored"),
+		metric(base, `snowplow_mini_web_events_truncated_total{kind="bad"}`))
+}
+
+// metric returns one sample of /metrics, -1 when absent.
+func metric(base, sample string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
 func loadEvents(dir string) ([]map[string]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*post*.json"))
 	if err != nil || len(files) == 0 {
