@@ -137,7 +137,7 @@ func options() []option {
 		{
 			name:    "iglu-super-api-key",
 			usage:   "super API key (a UUID) of the Iglu Server API: publishes schemas and creates keys; without one the API is read-only",
-			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = secret(v); return nil },
+			set:     func(c *Config, v string) error { c.Iglu.SuperAPIKey = Secret(v); return nil },
 			current: func(c *Config) string { return "" },
 		},
 		boolOpt("iglu-patches-allowed", "let the Iglu Server API replace and delete published schema versions", func(c *Config) *bool { return &c.Iglu.PatchesAllowed }),
@@ -153,6 +153,33 @@ func options() []option {
 		listOpt("allowed-origins", `web origins whose pages may call /micro/* (CORS), comma-separated: "https://app.test:8443", "http://localhost:*" (any port), or "*" for all`, func(c *Config) *[]string { return &c.Web.AllowedOrigins }),
 		listOpt("allowed-hosts", "host names, besides localhost and IP addresses, that requests may name while bound to a loopback address (DNS-rebinding protection), comma-separated", func(c *Config) *[]string { return &c.HTTP.AllowedHosts }),
 		durationOpt("shutdown-timeout", "how long a shutdown may take to drain the pipeline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+		stringOpt("streams-backend", `where the streams are: "memory" (in this process) or "kinesis" (Amazon Kinesis + DynamoDB leases; always for run)`, func(c *Config) *string { return &c.Streams.Backend }),
+		stringOpt("kinesis-prefix", "prefix of the Kinesis stream names (<prefix>-raw-stream, ...) and lease tables (<prefix>-mini-<group>)", func(c *Config) *string { return &c.Kinesis.Prefix }),
+		stringOpt("region", "AWS region of the streams and lease tables (default: $AWS_REGION or the shared config)", func(c *Config) *string { return &c.Kinesis.Region }),
+		stringOpt("endpoint-url", "Kinesis and DynamoDB endpoint URL, e.g. local emulators (default: $AWS_ENDPOINT_URL_KINESIS, $AWS_ENDPOINT_URL_DYNAMODB, else AWS)", func(c *Config) *string { return &c.Kinesis.EndpointURL }),
+		stringOpt("kinesis-endpoint", "Kinesis endpoint URL only (overrides --endpoint-url)", func(c *Config) *string { return &c.Kinesis.KinesisEndpoint }),
+		stringOpt("dynamodb-endpoint", "DynamoDB endpoint URL only (overrides --endpoint-url)", func(c *Config) *string { return &c.Kinesis.DynamoDBEndpoint }),
+		stringOpt("app-name", "KCL application name (DynamoDB lease table) of the consumer that run starts (default <prefix>-mini-<group>)", func(c *Config) *string { return &c.Kinesis.AppName }),
+		boolOpt("create-missing", "create missing Kinesis streams and lease tables instead of failing at start", func(c *Config) *bool { return &c.Kinesis.CreateMissing }),
+		intOpt("kinesis-shards", "shards of the Kinesis streams --create-missing creates", func(c *Config) *int { return &c.Kinesis.Shards }),
+		durationOpt("lease-duration", "how long a shard lease lasts without renewal before another worker may take it", func(c *Config) *time.Duration { return &c.Kinesis.LeaseDuration }),
+		durationOpt("take-interval", "how often a worker looks for shard leases to take (default lease duration / 2)", func(c *Config) *time.Duration { return &c.Kinesis.TakeInterval }),
+	}
+}
+
+func intOpt(name, usage string, field func(*Config) *int) option {
+	return option{
+		name:  name,
+		usage: usage,
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want an integer, got %q", v)
+			}
+			*field(c) = n
+			return nil
+		},
+		current: func(c *Config) string { return strconv.Itoa(*field(c)) },
 	}
 }
 
@@ -273,6 +300,24 @@ Example:
   snowplow-mini serve --addr localhost:9090 --data-dir ./snowplow-mini-data
   curl 'http://localhost:9090/i?e=pv&p=web&tv=curl&url=https%3A%2F%2Fexample.com%2F'
   curl http://localhost:9090/micro/all`,
+	"run": `Runs one stage of the pipeline as a process of its own, over Amazon Kinesis, so that
+each stage scales out on its own: collector, enrich, loader (the event store in PostgreSQL
+or SQLite) or s3-loader. Consumers share the shards of a stream through leases in a
+DynamoDB table per consumer (KCL 2.x format). Streams are named <prefix>-raw-stream,
+<prefix>-enriched-stream, <prefix>-bad-1-stream and <prefix>-bad-2-stream, as in
+Snowplow's AWS quick start. Credentials come from the AWS SDK's default chain. Each
+process serves /health and /metrics on --addr.
+
+Usage: snowplow-mini run collector|enrich|loader|s3-loader [flags]
+
+Example:
+  snowplow-mini run collector --region eu-west-1 --kinesis-prefix sp --addr :8080
+  snowplow-mini run enrich --region eu-west-1 --kinesis-prefix sp --addr :8081
+  snowplow-mini run loader --sink postgres://user@db/snowplow --region eu-west-1 --addr :8082
+  # locally, against kinesalite and dynalite (npm ci --prefix testdata/emulators):
+  AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+    snowplow-mini run enrich --kinesis-endpoint http://127.0.0.1:4567 \
+    --dynamodb-endpoint http://127.0.0.1:4569 --create-missing --kinesis-shards 4`,
 	"check-config": `Loads and validates the configuration exactly as serve would (flags, environment,
 config file, resolver.json, enrichment configs), prints it as YAML and exits: 0 when valid,
 1 with every problem listed otherwise.

@@ -42,6 +42,7 @@ type Config struct {
 	Iglu        IgluConfig        `yaml:"iglu"`
 	Enrichments EnrichmentsConfig `yaml:"enrichments"`
 	Streams     StreamsConfig     `yaml:"streams"`
+	Kinesis     KinesisConfig     `yaml:"kinesis"`
 	Collector   collector.Config  `yaml:"collector"`
 	Enrich      enrich.Config     `yaml:"enrich"`
 	Loaders     loaders.Config    `yaml:"loaders"`
@@ -73,26 +74,15 @@ type IgluConfig struct {
 	// SuperAPIKey is the Iglu Server API's super key (a UUID): it publishes and
 	// deletes schemas and creates keys (POST /api/auth/keygen). Empty: the API is
 	// read-only and write requests are answered with how to set one. Never printed.
-	SuperAPIKey secret `yaml:"superApiKey"`
+	SuperAPIKey Secret `yaml:"superApiKey"`
 	// PatchesAllowed lets the Iglu Server API replace and delete published versions
 	// (Iglu Server's patchesAllowed). Default false.
 	PatchesAllowed bool `yaml:"patchesAllowed"`
-	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys when
-	// the event store is PostgreSQL (with SQLite they are in iglu.db in the data
-	// directory). Default "iglu".
+	// PostgresSchema is the PostgreSQL schema of the published schemas and API keys
+	// (tables iglu_schemas and iglu_permissions) when the event store is PostgreSQL;
+	// with SQLite they are in iglu.db in the data directory. Default "": the event
+	// store's schema (loaders.sink.schema).
 	PostgresSchema string `yaml:"postgresSchema"`
-}
-
-// secret is a configuration value that is never printed (check-config shows it as
-// "<redacted>").
-type secret string
-
-// MarshalYAML implements yaml.Marshaler.
-func (s secret) MarshalYAML() (any, error) {
-	if s == "" {
-		return "", nil
-	}
-	return "<redacted>", nil
 }
 
 // EnrichmentsConfig selects the enrichments.
@@ -106,8 +96,12 @@ type EnrichmentsConfig struct {
 	Disable []string `yaml:"disable"`
 }
 
-// StreamsConfig sizes the in-memory streams (the same settings for all four).
+// StreamsConfig chooses the streams' backend and sizes the in-memory streams (the
+// same settings for all four).
 type StreamsConfig struct {
+	// Backend is "memory" (default: in this process) or "kinesis" (Amazon Kinesis, as
+	// the kinesis section says).
+	Backend   string        `yaml:"backend"`
 	Shards    int           `yaml:"shards"`
 	MaxBytes  int64         `yaml:"maxBytes"`
 	Retention time.Duration `yaml:"retention"`
@@ -130,15 +124,16 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		HTTP:            DefaultHTTPConfig(),
 		Log:             LogConfig{Level: "info", Format: "text"},
+		Kinesis:         DefaultKinesisConfig(),
 		Health:          HealthConfig{StallTimeout: defaultStallTimeout},
 		Streams: StreamsConfig{
+			Backend:   backendMemory,
 			Shards:    sc.Shards,
 			MaxBytes:  sc.MaxBytes,
 			Retention: sc.Retention,
 			PutWait:   sc.PutWait,
 			Durable:   true,
 		},
-		Iglu:      IgluConfig{PostgresSchema: "iglu"},
 		Collector: collector.DefaultConfig(),
 		Enrich:    enrich.DefaultConfig(),
 		Loaders:   loaders.DefaultConfig(),
@@ -167,12 +162,21 @@ func (c Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q: must be text or json", c.Log.Format)
 	}
+	switch c.Streams.Backend {
+	case backendMemory:
+	case backendKinesis:
+		if err := c.Kinesis.Validate(consumerGroups(c)); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		bad("streams.backend", "%q: must be %s or %s", c.Streams.Backend, backendMemory, backendKinesis)
+	}
 	if k := string(c.Iglu.SuperAPIKey); k != "" {
 		if _, err := uuid.Parse(k); err != nil {
 			bad("iglu.superApiKey", "must be a UUID (such as the output of uuidgen)")
 		}
 	}
-	if !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
+	if c.Iglu.PostgresSchema != "" && !iglu.ValidPostgresSchema(c.Iglu.PostgresSchema) {
 		bad("iglu.postgresSchema", "must be 1..63 characters of a-z, 0-9 and _, starting with a letter or _, got %q", c.Iglu.PostgresSchema)
 	}
 	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
@@ -283,8 +287,9 @@ func checkConfig(ctx context.Context, cfg Config, getenv func(string) string, st
 	return 0
 }
 
-// redacted returns c with its secrets hidden (passwords in URLs, the S3 secret key), for
-// printing.
+// redacted returns c with the secrets hidden that are plain strings in the stages'
+// configurations (passwords in URLs, the S3 secret key), for printing; main's own are of
+// type Secret, which prints redacted.
 func (c Config) redacted() Config {
 	c.Loaders = c.Loaders.Redacted()
 	return c

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"database/sql"
 	"fmt"
-	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // crashServer is `snowplow-mini serve` as a child process.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // wideSchemas writes n self-describing schemas com.acme.wide/t0000.. (1-0-0) in the

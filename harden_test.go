@@ -2,9 +2,9 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"io/fs"
 	"net"
@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // writeConfig writes a YAML config file for --config.
@@ -55,7 +57,7 @@ func (s *server) do(t *testing.T, method, path string, header map[string]string,
 }
 
 // metric returns the value of one sample of /metrics, e.g.
-// `snowplow_mini_web_bad_records_total{result="ok"}`.
+// `snowplow_mini_web_waits_total{result="complete"}`.
 func (s *server) metric(t *testing.T, sample string) float64 {
 	t.Helper()
 	_, body := s.do(t, http.MethodGet, "/metrics", nil, "")
@@ -283,21 +285,20 @@ func TestServeConnectionCap(t *testing.T) {
 }
 
 // A flood of large bad requests keeps the process's memory within the documented
-// bound: the streams' and the test API's byte limits, plus a margin for the rest.
+// bound: the streams' byte limits plus a margin for the rest (the test API keeps no
+// copy of the events: it reads the event store).
 func TestServeByteFloodStaysBounded(t *testing.T) {
-	const streamBytes, webBytes = 16 << 20, 8 << 20
+	const streamBytes = 16 << 20
 	cfg := writeConfig(t, fmt.Sprintf(`
 streams: {maxBytes: %d}
-web: {maxBytes: %d, maxEventBytes: 262144}
-`, streamBytes, webBytes))
+`, streamBytes))
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	s := startServe(t, t.TempDir(), nil, "--config", cfg)
 
 	// A body that is not JSON gives a tracker_protocol_violations bad row that carries
-	// it twice (about 900 KB, under the 1 MB record limit); the test API's copy of such
-	// a row has the body three times.
+	// it twice (about 900 KB, under the 1 MB record limit).
 	const requests, size = 150, 450_000
 	body := strings.Repeat("x", size)
 	for i := range requests {
@@ -318,27 +319,25 @@ web: {maxBytes: %d, maxEventBytes: 262144}
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	poll.UntilState(t, "the test API to read every bad row", 60*time.Second, func() (bool, string) {
-		n := s.metric(t, `snowplow_mini_web_bad_records_total{result="ok"}`)
-		return n >= requests, fmt.Sprint(n)
+	poll.UntilState(t, "the event store to hold every bad row", 60*time.Second, func() (bool, string) {
+		var sum summary
+		s.getJSON(t, "/micro/all", &sum)
+		return sum.Bad >= requests, fmt.Sprint(sum.Bad)
 	})
-	retained := s.metric(t, "snowplow_mini_web_retained_bytes")
-	if retained > webBytes {
-		t.Errorf("the test API retains %.0f bytes, over web.maxBytes %d", retained, webBytes)
-	}
-	// Every bad row was over the per-event cap. (Enrich retrying a batch after a full
-	// stream may put a row twice, so there may be more.)
-	if n := s.metric(t, `snowplow_mini_web_events_truncated_total{kind="bad"}`); n < requests {
-		t.Errorf("truncated bad events = %v, want at least %d", n, requests)
+	// Reading them back renders each on the fly and keeps none.
+	var bad []json.RawMessage
+	s.getJSON(t, "/micro/bad?limit=5", &bad)
+	if len(bad) != 5 {
+		t.Errorf("/micro/bad?limit=5 = %d events, want 5", len(bad))
 	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
-	// Four streams at streams.maxBytes, the test API at web.maxBytes, and 64 MB for
-	// everything else (SQLite, the enrich and loader batches in flight, the schemas).
-	bound := int64(4*streamBytes + webBytes + 64<<20)
+	// Four streams at streams.maxBytes, and 64 MB for everything else (SQLite, the
+	// enrich and loader batches in flight, the schemas).
+	bound := int64(4*streamBytes + 64<<20)
 	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("after %d requests of %d KB: heap grew by %d MB (bound %d MB); the test API retains %.1f MB", requests, size/1000, grown>>20, bound>>20, retained/(1<<20))
+	t.Logf("after %d requests of %d KB: heap grew by %d MB (bound %d MB)", requests, size/1000, grown>>20, bound>>20)
 	if grown > bound {
 		t.Errorf("the heap grew by %d MB during a flood of %d MB, over the bound of %d MB", grown>>20, requests*size>>20, bound>>20)
 	}
@@ -433,7 +432,7 @@ func TestHTTPConfigValidate(t *testing.T) {
 		{"http: {maxConnections: 0}", "http.maxConnections"},
 		{"http: {apiKey: short}", "http.apiKey: must be at least 16"},
 		{"http: {allowedHosts: ['http://x']}", "http.allowedHosts[0]"},
-		{"web: {maxBytes: 1000}", "web.maxBytes"},
+		{"web: {maxPageSize: 0}", "web.maxPageSize"},
 		{"web: {allowedOrigins: ['localhost:3000']}", "web.allowedOrigins[0]"},
 	} {
 		cfg := DefaultConfig()

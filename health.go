@@ -58,7 +58,6 @@ func watches(cfg Config, ss map[string]pipeStream) []watch {
 	stages := map[string]string{
 		enrich.ConsumerGroup:   "enrich",
 		cfg.Loaders.Sink.Group: "event store",
-		cfg.Web.ConsumerGroup:  "test api",
 	}
 	if cfg.Loaders.S3.Enabled {
 		stages[cfg.Loaders.S3.Group] = "s3 loader"

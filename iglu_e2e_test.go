@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 const e2eSuperKey = "0b7a3c5e-8f21-4d6a-b9e3-2c4d6f8a0b1c"
@@ -245,5 +248,61 @@ func TestServeIgluBesideHTTPAPIKey(t *testing.T) {
 	}
 	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-1?isPublic=true", httpKey, lateSchema("1-0-1", 5)); status != 400 {
 		t.Errorf("PUT with the HTTP key (not an Iglu key) = %d %s, want 400 Invalid UUID for ApiKey", status, body)
+	}
+}
+
+// With a PostgreSQL event store, published schemas go to its database, beside the
+// events (the sink's schema) unless iglu.postgresSchema says otherwise, and survive a
+// restart.
+func TestServeIgluPostgresStore(t *testing.T) {
+	pgURL := postgresURL(t)
+	schema := fmt.Sprintf("iglue2e_%d", time.Now().UnixNano())
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, t.TempDir(), nil, "--config", cfgFile, "--iglu-super-api-key", e2eSuperKey)
+	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0", e2eSuperKey, lateSchema("1-0-0", 5)); status != 201 {
+		t.Fatalf("PUT = %d %s", status, body)
+	}
+	if !sendLate(t, s, "1-0-0", "pg") {
+		t.Error("an event of a schema published to PostgreSQL was bad")
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema+".iglu_schemas WHERE name = 'late' AND is_public = false").Scan(&n); err != nil || n != 1 {
+		t.Errorf("%s.iglu_schemas has %d rows for late (%v), want 1 private", schema, n, err)
+	}
+	s.stop(t)
+	s = startServe(t, t.TempDir(), nil, "--config", cfgFile, "--iglu-super-api-key", e2eSuperKey)
+	if status, body := apiCall(t, "GET", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0?repr=meta", e2eSuperKey, ""); status != 200 || !strings.Contains(body, `"isPublic":false`) {
+		t.Errorf("GET after restart = %d %s", status, body)
+	}
+}
+
+// Events that fail against 1-0-0 turn good once 1-0-1 is published with
+// "$supersedes": ["1-0-0"]: enrich validates them against 1-0-1 from the next event on.
+func TestServeIgluSupersedingVersion(t *testing.T) {
+	s := startServe(t, t.TempDir(), nil, "--iglu-super-api-key", e2eSuperKey)
+	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0?isPublic=true", e2eSuperKey, lateSchema("1-0-0", 3)); status != 201 {
+		t.Fatalf("PUT 1-0-0 = %d %s", status, body)
+	}
+	if sendLate(t, s, "1-0-0", "too long for 3") {
+		t.Fatal("an event too long for 1-0-0 was good")
+	}
+	next := strings.Replace(lateSchema("1-0-1", 50), `"description":`, `"$supersedes":["1-0-0"],"description":`, 1)
+	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-1?isPublic=true", e2eSuperKey, next); status != 201 {
+		t.Fatalf("PUT 1-0-1 = %d %s", status, body)
+	}
+	if !sendLate(t, s, "1-0-0", "too long for 3") {
+		t.Error("the same 1-0-0 event stayed bad after 1-0-1 superseded 1-0-0")
 	}
 }

@@ -19,7 +19,8 @@ import (
 const igluStoreFile = "iglu.db"
 
 // openIgluStore opens the store of the schemas published to the Iglu Server API and of
-// its API keys: in the event store's PostgreSQL database (schema iglu.postgresSchema)
+// its API keys: in the event store's PostgreSQL database (schema iglu.postgresSchema,
+// by default the event store's own)
 // when the sink is PostgreSQL, else in iglu.db in the data directory (created 0600: it
 // holds API keys). The returned function closes it.
 func openIgluStore(ctx context.Context, cfg Config) (iglu.SchemaStore, func() error, error) {
@@ -30,7 +31,11 @@ func openIgluStore(ctx context.Context, cfg Config) (iglu.SchemaStore, func() er
 			return nil, nil, fmt.Errorf("iglu store: %w", err)
 		}
 		db.SetMaxOpenConns(4)
-		st, err := iglu.NewSQLStore(ctx, db, iglu.DialectPostgres, cfg.Iglu.PostgresSchema)
+		schema := cfg.Iglu.PostgresSchema
+		if schema == "" {
+			schema = cfg.Loaders.Sink.Schema
+		}
+		st, err := iglu.NewSQLStore(ctx, db, iglu.DialectPostgres, schema)
 		if err != nil {
 			db.Close()
 			return nil, nil, err

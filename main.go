@@ -60,6 +60,7 @@ const usage = `snowplow-mini: the Snowplow pipeline (collector, enrich, Iglu, lo
 
 Usage:
   snowplow-mini serve [flags]         run the pipeline (default localhost:9090)
+  snowplow-mini run <stage> [flags]   run one stage over Kinesis: collector, enrich, loader, s3-loader
   snowplow-mini check-config [flags]  validate the configuration and exit
   snowplow-mini schemas lint DIR      lint a schema folder as Iglu Server does
   snowplow-mini schemas push DIR      publish a schema folder to an Iglu Server (see schemas --help)
@@ -102,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "run":
+		return runCommand(ctx, rest, getenv, stdout, stderr, ready)
 	case "schemas":
 		return schemasCmd(ctx, rest, getenv, stdout, stderr)
 	case "deploy":

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -50,7 +49,6 @@ func consumerGroups(cfg Config) map[string][]string {
 	if cfg.Loaders.Stdout.Format != "" {
 		add(cfg.Loaders.Stdout.Group, cfg.Loaders.Stdout.Stream)
 	}
-	add(cfg.Web.ConsumerGroup, streams.Bad1)
 	return g
 }
 
@@ -62,8 +60,13 @@ type stage interface {
 
 // pipeline holds everything serve constructed, in pipeline order.
 type pipeline struct {
-	logger   *slog.Logger
-	streams  map[string]pipeStream
+	logger  *slog.Logger
+	sel     stageSet
+	streams map[string]streams.Stream
+	// checkpointers are the streams' own Checkpointers (the streams themselves).
+	checkpointers map[string]streams.Checkpointer
+	// local are the in-process streams (memory or durable; none on Kinesis).
+	local    map[string]pipeStream
 	resolver *iglu.Resolver
 	igluAPI  *iglu.Server
 	coll     *collector.Collector
@@ -117,11 +120,21 @@ func (r *runState) stopped() []string {
 // serve runs the pipeline until ctx is done, then shuts it down in pipeline order:
 // stop accepting HTTP, drain enrich, drain the loaders and the test API, close.
 func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, stderr io.Writer, ready func(string)) error {
+	return serveStages(ctx, cfg, allStages(cfg), getenv, stdout, stderr, ready)
+}
+
+// serveStages runs the stages of sel (all of them for serve, one for `run <stage>`)
+// with their HTTP endpoints, /health and /metrics, and shuts them down in pipeline order.
+func serveStages(ctx context.Context, cfg Config, sel stageSet, getenv func(string) string, stdout, stderr io.Writer, ready func(string)) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	if cfg.Streams.Backend == backendKinesis {
+		// Enrich workers sharing a stream re-enrich the batch of one that died.
+		cfg.Loaders.Sink.DropReprocessed = true
+	}
 	logger := newLogger(cfg.Log, stderr)
-	p, err := build(ctx, cfg, getenv, logger, stdout)
+	p, err := build(ctx, cfg, sel, getenv, logger, stdout)
 	if err != nil {
 		return err
 	}
@@ -144,7 +157,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	// Pending /micro/wait requests answer at once when shutdown begins.
-	srv.RegisterOnShutdown(p.web.EndWaits)
+	if p.web != nil {
+		srv.RegisterOnShutdown(p.web.EndWaits)
+	}
 
 	// Stages run on a context that a signal does not cancel: a signal starts the
 	// orderly shutdown below, and the context is cancelled only once that is done (or a
@@ -172,11 +187,13 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 
 	// Announce once the event store has its tables (a few ms for SQLite), so that
 	// /health answers 200 from the first line a user reads.
-	select {
-	case <-p.sink.Ready():
-	case <-gctx.Done():
-	case <-time.After(10 * time.Second):
-		logger.Warn("the event store is not ready yet; events are kept on the enriched stream meanwhile")
+	if p.sink != nil {
+		select {
+		case <-p.sink.Ready():
+		case <-gctx.Done():
+		case <-time.After(10 * time.Second):
+			logger.Warn("the event store is not ready yet; events are kept on the enriched stream meanwhile")
+		}
 	}
 	addr := ln.Addr().String()
 	urls := serverURLs(ln.Addr(), net.InterfaceAddrs)
@@ -188,17 +205,23 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, stdout, 
 		}
 		logger.Warn(msg, "addr", addr, "urls", strings.Join(urls, " "))
 	}
-	logger.Info("snowplow-mini is running",
-		"version", version,
-		"collector", base,
-		"ui", base+"/micro/ui",
-		"micro_api", base+"/micro/all",
-		"iglu_api", base+"/api/schemas",
-		"metrics", base+"/metrics",
-		"urls", strings.Join(urls, " "),
-		"data_dir", cfg.DataDir,
-		"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
-	)
+	if sel != allStages(cfg) {
+		logger.Info("snowplow-mini is running", "version", version, "stages", sel.String(),
+			"addr", addr, "health", base+"/health", "metrics", base+"/metrics", "streams", cfg.Streams.Backend)
+	} else {
+		logger.Info("snowplow-mini is running",
+			"version", version,
+			"collector", base,
+			"ui", base+"/micro/ui",
+			"micro_api", base+"/micro/all",
+			"iglu_api", base+"/api/schemas",
+			"metrics", base+"/metrics",
+			"urls", strings.Join(urls, " "),
+			"data_dir", cfg.DataDir,
+			"sink", loaders.RedactURL(cfg.Loaders.Sink.URL),
+			"streams", cfg.Streams.Backend,
+		)
+	}
 	if ready != nil {
 		ready(addr)
 	}
@@ -244,9 +267,15 @@ func (p *pipeline) shutdown(ctx context.Context, srv *http.Server) error {
 
 // stages lists the consuming stages in pipeline order: the order they drain in.
 func (p *pipeline) stages() []namedStage {
-	out := []namedStage{{"enrich", p.enricher}}
+	var out []namedStage
+	if p.enricher != nil {
+		out = append(out, namedStage{"enrich", p.enricher})
+	}
 	out = append(out, p.loaders...)
-	return append(out, namedStage{"test api", p.web})
+	if p.web != nil {
+		out = append(out, namedStage{"test api", p.web})
+	}
+	return out
 }
 
 func (p *pipeline) close() {
@@ -258,8 +287,17 @@ func (p *pipeline) close() {
 }
 
 // build constructs every stream and stage; it starts nothing.
-func build(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
-	p := &pipeline{logger: logger, state: runState{running: map[string]bool{}}, streams: map[string]pipeStream{}, pprof: cfg.Debug.Pprof, rootResponse: cfg.Collector.RootResponse.Enabled}
+func build(ctx context.Context, cfg Config, sel stageSet, getenv func(string) string, logger *slog.Logger, stdout io.Writer) (_ *pipeline, err error) {
+	p := &pipeline{
+		logger:        logger,
+		sel:           sel,
+		state:         runState{running: map[string]bool{}},
+		streams:       map[string]streams.Stream{},
+		checkpointers: map[string]streams.Checkpointer{},
+		local:         map[string]pipeStream{},
+		pprof:         cfg.Debug.Pprof,
+		rootResponse:  cfg.Collector.RootResponse.Enabled,
+	}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -277,111 +315,121 @@ func build(ctx context.Context, cfg Config, getenv func(string) string, logger *
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Streams, each knowing the consumer groups that read it, and numbering records
-	// after every checkpoint the event store kept.
-	after := storedSequenceNumber(ctx, cfg, logger)
+	// Streams: in this process (memory or durable), each knowing the consumer groups
+	// that read it and numbering records after every checkpoint the event store kept;
+	// or on Kinesis.
 	groups := consumerGroups(cfg)
-	for _, name := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
-		sc := cfg.streamConfig(name, groups[name])
-		sc.After, sc.Clock = after, cfg.clock
-		var s pipeStream
-		if cfg.Streams.Durable {
-			s, err = streams.NewDurable(sc, streams.DurableConfig{Dir: filepath.Join(cfg.DataDir, "streams", name)}, logger, reg)
-		} else {
-			s, err = streams.NewMemory(sc, logger, reg)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("stream %s: %w", name, err)
-		}
-		p.streams[name] = s
-		p.closers = append(p.closers, s.Close)
+	if err := p.openStreams(ctx, cfg, groups, logger, reg); err != nil {
+		return nil, err
 	}
 	raw, enriched, bad1 := p.streams[streams.Raw], p.streams[streams.Enriched], p.streams[streams.Bad1]
-	p.watches, p.stallTimeout = watches(cfg, p.streams), cfg.Health.StallTimeout
+	p.watches, p.stallTimeout = watches(cfg, p.local), cfg.Health.StallTimeout
 
 	// Iglu.
-	rc, err := loadResolverConfig(cfg.Iglu)
-	if err != nil {
+	if sel.enrich || sel.testAPI {
+		rc, err := loadResolverConfig(cfg.Iglu)
+		if err != nil {
+			return nil, err
+		}
+		igluStore, closeStore, err := openIgluStore(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, closeStore)
+		p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg, Store: igluStore})
+		if err != nil {
+			return nil, fmt.Errorf("iglu resolver: %w", err)
+		}
+		if sel.testAPI {
+			p.igluAPI, err = iglu.NewServer(p.resolver, iglu.ServerConfig{
+				Version:        version,
+				SuperAPIKey:    string(cfg.Iglu.SuperAPIKey),
+				PatchesAllowed: cfg.Iglu.PatchesAllowed,
+				Store:          igluStore,
+			})
+			if err != nil {
+				return nil, err
+			}
+			if cfg.Iglu.SuperAPIKey == "" {
+				logger.Info("the Iglu Server API is read-only: no super API key is configured (set SNOWPLOW_MINI_IGLU_SUPER_API_KEY or --iglu-super-api-key to publish schemas)")
+			}
+		}
+	}
+	if err := p.buildStages(ctx, cfg, getenv, logger, reg, stdout, raw, enriched, bad1); err != nil {
 		return nil, err
 	}
-	igluStore, closeStore, err := openIgluStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	p.closers = append(p.closers, closeStore)
-	p.resolver, err = iglu.NewResolver(rc, iglu.ResolverDeps{Logger: logger, Registerer: reg, Store: igluStore})
-	if err != nil {
-		return nil, fmt.Errorf("iglu resolver: %w", err)
-	}
-	p.igluAPI, err = iglu.NewServer(p.resolver, iglu.ServerConfig{
-		Version:        version,
-		SuperAPIKey:    string(cfg.Iglu.SuperAPIKey),
-		PatchesAllowed: cfg.Iglu.PatchesAllowed,
-		Store:          igluStore,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Iglu.SuperAPIKey == "" {
-		logger.Info("the Iglu Server API is read-only: no super API key is configured (set SNOWPLOW_MINI_IGLU_SUPER_API_KEY or --iglu-super-api-key to publish schemas)")
-	}
-
-	// Test API (fed by enrich, reads bad-1).
-	p.web, err = web.New(cfg.Web, web.Deps{
-		Logger:     logger,
-		Registerer: reg,
-		Bad:        bad1,
-		Resolver:   p.resolver,
-		Version:    version,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("test api: %w", err)
-	}
-
-	// Collector.
-	p.coll, err = collector.New(cfg.Collector, collector.Deps{
-		Logger:     logger,
-		Registerer: reg,
-		Raw:        raw,
-		Bad:        bad1,
-		Version:    version,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("collector: %w", err)
-	}
-
-	// Enrich.
-	enr, err := loadEnrichments(ctx, cfg, logger, reg, p.resolver)
-	if err != nil {
-		return nil, err
-	}
-	if c, ok := enr.(io.Closer); ok {
-		p.closers = append(p.closers, c.Close)
-	}
-	p.enricher, err = enrich.New(cfg.Enrich, enrich.Deps{
-		Logger:       logger,
-		Registerer:   reg,
-		Resolver:     p.resolver,
-		Raw:          raw,
-		Checkpointer: raw,
-		Enriched:     enriched,
-		Bad:          bad1,
-		Enrichments:  enr,
-		Observer:     p.web,
-		Version:      version,
-		KeyBySource:  cfg.Streams.Durable,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("enrich: %w", err)
-	}
-
-	// Loaders.
-	if err := p.buildLoaders(cfg, getenv, logger, reg, stdout); err != nil {
-		return nil, err
-	}
-
 	p.handler = p.routes(reg)
 	return p, nil
+}
+
+// buildStages constructs the stages p.sel selects.
+func (p *pipeline) buildStages(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, reg *prometheus.Registry, stdout io.Writer, raw, enriched, bad1 streams.Stream) error {
+	sel := p.sel
+	var err error
+	if sel.collector {
+		p.coll, err = collector.New(cfg.Collector, collector.Deps{
+			Logger:     logger,
+			Registerer: reg,
+			Raw:        raw,
+			Bad:        bad1,
+			Version:    version,
+		})
+		if err != nil {
+			return fmt.Errorf("collector: %w", err)
+		}
+	}
+
+	// Loaders, then the test API over the event store.
+	if err := p.buildLoaders(cfg, getenv, logger, reg, stdout); err != nil {
+		return err
+	}
+	if sel.testAPI {
+		if p.sink == nil {
+			return errors.New("test api: it reads the event store, so it runs with the loader")
+		}
+		p.web, err = web.New(cfg.Web, web.Deps{
+			Logger:     logger,
+			Registerer: reg,
+			Store:      microStore{p.sink},
+			Resolver:   p.resolver,
+		})
+		if err != nil {
+			return fmt.Errorf("test api: %w", err)
+		}
+	}
+
+	if sel.enrich {
+		enr, err := loadEnrichments(ctx, cfg, logger, reg, p.resolver)
+		if err != nil {
+			return err
+		}
+		if c, ok := enr.(io.Closer); ok {
+			p.closers = append(p.closers, c.Close)
+		}
+		// The event store keeps each good event's raw request (Micro's rawEvent) when
+		// it runs in the same process.
+		var observer enrich.Observer
+		if p.sink != nil {
+			observer = p.sink
+		}
+		p.enricher, err = enrich.New(cfg.Enrich, enrich.Deps{
+			Logger:       logger,
+			Registerer:   reg,
+			Resolver:     p.resolver,
+			Raw:          raw,
+			Checkpointer: p.checkpointers[streams.Raw],
+			Enriched:     enriched,
+			Bad:          bad1,
+			Enrichments:  enr,
+			Observer:     observer,
+			Version:      version,
+			KeyBySource:  cfg.Streams.Durable,
+		})
+		if err != nil {
+			return fmt.Errorf("enrich: %w", err)
+		}
+	}
+	return nil
 }
 
 // storedSequenceNumber returns the largest sequence number among the event store's
@@ -433,9 +481,10 @@ func loadEnrichments(ctx context.Context, cfg Config, logger *slog.Logger, reg p
 }
 
 func (p *pipeline) buildLoaders(cfg Config, getenv func(string) string, logger *slog.Logger, reg prometheus.Registerer, stdout io.Writer) error {
+	sel := p.sel
 	inputs := map[string]loaders.Input{}
 	for name, s := range p.streams {
-		inputs[name] = loaders.Input{Stream: s, Checkpointer: s}
+		inputs[name] = loaders.Input{Stream: s, Checkpointer: p.checkpointers[name]}
 	}
 	deps := loaders.Deps{
 		Streams:    inputs,
@@ -446,21 +495,23 @@ func (p *pipeline) buildLoaders(cfg Config, getenv func(string) string, logger *
 		Stdout:     stdout,
 		Getenv:     getenv,
 	}
-	sink, err := loaders.NewSink(cfg.Loaders.Sink, deps)
-	if err != nil {
-		return fmt.Errorf("event store: %w", err)
+	if sel.loader {
+		sink, err := loaders.NewSink(cfg.Loaders.Sink, deps)
+		if err != nil {
+			return fmt.Errorf("event store: %w", err)
+		}
+		p.closers = append(p.closers, sink.Close)
+		p.sink = sink
+		p.loaders = append(p.loaders, namedStage{"event store", sink})
 	}
-	p.closers = append(p.closers, sink.Close)
-	p.sink = sink
-	p.loaders = append(p.loaders, namedStage{"event store", sink})
-	if cfg.Loaders.S3.Enabled {
+	if sel.s3Loader {
 		s3, err := loaders.NewS3Loader(cfg.Loaders.S3, deps)
 		if err != nil {
 			return fmt.Errorf("s3 loader: %w", err)
 		}
 		p.loaders = append(p.loaders, namedStage{"s3 loader", s3})
 	}
-	if cfg.Loaders.Stdout.Format != "" {
+	if sel.stdout {
 		out, err := loaders.NewStdoutLoader(cfg.Loaders.Stdout, deps)
 		if err != nil {
 			return fmt.Errorf("stdout output: %w", err)
@@ -476,16 +527,18 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 	r := chi.NewRouter()
 	// Browsers send a CORS preflight before a tracker's credentialed POST; the collector
 	// answers one on any path (the test API answers its own).
-	preflight := p.coll.Preflight()
-	r.Use(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if req.Method == http.MethodOptions && !strings.HasPrefix(req.URL.Path, "/micro") {
-				preflight.ServeHTTP(w, req)
-				return
-			}
-			next.ServeHTTP(w, req)
+	if p.coll != nil {
+		preflight := p.coll.Preflight()
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				if req.Method == http.MethodOptions && !strings.HasPrefix(req.URL.Path, "/micro") {
+					preflight.ServeHTTP(w, req)
+					return
+				}
+				next.ServeHTTP(w, req)
+			})
 		})
-	})
+	}
 	r.Get("/health", p.health)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	if p.pprof {
@@ -495,10 +548,16 @@ func (p *pipeline) routes(reg *prometheus.Registry) http.Handler {
 		r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		r.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	p.web.Register(r)
-	p.igluAPI.Register(r)
-	p.coll.Register(r)
-	if !p.rootResponse {
+	if p.web != nil {
+		p.web.Register(r)
+	}
+	if p.igluAPI != nil {
+		p.igluAPI.Register(r)
+	}
+	if p.coll != nil {
+		p.coll.Register(r)
+	}
+	if !p.rootResponse && p.web != nil {
 		r.Get("/", p.web.RedirectToUI().ServeHTTP)
 	}
 	return r
@@ -512,11 +571,15 @@ func (p *pipeline) health(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, fmt.Errorf("%s: not running", name))
 	}
 	errs = append(errs, stalls(p.watches, p.stallTimeout)...)
-	if err := p.coll.Healthy(); err != nil {
-		errs = append(errs, fmt.Errorf("collector: %w", err))
+	if p.coll != nil {
+		if err := p.coll.Healthy(); err != nil {
+			errs = append(errs, fmt.Errorf("collector: %w", err))
+		}
 	}
-	if err := p.web.Health(); err != nil {
-		errs = append(errs, fmt.Errorf("test api: %w", err))
+	if p.web != nil {
+		if err := p.web.Health(); err != nil {
+			errs = append(errs, fmt.Errorf("test api: %w", err))
+		}
 	}
 	if p.sink != nil {
 		select {

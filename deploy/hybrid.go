@@ -71,7 +71,7 @@ func CreateHybrid(ctx context.Context, o HybridOptions) error {
 		wait = 2 * time.Minute
 	}
 	for _, s := range []string{streams.Raw, streams.Enriched, streams.Bad1, streams.Bad2} {
-		name := StreamName(prefix, s)
+		name := streams.KinesisName(prefix, s)
 		if err := createStream(ctx, kin, name, shards, onDemand, wait); err != nil {
 			return err
 		}

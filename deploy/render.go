@@ -376,7 +376,7 @@ func pipelineVariables(s Setup) []variable {
 func (w *hclText) streamModules() {
 	for _, s := range pipelineStreams {
 		w.moduleHead(s.module, streamModule)
-		w.line("  name = \"${var.prefix}-%s\"", s.suffix)
+		w.line("  name = \"%s\"", streams.KinesisName("${var.prefix}", s.stream))
 		w.blank()
 		w.line("  shard_count         = var.kinesis_shard_count")
 		w.line("  stream_mode_details = var.kinesis_stream_mode_details")
@@ -387,17 +387,13 @@ func (w *hclText) streamModules() {
 	}
 }
 
-// pipelineStreams are the module name and stream-name suffix of each stream.
-var pipelineStreams = []struct{ module, suffix string }{
-	{"raw_stream", streams.Raw + "-stream"},
-	{"bad_1_stream", streams.Bad1 + "-stream"},
-	{"enriched_stream", streams.Enriched + "-stream"},
-	{"bad_2_stream", streams.Bad2 + "-stream"},
+// pipelineStreams are the module name and pipeline stream of each Kinesis stream.
+var pipelineStreams = []struct{ module, stream string }{
+	{"raw_stream", streams.Raw},
+	{"bad_1_stream", streams.Bad1},
+	{"enriched_stream", streams.Enriched},
+	{"bad_2_stream", streams.Bad2},
 }
-
-// StreamName is the Kinesis name of a pipeline stream (streams.Raw, …) under prefix:
-// "sp-raw-stream", as the quick start and `snowplow-mini run` name it.
-func StreamName(prefix, stream string) string { return prefix + "-" + stream + "-stream" }
 
 func (w *hclText) bucketModule(gated bool) {
 	w.moduleHead("s3_pipeline_bucket", bucketModule)
@@ -647,7 +643,7 @@ func pipelineOutputs(s Setup) []byte {
 
 func streamOutputs(out func(name, desc, value string)) {
 	for _, s := range pipelineStreams {
-		out(s.module+"_name", "The name of the "+strings.TrimSuffix(s.suffix, "-stream")+" Kinesis stream", "module."+s.module+".name")
+		out(s.module+"_name", "The name of the "+s.stream+" Kinesis stream", "module."+s.module+".name")
 	}
 }
 

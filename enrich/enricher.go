@@ -25,9 +25,11 @@ const ConsumerGroup = "enrich"
 // ErrNoStreams is returned by Run when Deps lacked the streams or the checkpointer.
 var ErrNoStreams = errors.New("enrich: raw, enriched and bad streams and a checkpointer are required to run")
 
-// Observer is told about every good event once it is on the enriched stream (the
-// Micro-compatible test API follows the pipeline this way). It is called from several
-// goroutines and must not keep or modify raw or ev after returning.
+// Observer is told about every good event just before it is put on the enriched stream
+// (the event store keeps the raw request of each event this way: the enriched TSV does
+// not carry it). An event whose put fails is observed again when its record is retried.
+// It is called from several goroutines and must not keep or modify raw or ev after
+// returning.
 type Observer interface {
 	ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent)
 }
@@ -295,6 +297,16 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 			bad = append(bad, streams.Entry{PartitionKey: pk, Data: b.JSON})
 		}
 	}
+	// The observer hears of an event before it goes on the enriched stream, so that
+	// what it keeps (the sink: the raw request) is there when a reader of the stream
+	// gets the event.
+	if e.observer != nil {
+		for _, r := range results {
+			for _, gd := range r.Good {
+				e.observer.ObserveGood(gd.Raw, gd.Event)
+			}
+		}
+	}
 	if err := putAll(ctx, e.enriched, good); err != nil {
 		return err
 	}
@@ -312,9 +324,6 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 		for _, gd := range r.Good {
 			if e.log.Enabled(ctx, slog.LevelDebug) {
 				e.log.Debug("good event", "event_id", gd.Event.Fields[event.EventID])
-			}
-			if e.observer != nil {
-				e.observer.ObserveGood(gd.Raw, gd.Event)
 			}
 		}
 		if e.log.Enabled(ctx, slog.LevelDebug) {

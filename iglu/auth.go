@@ -124,8 +124,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) (permission, bool)
 	}
 	k, err := s.store.GetAPIKey(r.Context(), key)
 	if err != nil {
-		s.res.log.Error("reading an API key", "err", err)
-		writeJSON(w, http.StatusInternalServerError, message("Cannot read API keys: "+err.Error()))
+		s.internalError(w, "reading API keys", err)
 		return permission{}, false
 	}
 	if k == nil {
@@ -188,8 +187,7 @@ func (s *Server) keygen(w http.ResponseWriter, r *http.Request) {
 		APIKey{Key: write, VendorPrefix: prefix.vendorString(), SchemaAction: SchemaActionCreateVendor},
 	)
 	if err != nil {
-		s.res.log.Error("storing API keys", "err", err)
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "storing API keys", err)
 		return
 	}
 	s.res.log.Info("API keys created", "vendor_prefix", prefix.vendorString())
@@ -221,8 +219,7 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.store.DeleteAPIKey(r.Context(), id.String()); err != nil {
-		s.res.log.Error("deleting an API key", "err", err)
-		writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+		s.internalError(w, "deleting an API key", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, message("Keys have been deleted"))

@@ -1,7 +1,9 @@
 package iglu
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -207,6 +209,12 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request, urlKey SchemaKe
 		return
 	}
 	s.res.Invalidate(p.key)
+	for _, v := range p.supersedes {
+		if err := s.markSuperseded(ctx, group, p.key, v); err != nil {
+			s.storeFailed(w, err)
+			return
+		}
+	}
 	updated := existing != nil
 	s.res.log.Info("schema published", "schema", p.key.String(), "updated", updated, "public", isPublic)
 	status, msg := http.StatusCreated, "Schema created"
@@ -224,6 +232,50 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request, urlKey SchemaKe
 	writeJSON(w, status, append(b, '}'))
 }
 
+// markSuperseded records in the stored version v of by's name that by supersedes it,
+// as Iglu Server does: v is then served with "$supersededBy", and the resolver
+// validates v's instances against by (enrich adds its validation_info context). A
+// version superseded twice keeps the later superseding version.
+func (s *Server) markSuperseded(ctx context.Context, group []StoredSchema, by SchemaKey, v SchemaVer) error {
+	for _, g := range group {
+		if g.Key.Version != v || g.Key.Format != by.Format {
+			continue
+		}
+		members, err := objectMembers(g.Body)
+		if err != nil {
+			return fmt.Errorf("reading stored %s: %w", g.Key, err)
+		}
+		value := appendJSONString(nil, by.Version.String())
+		out := make([]member, 0, len(members)+1)
+		placed := false
+		for _, m := range members {
+			switch {
+			case m.key == "$supersededBy":
+				var cur string
+				if old, err := ParseSchemaVer(strings.Trim(string(m.value), `"`)); err == nil && json.Unmarshal(m.value, &cur) == nil && old.Compare(by.Version) > 0 {
+					value = m.value
+				}
+				continue
+			case m.key == "self" && !placed:
+				out = append(out, member{key: "$supersededBy", value: value})
+				placed = true
+			}
+			out = append(out, m)
+		}
+		if !placed {
+			out = append([]member{{key: "$supersededBy", value: value}}, out...)
+		}
+		g.Body = publishable{doc: out}.body()
+		g.UpdatedAt = s.res.now().UTC()
+		if err := s.store.PutSchema(ctx, g); err != nil {
+			return err
+		}
+		s.res.Invalidate(g.Key)
+		s.res.log.Info("schema superseded", "schema", g.Key.String(), "superseded_by", by.Version.String())
+	}
+	return nil
+}
+
 func availability(public bool) string {
 	if public {
 		return "public"
@@ -232,8 +284,7 @@ func availability(public bool) string {
 }
 
 func (s *Server) storeFailed(w http.ResponseWriter, err error) {
-	s.res.log.Error("iglu schema store", "err", err)
-	writeJSON(w, http.StatusInternalServerError, message(err.Error()))
+	s.internalError(w, "the schema store", err)
 }
 
 // versionAllowed applies Iglu Server's VersionCursor: "" when v may be published next to

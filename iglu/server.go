@@ -348,31 +348,39 @@ func (ls *localSchema) render(repr string) ([]byte, error) {
 	}
 	self := appendSelf(nil, ls.key)
 	var schemaURI json.RawMessage
-	var rest []member
+	var superseding, rest []member // superseding: "$supersededBy", "$supersedes"
 	for _, m := range members {
 		switch m.key {
 		case "self", "metadata":
 		case "$schema":
 			schemaURI = m.value
+		case "$supersededBy", "$supersedes":
+			superseding = append(superseding, m)
 		default:
 			rest = append(rest, m)
 		}
 	}
+	// Iglu Server's order: $schema, $supersededBy, $supersedes, self, metadata, the rest.
+	slices.SortStableFunc(superseding, func(a, b member) int { return strings.Compare(a.key, b.key) })
 	b := []byte{'{'}
-	if repr == "canonical" {
-		if schemaURI == nil {
-			schemaURI = appendJSONString(nil, MetaSchemaURI)
-		}
+	if repr == "canonical" && schemaURI == nil {
+		schemaURI = appendJSONString(nil, MetaSchemaURI)
+	}
+	if schemaURI != nil {
 		b = append(b, `"$schema":`...)
 		b = append(b, schemaURI...)
-		b = append(b, `,"self":`...)
+		b = append(b, ',')
+	}
+	for _, m := range superseding {
+		b = appendJSONString(b, m.key)
+		b = append(b, ':')
+		b = append(b, m.value...)
+		b = append(b, ',')
+	}
+	if repr == "canonical" {
+		b = append(b, `"self":`...)
 		b = append(b, self...)
 	} else {
-		if schemaURI != nil {
-			b = append(b, `"$schema":`...)
-			b = append(b, schemaURI...)
-			b = append(b, ',')
-		}
 		b = append(b, `"self":`...)
 		b = append(b, self...)
 		b = append(b, `,"metadata":{"createdAt":"`...)

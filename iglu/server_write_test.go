@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -364,9 +365,9 @@ func TestServerPostgresStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() }) // after the DROP below: cleanups run last first
 	ctx := context.Background()
-	schema := fmt.Sprintf("iglu_test_%d", os.Getpid())
+	schema := fmt.Sprintf("iglu_test_%d_%d", os.Getpid(), time.Now().UnixNano())
 	t.Cleanup(func() { _, _ = db.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`) })
 	store, err := NewSQLStore(ctx, db, DialectPostgres, schema)
 	if err != nil {
@@ -388,5 +389,38 @@ func TestServerPostgresStore(t *testing.T) {
 	})
 	if _, err := r.Lookup(ctx, SchemaKey{Vendor: "com.acme", Name: "ev", Format: FormatJSONSchema, Version: SchemaVer{1, 0, 0}}); err != nil {
 		t.Errorf("Lookup of a schema published to PostgreSQL = %v", err)
+	}
+}
+
+// A version published with "$supersedes" marks the versions it supersedes: they are
+// served with "$supersededBy", and their instances validate against the new version.
+func TestServerSupersedes(t *testing.T) {
+	srv, r := newWritableServer(t, false)
+	strict := strings.Replace(goodSchema("com.acme", "sup", "1-0-0"), `"maxLength":8`, `"maxLength":2`, 1)
+	next := strings.Replace(goodSchema("com.acme", "sup", "1-0-1"), `"description":"d"`, `"$supersedes":["1-0-0"],"description":"d"`, 1)
+	key := SchemaKey{Vendor: "com.acme", Name: "sup", Format: FormatJSONSchema, Version: SchemaVer{1, 0, 0}}
+	inst := mustDecode(t, `{"a":"xyz"}`)
+	runSteps(t, srv.URL, []step{{"1-0-0", "PUT", "/api/schemas/com.acme/sup/jsonschema/1-0-0", testSuperKey, strict, 201, ""}})
+	if _, err := r.Validate(context.Background(), key, inst); err == nil {
+		t.Fatal("Validate against the strict 1-0-0 succeeded")
+	}
+	runSteps(t, srv.URL, []step{
+		{"1-0-1 supersedes 1-0-0", "PUT", "/api/schemas/com.acme/sup/jsonschema/1-0-1", testSuperKey, next, 201, ""},
+		{"1-0-0 is marked", "GET", "/api/schemas/com.acme/sup/jsonschema/1-0-0", testSuperKey, "", 200,
+			`{"$schema":"` + MetaSchemaURI + `","$supersededBy":"1-0-1","self":{"vendor":"com.acme","name":"sup","format":"jsonschema","version":"1-0-0"},…`},
+	})
+	v, err := r.Validate(context.Background(), key, inst)
+	if err != nil || v.SupersededBy != (SchemaVer{1, 0, 1}) {
+		t.Errorf("Validate(1-0-0) after 1-0-1 superseded it = %+v, %v; want valid against 1-0-1", v, err)
+	}
+}
+
+func TestRenderSupersedingOrder(t *testing.T) {
+	ls := &localSchema{key: SchemaKey{Vendor: "v", Name: "n", Format: FormatJSONSchema, Version: SchemaVer{1, 0, 1}},
+		raw: []byte(`{"type":"object","$supersedes":["1-0-0"],"self":{},"$supersededBy":"1-0-2","$schema":"x"}`)}
+	got, err := ls.render("canonical")
+	want := `{"$schema":"x","$supersededBy":"1-0-2","$supersedes":["1-0-0"],"self":{"vendor":"v","name":"n","format":"jsonschema","version":"1-0-1"},"type":"object"}`
+	if err != nil || string(got) != want {
+		t.Errorf("render(canonical) = %s, %v; want %s", got, err, want)
 	}
 }

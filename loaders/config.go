@@ -53,6 +53,15 @@ type SinkConfig struct {
 	// (1..10000).
 	ReadBatchSize int `yaml:"readBatchSize" json:"readBatchSize"`
 
+	// DropReprocessed drops an enriched event that is the same collected event
+	// enriched again: equal to one loaded within the last hour in every field but
+	// etl_tstamp. That happens when an enrich worker sharing a Kinesis stream dies
+	// between writing a batch and checkpointing it: the worker that takes its shard
+	// over enriches that batch again. A 16-byte digest per event is kept for an hour
+	// in the event_digests table. Events a tracker sent twice differ in
+	// collector_tstamp and are both kept. Always on when the streams are on Kinesis.
+	DropReprocessed bool `yaml:"dropReprocessed" json:"dropReprocessed"`
+
 	// MaxTransactionRows bounds the rows one transaction writes: batches from several
 	// shards and streams waiting at the same time are written together up to this
 	// many. Default 5000.
@@ -343,7 +352,7 @@ func (c Config) Redacted() Config {
 	c.S3.URL = RedactURL(c.S3.URL)
 	c.S3.Endpoint = RedactURL(c.S3.Endpoint)
 	if c.S3.SecretAccessKey != "" {
-		c.S3.SecretAccessKey = "xxxxx"
+		c.S3.SecretAccessKey = "<redacted>"
 	}
 	return c
 }

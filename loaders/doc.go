@@ -8,10 +8,11 @@
 //     unstruct_event_<vendor>_<name>_<model>); bad rows go to a bad_rows table. Each
 //     batch is committed with the stream checkpoints in one transaction, so a restart
 //     neither loses nor duplicates rows. Events the sink cannot load become
-//     loader_parsing_error / loader_runtime_error bad rows on bad-2. Its read methods
-//     (Count, Recent, RecentBad, Reset, DB) query the store; today only tests call them:
-//     the web package serves the test API and UI from its own in-memory store, fed by
-//     main from the enrich stage.
+//     loader_parsing_error / loader_runtime_error bad rows on bad-2. It is also the store
+//     the test API and the UI read (read.go: Events, CountEvents, BadRows, EventColumns,
+//     ColumnValues, Timeline, Count, Reset; Changed wakes readers at every commit), and it
+//     keeps each good event's raw request (ObserveGood, wired as enrich's observer) in a
+//     raw_event column for Micro's rawEvent.
 //   - S3Loader (NewS3Loader) writes each stream as Snowplow's S3 loader does: gzip files of
 //     newline-separated records under <stream>/YYYY/MM/DD/HH/, in a local folder or any
 //     S3-compatible bucket.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -389,4 +390,43 @@ func ph(s *Sink, n int) string {
 		return fmt.Sprintf("$%d", n)
 	}
 	return "?"
+}
+
+// Recent returns stored events, newest first, with their Analytics-SDK JSON, copied
+// out of the read callback for the tests.
+func (s *Sink) Recent(ctx context.Context, q Query) ([]StoredEvent, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var out []StoredEvent
+	var ferr error
+	err := s.Events(ctx, EventQuery{AppID: q.AppID, AfterID: q.AfterID, Limit: q.Limit}, func(se *StoredEvent) bool {
+		ev := *se.Event
+		js, err := ev.AppendJSON(nil)
+		if err != nil {
+			ferr = fmt.Errorf("event %d: %w", se.ID, err)
+			return false
+		}
+		out = append(out, StoredEvent{ID: se.ID, LoadTstamp: se.LoadTstamp, Event: &ev, JSON: js, RawEvent: slices.Clone(se.RawEvent)})
+		return true
+	})
+	if err == nil {
+		err = ferr
+	}
+	return out, err
+}
+
+// RecentBad returns stored bad rows, newest first.
+func (s *Sink) RecentBad(ctx context.Context, q Query) ([]StoredBadRow, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var out []StoredBadRow
+	err := s.BadRows(ctx, q, func(b *StoredBadRow) bool {
+		c := *b
+		c.Data = slices.Clone(b.Data)
+		out = append(out, c)
+		return true
+	})
+	return out, err
 }

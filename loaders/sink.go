@@ -25,6 +25,11 @@ import (
 // let Recent rebuild the enriched event exactly.
 var rawJSONColumns = [3]string{"contexts", "derived_contexts", "unstruct_event"}
 
+// rawEventColumn follows rawJSONColumns: the good event's raw tracker request as
+// Snowplow Micro's rawEvent JSON (null when it was not known, e.g. events loaded by a
+// separate loader process), for the test API.
+const rawEventColumn = "raw_event"
+
 // rawJSONFields are the fields of rawJSONColumns.
 var rawJSONFields = [3]event.Field{event.Contexts, event.DerivedContexts, event.UnstructEvent}
 
@@ -96,6 +101,8 @@ type Sink struct {
 	// Only the writer goroutine uses columnsFull and noColumn.
 	columnsFull bool            // the events table is at the database's column limit
 	noColumn    map[string]bool // wide columns that could not be added
+	// digestsPruned is when the writer last pruned event_digests.
+	digestsPruned time.Time
 
 	// srcMarks are, per input stream, the last source position loaded per
 	// "shard|source shard" (see replayed), read from the checkpoints table at first use.
@@ -104,6 +111,9 @@ type Sink struct {
 
 	names columnNames // wide-column names by schema URI
 	rows  sync.Pool   // *eventRow, recycled once committed
+
+	raws    *pendingRaw // raw requests of good events on their way (ObserveGood)
+	changes notifier    // wakes readers at every commit, reset and prune
 }
 
 type sinkInput struct {
@@ -179,6 +189,7 @@ func NewSink(cfg SinkConfig, deps Deps) (*Sink, error) {
 		return nil, err
 	}
 	s.metrics = newSinkMetrics(s.store.dialect())
+	s.raws = newPendingRaw(s.metrics.rawDropped.Inc)
 	if err := register(deps.Registerer, s.metrics.collectors()...); err != nil {
 		_ = s.store.close()
 		return nil, err
@@ -354,10 +365,10 @@ func (c *storeCheckpoints) Checkpoints(ctx context.Context, group string) (map[s
 // Ready is closed once Run has opened the database and created its tables.
 func (s *Sink) Ready() <-chan struct{} { return s.ready }
 
-// DB returns the database handle for read-only queries (tests; the web UI does not use
-// it). It
-// is valid from NewSink on; the tables exist once Ready is closed. Do not write through
-// it: the sink keeps row counts and checkpoints in step with its own writes.
+// DB returns the database handle for read-only queries; only tests use it (the test API
+// and the UI read through the methods of read.go). It is valid from NewSink on; the
+// tables exist once Ready is closed. Do not write through it: the sink keeps row counts
+// and checkpoints in step with its own writes.
 func (s *Sink) DB() *sql.DB { return s.store.readDB() }
 
 // Dialect returns "sqlite" or "postgres".
@@ -385,39 +396,6 @@ func (s *Sink) Count(ctx context.Context, appID string) (Counts, error) {
 	return s.store.count(ctx, appID)
 }
 
-// Recent returns stored events, newest first, with their Analytics-SDK JSON.
-func (s *Sink) Recent(ctx context.Context, q Query) ([]StoredEvent, error) {
-	if err := s.waitReady(ctx); err != nil {
-		return nil, err
-	}
-	if q.Limit <= 0 {
-		q.Limit = 100
-	}
-	evs, err := s.store.recent(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	for i := range evs {
-		js, err := evs[i].Event.AppendJSON(nil)
-		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", evs[i].ID, err)
-		}
-		evs[i].JSON = js
-	}
-	return evs, nil
-}
-
-// RecentBad returns stored bad rows, newest first.
-func (s *Sink) RecentBad(ctx context.Context, q Query) ([]StoredBadRow, error) {
-	if err := s.waitReady(ctx); err != nil {
-		return nil, err
-	}
-	if q.Limit <= 0 {
-		q.Limit = 100
-	}
-	return s.store.recentBad(ctx, q)
-}
-
 // Reset deletes the stored events and bad rows of appID ("" = all of them, as Snowplow
 // Micro's /micro/reset does) and returns how many it deleted. Checkpoints are kept:
 // what was deleted is not loaded again.
@@ -429,6 +407,7 @@ func (s *Sink) Reset(ctx context.Context, appID string) (Counts, error) {
 	if err != nil {
 		return Counts{}, err
 	}
+	s.changes.notify()
 	s.log.Info("reset", "app_id", appID, "events", c.Good, "bad_rows", c.Bad)
 	return c, nil
 }
@@ -493,6 +472,7 @@ func (s *Sink) prune(ctx context.Context, r RetentionConfig, stop <-chan struct{
 				break
 			}
 			s.metrics.pruned.WithLabelValues(table).Add(float64(n))
+			s.changes.notify()
 			s.log.Debug("pruned", "table", table, "rows", n)
 			select {
 			case <-stop:
@@ -598,6 +578,11 @@ func (s *Sink) handleEnriched(stream string) streams.Handler {
 				out = append(out, *bad)
 				continue
 			}
+			row.seq = recs[i].SequenceNumber
+			row.digest = nil
+			if s.cfg.DropReprocessed {
+				row.digest = reprocessDigest(recs[i].Data)
+			}
 			req.events = append(req.events, row)
 		}
 		if err := s.deliver(ctx, req, out, recs[0].SequenceNumber); err != nil {
@@ -626,7 +611,9 @@ func (s *Sink) handleBad(stream string) streams.Handler {
 				s.metrics.replayed.Inc()
 				continue
 			}
-			req.bad = append(req.bad, prepareBadRow(stream, recs[i].Data))
+			row := prepareBadRow(stream, recs[i].Data)
+			row.seq = recs[i].SequenceNumber
+			req.bad = append(req.bad, row)
 		}
 		if err := s.deliver(ctx, req, nil, recs[0].SequenceNumber); err != nil {
 			return err
@@ -737,6 +724,8 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 		s.recycle(row)
 		return nil, &bad
 	}
+	// raw_event follows the values of convert.
+	vals = append(vals, nullString(s.raws.take(ev.Fields[event.EventID])))
 	row.values, row.wide = vals, wide
 	return row, nil
 }

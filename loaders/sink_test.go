@@ -697,7 +697,7 @@ WHERE table_schema = $1 AND table_name = 'events' ORDER BY ordinal_position`, cf
 		t.Fatal(err)
 	}
 	want := append([]string{"id bigint not null"}, ddl...)
-	want = append(want, "contexts json", "derived_contexts json", "unstruct_event json", "load_tstamp timestamp without time zone not null")
+	want = append(want, "contexts json", "derived_contexts json", "unstruct_event json", "raw_event text", "load_tstamp timestamp without time zone not null")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("columns of events (-want +got):\n%s", diff)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -228,6 +229,7 @@ func (s *sqliteStore) ddl() []string {
 	for _, name := range rawJSONColumns {
 		fmt.Fprintf(&cols, ",\n  %s TEXT", name)
 	}
+	fmt.Fprintf(&cols, ",\n  %s TEXT", rawEventColumn)
 	cols.WriteString(",\n  load_tstamp TEXT NOT NULL")
 	return []string{
 		"CREATE TABLE IF NOT EXISTS events (\n  " + cols.String() + "\n)",
@@ -259,6 +261,10 @@ func (s *sqliteStore) ddl() []string {
   table_name TEXT PRIMARY KEY,
   row_count INTEGER NOT NULL
 )`,
+		`CREATE TABLE IF NOT EXISTS event_digests (
+  digest BLOB PRIMARY KEY,
+  load_tstamp TEXT NOT NULL
+) WITHOUT ROWID`,
 		// Recount at start, so that rows deleted or added by hand are accounted for.
 		`INSERT INTO row_counts (table_name, row_count) VALUES ('events', (SELECT count(*) FROM events))
   ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
@@ -276,6 +282,7 @@ func (s *sqliteStore) loadColumns(ctx context.Context) error {
 	}
 	defer rows.Close()
 	cols := make(map[string]bool)
+	hasRaw := false
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
@@ -284,9 +291,17 @@ func (s *sqliteStore) loadColumns(ctx context.Context) error {
 		if isWideColumn(name) {
 			cols[name] = true
 		}
+		hasRaw = hasRaw || name == rawEventColumn
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading the columns of events: %w", err)
+	}
+	rows.Close()
+	if !hasRaw {
+		// A file made before the raw_event column existed.
+		if _, err := s.w.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+rawEventColumn+" TEXT"); err != nil {
+			return fmt.Errorf("adding column %s to events: %w", rawEventColumn, err)
+		}
 	}
 	s.columns = cols
 	return nil
@@ -385,12 +400,12 @@ func nullString(s string) any {
 
 // eventColumns returns the columns an events INSERT of b names.
 func (s *sqliteStore) eventColumns(wide []string) []string {
-	cols := make([]string, 0, len(s.atomic)+len(rawJSONColumns)+1+len(wide))
+	cols := make([]string, 0, len(s.atomic)+len(rawJSONColumns)+2+len(wide))
 	for _, c := range s.atomic {
 		cols = append(cols, c.name)
 	}
 	cols = append(cols, rawJSONColumns[:]...)
-	cols = append(cols, "load_tstamp")
+	cols = append(cols, rawEventColumn, "load_tstamp")
 	return append(cols, wide...)
 }
 
@@ -487,8 +502,8 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 	}
 	cols := s.eventColumns(b.wide)
 	per := min(sqliteMaxRowsPerInsert, sqliteMaxVariables/len(cols))
-	// cols are the values of convert (nv of them), load_tstamp, then b.wide.
-	nv := len(s.atomic) + len(rawJSONColumns)
+	// cols are the values of convert and raw_event (nv of them), load_tstamp, then b.wide.
+	nv := len(s.atomic) + len(rawJSONColumns) + 1
 	loadArg := any(load)
 	w := &s.wbuf
 	w.used = slices.Grow(w.used[:0], len(cols))[:len(cols)]
@@ -576,9 +591,35 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			return err
 		}
 		for _, cp := range b.checkpoints {
-			if _, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load})); err != nil {
+			res, err := st.ExecContext(bg, namedValues([]any{cp.group, cp.stream, cp.shard, cp.seq, load, !cp.fenced, cp.prev}))
+			if err != nil {
 				return sqliteError("storing checkpoints", err)
 			}
+			if n, err := res.RowsAffected(); err == nil && cp.fenced && n != 1 {
+				return fmt.Errorf("%w: %s shard %s is no longer at %q", errConcurrentWrite, cp.stream, cp.shard, cp.prev)
+			}
+		}
+	}
+	if len(b.digests) > 0 {
+		st, err := s.rawStmt(c, []byte("event_digests"), func() string {
+			return "INSERT INTO event_digests (digest, load_tstamp) VALUES (?, ?) ON CONFLICT DO NOTHING"
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range b.digests {
+			res, err := st.ExecContext(bg, namedValues([]any{d, load}))
+			if err != nil {
+				return sqliteError("storing event digests", err)
+			}
+			if n, err := res.RowsAffected(); err == nil && n != 1 {
+				return fmt.Errorf("%w: an event digest was stored already", errConcurrentWrite)
+			}
+		}
+	}
+	if !b.pruneDigestsBefore.IsZero() {
+		if _, err := c.ExecContext(bg, "DELETE FROM event_digests WHERE load_tstamp < ?", namedValues([]any{b.pruneDigestsBefore.UTC().Format(sqliteTimeLayout)})); err != nil {
+			return sqliteError("pruning event digests", err)
 		}
 	}
 	for _, t := range []struct {
@@ -609,7 +650,8 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 
 const sqliteCheckpointUpsert = `INSERT INTO checkpoints (consumer_group, stream, shard_id, sequence_number, updated_at)
 VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at`
+ON CONFLICT (consumer_group, stream, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number, updated_at = excluded.updated_at
+WHERE ? OR checkpoints.sequence_number = ?`
 
 func namedValues(vals []any) []driver.NamedValue {
 	nv := make([]driver.NamedValue, len(vals))
@@ -721,6 +763,36 @@ func sqliteError(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *sqliteStore) knownDigests(ctx context.Context, digests [][]byte) (map[string]bool, error) {
+	known := make(map[string]bool)
+	for len(digests) > 0 {
+		n := min(len(digests), 500)
+		args := make([]any, n)
+		for i := range n {
+			args[i] = digests[i]
+		}
+		rows, err := s.w.QueryContext(ctx, "SELECT digest FROM event_digests WHERE digest IN (?"+strings.Repeat(", ?", n-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading event digests: %w", err)
+		}
+		for rows.Next() {
+			var d []byte
+			if err := rows.Scan(&d); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading event digests: %w", err)
+			}
+			known[string(d)] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading event digests: %w", err)
+		}
+		digests = digests[n:]
+	}
+	return known, nil
 }
 
 // transient: SQLite's busy, locked, out-of-memory, I/O, disk-full and cannot-open
@@ -851,7 +923,25 @@ func (s *sqliteStore) count(ctx context.Context, appID string) (Counts, error) {
 	return c, nil
 }
 
-func (s *sqliteStore) recent(ctx context.Context, q Query) ([]StoredEvent, error) {
+func (s *sqliteStore) sqlDialect() sqlDialect { return sqliteDialect() }
+
+func (s *sqliteStore) wideColumns() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.columns))
+}
+
+func (s *sqliteStore) wideFields(ctx context.Context, name string) ([]string, error) {
+	col := quoteIdent(name)
+	query := "SELECT DISTINCT k.key FROM events, json_each(events." + col + ") AS k WHERE events." + col + " IS NOT NULL AND k.type IS NOT NULL ORDER BY 1"
+	if strings.HasPrefix(name, "contexts_") {
+		query = "SELECT DISTINCT k.key FROM events, json_each(events." + col + ") AS e, json_each(e.value) AS k WHERE events." + col +
+			" IS NOT NULL AND e.type = 'object' ORDER BY 1"
+	}
+	return selectStrings(ctx, s.r, query)
+}
+
+func (s *sqliteStore) scanEvents(ctx context.Context, tail string, args []any, fn func(*StoredEvent) bool) error {
 	var sb strings.Builder
 	sb.WriteString("SELECT id, load_tstamp")
 	for _, c := range s.atomic {
@@ -862,63 +952,101 @@ func (s *sqliteStore) recent(ctx context.Context, q Query) ([]StoredEvent, error
 		sb.WriteString(", ")
 		sb.WriteString(c)
 	}
-	sb.WriteString(" FROM events WHERE id > ?1 AND (?2 = '' OR app_id = ?2) ORDER BY id DESC LIMIT ?3")
-	rows, err := s.r.QueryContext(ctx, sb.String(), q.AfterID, q.AppID, q.Limit)
+	sb.WriteString(", " + rawEventColumn + " FROM events")
+	sb.WriteString(tail)
+	rows, err := s.r.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
+		return fmt.Errorf("reading events: %w", err)
 	}
 	defer rows.Close()
-	var out []StoredEvent
-	vals := make([]sql.NullString, len(s.atomic)+len(rawJSONColumns))
+	vals := make([]sql.RawBytes, len(s.atomic)+len(rawJSONColumns)+1)
 	dest := make([]any, 2, 2+len(vals))
 	for i := range vals {
 		dest = append(dest, &vals[i])
 	}
+	var se StoredEvent
+	se.Event = new(event.EnrichedEvent)
+	var load string
 	for rows.Next() {
-		var se StoredEvent
-		var load string
 		dest[0], dest[1] = &se.ID, &load
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading events: %w", err)
+			return fmt.Errorf("reading events: %w", err)
 		}
 		se.LoadTstamp, _ = time.Parse(sqliteTimeLayout, load)
-		se.Event = new(event.EnrichedEvent)
 		for i, c := range s.atomic {
-			se.Event.Fields[c.field] = vals[i].String
+			se.Event.Fields[c.field] = sqliteText(c.kind, vals[i])
 		}
 		for i, f := range rawJSONFields {
-			se.Event.Fields[f] = vals[len(s.atomic)+i].String
+			se.Event.Fields[f] = string(vals[len(s.atomic)+i])
 		}
-		out = append(out, se)
+		se.RawEvent = vals[len(vals)-1]
+		if !fn(&se) {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
+		return fmt.Errorf("reading events: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
-func (s *sqliteStore) recentBad(ctx context.Context, q Query) ([]StoredBadRow, error) {
+// sqliteText returns the TSV text of a stored value: SQLite hands integers and reals
+// over as their decimal text.
+func sqliteText(k event.Kind, v sql.RawBytes) string {
+	if v == nil {
+		return ""
+	}
+	if k == event.KindDecimal || k == event.KindFloat {
+		// REAL columns come back as e.g. "12.0": write them as the TSV had them.
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	return string(v)
+}
+
+func (s *sqliteStore) scanBad(ctx context.Context, tail string, args []any, fn func(*StoredBadRow) bool) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, load_tstamp, stream, coalesce(schema, ''), coalesce(type, ''), coalesce(app_id, ''), data
-FROM bad_rows WHERE id > ?1 AND (?2 = '' OR app_id = ?2) ORDER BY id DESC LIMIT ?3`, q.AfterID, q.AppID, q.Limit)
+FROM bad_rows`+tail, args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading bad rows: %w", err)
+		return fmt.Errorf("reading bad rows: %w", err)
 	}
 	defer rows.Close()
-	var out []StoredBadRow
+	var b StoredBadRow
+	var load string
+	var data sql.RawBytes
 	for rows.Next() {
-		var b StoredBadRow
-		var load, data string
 		if err := rows.Scan(&b.ID, &load, &b.Stream, &b.Schema, &b.Type, &b.AppID, &data); err != nil {
-			return nil, fmt.Errorf("reading bad rows: %w", err)
+			return fmt.Errorf("reading bad rows: %w", err)
 		}
 		b.LoadTstamp, _ = time.Parse(sqliteTimeLayout, load)
-		b.Data = []byte(data)
-		out = append(out, b)
+		b.Data = data
+		if !fn(&b) {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading bad rows: %w", err)
+		return fmt.Errorf("reading bad rows: %w", err)
 	}
-	return out, nil
+	return nil
+}
+
+// selectStrings runs a query of one text column and returns its values.
+func selectStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func (s *sqliteStore) readDB() *sql.DB { return s.r }

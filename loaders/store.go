@@ -51,6 +51,10 @@ type store interface {
 	// checkpoints returns the stored sequence number per shard for group on stream.
 	checkpoints(ctx context.Context, group, stream string) (map[string]string, error)
 
+	// knownDigests returns which of the event digests (eventRow.digest) the
+	// event_digests table holds.
+	knownDigests(ctx context.Context, digests [][]byte) (map[string]bool, error)
+
 	// prune deletes up to limit of the oldest rows of table when it has more than
 	// maxRows (0: no bound) or rows loaded before cutoff (zero: no bound), returning
 	// how many it deleted.
@@ -61,10 +65,17 @@ type store interface {
 
 	// count returns the row counts of appID ("" = all, from the counts table).
 	count(ctx context.Context, appID string) (Counts, error)
-	// recent returns events, newest first.
-	recent(ctx context.Context, q Query) ([]StoredEvent, error)
-	// recentBad returns bad rows, newest first.
-	recentBad(ctx context.Context, q Query) ([]StoredBadRow, error)
+	// scanEvents runs SELECT <every stored field> FROM events <tail> with args and
+	// calls fn with each row (one StoredEvent, reused) until it returns false.
+	scanEvents(ctx context.Context, tail string, args []any, fn func(*StoredEvent) bool) error
+	// scanBad does the same for bad_rows.
+	scanBad(ctx context.Context, tail string, args []any, fn func(*StoredBadRow) bool) error
+	// sqlDialect describes the store's SQL for the query builder.
+	sqlDialect() sqlDialect
+	// wideColumns returns the events table's wide columns, sorted.
+	wideColumns() []string
+	// wideFields returns the keys of the data objects stored in a wide column, sorted.
+	wideFields(ctx context.Context, name string) ([]string, error)
 
 	// readDB is the handle for read-only queries.
 	readDB() *sql.DB
@@ -95,6 +106,11 @@ type txBatch struct {
 	wide []string
 	// checkpoints are the sequence numbers to store, per stream and shard.
 	checkpoints []checkpointRow
+	// digests of the events, stored in event_digests (SinkConfig.DropReprocessed); an
+	// insert that finds one stored already fails with errConcurrentWrite.
+	digests [][]byte
+	// pruneDigestsBefore, when set, deletes older digests in the same transaction.
+	pruneDigestsBefore time.Time
 }
 
 // eventRow is one event ready for the database. Rows are recycled once committed
@@ -104,7 +120,9 @@ type eventRow struct {
 	wide   []wideColumn
 	ev     *event.EnrichedEvent // &evBuf
 	req    *writeRequest
-	index  int // in req.events
+	index  int    // in req.events
+	seq    string // the record's sequence number on its stream and shard
+	digest []byte // of the record without etl_tstamp, with SinkConfig.DropReprocessed
 	evBuf  event.EnrichedEvent
 }
 
@@ -122,12 +140,31 @@ type badRowRow struct {
 	stream            string
 	safe              bool // already the plain-text form (safeForm)
 	req               *writeRequest
-	index             int // in req.bad
+	index             int    // in req.bad
+	seq               string // the record's sequence number on its stream and shard
 }
 
+// checkpointRow is a checkpoint to store. A fenced one is written only if the stored
+// one is still prev ("": none), so that two loaders that both had a shard (a lease that
+// moved) cannot both commit the same positions.
 type checkpointRow struct {
 	group, stream, shard, seq string
+	// fenced rows are written only if the stored value is still prev; the others
+	// (source marks) are upserted.
+	fenced bool
+	prev   string
 }
+
+// errConcurrentWrite means another loader stored a checkpoint of a shard, or the
+// digest of an event, since the transaction read them: the transaction was rolled
+// back, and is retried after the rows now loaded are dropped.
+var errConcurrentWrite = errors.New("another loader wrote the same positions or events")
+
+// tableDigests holds the digests of SinkConfig.DropReprocessed.
+const tableDigests = "event_digests"
+
+// digestRetention is how long an event's digest is kept.
+const digestRetention = time.Hour
 
 // rejection is a row the database refused.
 type rejection struct {
@@ -176,8 +213,12 @@ type StoredEvent struct {
 	// Event holds the TSV text of every field, as enrich wrote it (numbers and
 	// timestamps are re-formatted from their database values).
 	Event *event.EnrichedEvent
-	// JSON is the event in the Analytics-SDK shape (event.EnrichedEvent.AppendJSON).
+	// JSON is the event in the Analytics-SDK shape (event.EnrichedEvent.AppendJSON),
+	// set by Recent only.
 	JSON []byte
+	// RawEvent is the tracker's request as Snowplow Micro's rawEvent JSON, nil when the
+	// sink did not know it (see Sink.ObserveGood).
+	RawEvent []byte
 }
 
 // StoredBadRow is a bad row read back from the sink.

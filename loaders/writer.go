@@ -1,7 +1,9 @@
 package loaders
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 	"github.com/snowplow-mini/snowplow-mini/streams"
 )
@@ -96,10 +99,12 @@ const maxBatchAttempts = 3
 func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 	b := &txBatch{}
 	seen := make(map[string]bool)
+	var allEvents []*eventRow
+	var allBad []*badRowRow
 	for _, r := range reqs {
 		for i, e := range r.events {
 			e.req, e.index = r, i
-			b.events = append(b.events, e)
+			allEvents = append(allEvents, e)
 			for _, wc := range e.wide {
 				if !seen[wc.name] {
 					seen[wc.name] = true
@@ -109,10 +114,8 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 		}
 		for i, br := range r.bad {
 			br.req, br.index = r, i
-			b.bad = append(b.bad, br)
+			allBad = append(allBad, br)
 		}
-		b.checkpoints = append(b.checkpoints, checkpointRow{group: s.cfg.Group, stream: r.stream, shard: r.shard, seq: r.seq})
-		b.checkpoints = append(b.checkpoints, r.marks...)
 	}
 
 	delay := minBackoff
@@ -120,12 +123,22 @@ func (s *Sink) commit(ctx context.Context, reqs []*writeRequest) {
 	for attempt := 1; ; attempt++ {
 		b.loadTstamp = time.Now().UTC().Truncate(time.Millisecond)
 		start := time.Now()
-		err := s.write(ctx, b)
+		err := s.skipLoaded(ctx, b, reqs, allEvents, allBad)
+		if err == nil {
+			err = s.write(ctx, b)
+		}
+		if errors.Is(err, errConcurrentWrite) && ctx.Err() == nil {
+			// Another loader committed positions of these shards (a lease moved):
+			// read the checkpoints again and drop what it loaded.
+			s.log.Info("a shard's checkpoint moved under this transaction; dropping what another loader stored", "err", err)
+			continue
+		}
 		if err == nil {
 			s.metrics.observeCommit(b, time.Since(start))
 			if attempt > 1 {
 				s.log.Info("writing to the event store recovered", "attempts", attempt)
 			}
+			s.changes.notify()
 			for _, r := range reqs {
 				r.done <- writeResult{}
 			}
@@ -420,6 +433,9 @@ type sinkMetrics struct {
 	noColumn    prometheus.Counter
 	replayed    prometheus.Counter
 	skipped     prometheus.Counter
+	redelivered prometheus.Counter
+	reprocessed prometheus.Counter
+	rawDropped  prometheus.Counter
 }
 
 func newSinkMetrics(dialect string) *sinkMetrics {
@@ -460,11 +476,20 @@ func newSinkMetrics(dialect string) *sinkMetrics {
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "snowplow_mini_sink_bad_rows_skipped_total", Help: "Bad-stream records the database refused even as plain text.", ConstLabels: labels,
 		}),
+		rawDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_raw_events_dropped_total", Help: "Raw tracker requests dropped before their event was loaded (the event's raw_event is null).", ConstLabels: labels,
+		}),
+		reprocessed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_reprocessed_events_skipped_total", Help: "Enriched events not loaded because the same collected event was loaded already, enriched earlier (dropReprocessed).", ConstLabels: labels,
+		}),
+		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "snowplow_mini_sink_redelivered_rows_skipped_total", Help: "Records not written again because their stream position was loaded already (a redelivery after a restart or a lease move).", ConstLabels: labels,
+		}),
 	}
 }
 
 func (m *sinkMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.columnLimit, m.noColumn, m.replayed, m.skipped}
+	return []prometheus.Collector{m.rows, m.badRows, m.pruned, m.txDuration, m.txRows, m.writeErrors, m.columns, m.columnLimit, m.noColumn, m.replayed, m.skipped, m.redelivered, m.reprocessed, m.rawDropped}
 }
 
 func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {
@@ -476,4 +501,128 @@ func (m *sinkMetrics) observeCommit(b *txBatch, d time.Duration) {
 	if len(b.bad) > 0 {
 		m.rows.WithLabelValues(tableBadRows).Add(float64(len(b.bad)))
 	}
+}
+
+// skipLoaded fills b with the rows of reqs that lie after the stored checkpoint of
+// their stream and shard, and with the checkpoints to store, conditioned on the stored
+// ones. Positions at or before a stored checkpoint were loaded already: by this sink
+// before a restart, or by another loader that held the shard's lease (a redelivery
+// after a lease moved).
+func (s *Sink) skipLoaded(ctx context.Context, b *txBatch, reqs []*writeRequest, events []*eventRow, bad []*badRowRow) error {
+	stored := make(map[string]map[string]string) // stream -> shard -> seq
+	for _, r := range reqs {
+		if _, ok := stored[r.stream]; ok {
+			continue
+		}
+		cps, err := s.store.checkpoints(ctx, s.cfg.Group, r.stream)
+		if err != nil {
+			return err
+		}
+		stored[r.stream] = cps
+	}
+	loaded := func(stream, shard, seq string) bool {
+		prev, ok := stored[stream][shard]
+		return ok && seq != "" && streams.CompareSequenceNumbers(seq, prev) <= 0
+	}
+	b.events = b.events[:0]
+	for _, e := range events {
+		if !loaded(e.req.stream, e.req.shard, e.seq) {
+			b.events = append(b.events, e)
+		}
+	}
+	b.bad = b.bad[:0]
+	for _, r := range bad {
+		if !loaded(r.req.stream, r.req.shard, r.seq) {
+			b.bad = append(b.bad, r)
+		}
+	}
+	if n := len(events) + len(bad) - len(b.events) - len(b.bad); n > 0 {
+		s.metrics.redelivered.Add(float64(n))
+		s.log.Info("skipped rows loaded already", "rows", n)
+	}
+	b.digests = b.digests[:0]
+	b.pruneDigestsBefore = time.Time{}
+	if s.cfg.DropReprocessed && len(b.events) > 0 {
+		if err := s.skipReprocessed(ctx, b); err != nil {
+			return err
+		}
+	}
+	// One checkpoint per shard: the furthest of the transaction's requests.
+	b.checkpoints = b.checkpoints[:0]
+	index := make(map[[2]string]int)
+	for _, r := range reqs {
+		if loaded(r.stream, r.shard, r.seq) {
+			continue
+		}
+		k := [2]string{r.stream, r.shard}
+		if i, ok := index[k]; ok {
+			if streams.CompareSequenceNumbers(r.seq, b.checkpoints[i].seq) > 0 {
+				b.checkpoints[i].seq = r.seq
+			}
+			continue
+		}
+		index[k] = len(b.checkpoints)
+		b.checkpoints = append(b.checkpoints, checkpointRow{group: s.cfg.Group, stream: r.stream, shard: r.shard, seq: r.seq, prev: stored[r.stream][r.shard], fenced: true})
+	}
+	for _, r := range reqs {
+		b.checkpoints = append(b.checkpoints, r.marks...)
+	}
+	return nil
+}
+
+// skipReprocessed drops the events of b whose digest is stored already, or repeats
+// one earlier in b (the same collected event enriched twice), and sets the digests
+// the transaction stores.
+func (s *Sink) skipReprocessed(ctx context.Context, b *txBatch) error {
+	all := make([][]byte, 0, len(b.events))
+	for _, e := range b.events {
+		all = append(all, e.digest)
+	}
+	known, err := s.store.knownDigests(ctx, all)
+	if err != nil {
+		return err
+	}
+	kept := b.events[:0]
+	for _, e := range b.events {
+		if known[string(e.digest)] {
+			continue
+		}
+		known[string(e.digest)] = true
+		kept = append(kept, e)
+		b.digests = append(b.digests, e.digest)
+	}
+	if n := len(b.events) - len(kept); n > 0 {
+		s.metrics.reprocessed.Add(float64(n))
+		s.log.Info("skipped events enriched again", "events", n)
+	}
+	b.events = kept
+	if time.Since(s.digestsPruned) > time.Minute {
+		b.pruneDigestsBefore = b.loadTstamp.Add(-digestRetention)
+		s.digestsPruned = time.Now()
+	}
+	return nil
+}
+
+// reprocessDigest is the digest of an enriched TSV record without its etl_tstamp,
+// the one field enriching the same collected event again changes.
+func reprocessDigest(tsv []byte) []byte {
+	h := sha256.New()
+	start := 0
+	for field := 0; field < int(event.EtlTstamp); field++ {
+		i := bytes.IndexByte(tsv[start:], '\t')
+		if i < 0 {
+			start = len(tsv)
+			break
+		}
+		start += i + 1
+	}
+	end := start
+	if i := bytes.IndexByte(tsv[start:], '\t'); i >= 0 {
+		end = start + i
+	} else {
+		end = len(tsv)
+	}
+	h.Write(tsv[:start])
+	h.Write(tsv[end:])
+	return h.Sum(nil)[:16]
 }

@@ -102,8 +102,13 @@ func (o ConsumeOptions) withDefaults() (ConsumeOptions, error) {
 // the batches not yet checkpointed are delivered again, so handlers must tolerate
 // duplicates (or store the checkpoint with their output, see MultiCheckpointer).
 //
-// One Consume runs per group at a time: there are no leases, so two would both get
-// every record.
+// Unless cp is a Leaser, one Consume runs per group at a time: there are no leases,
+// so two would both get every record. With a Leaser (directly or among a
+// MultiCheckpointer's To), any number of Consumes of the group, in any processes,
+// share the shards: each reads the shards it holds a lease on, from the group's
+// checkpoint as it stands when the lease is taken, hands a batch on only while the
+// lease is held, and after a resharding reads a child only once its parents are read
+// to their end (ShardEnd is then checkpointed on the parent).
 //
 // Consume runs one goroutine per shard (the shards listed when it starts) and blocks
 // until: ctx is done (a hard stop: it returns nil promptly, without checkpointing the

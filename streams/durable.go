@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,9 @@ type Durable struct {
 	err      error // a failed write or fsync: the log is unusable
 	seg      *segment
 	old      []*segment // earlier segments, oldest first
+	// reserved is the largest counter the log allows this run to issue (see
+	// counterBlock); it is raised, in the log, well before counters reach it.
+	reserved atomic.Uint64
 
 	stop     chan struct{}
 	stopped  chan struct{}
@@ -70,8 +74,9 @@ type Durable struct {
 type DurableConfig struct {
 	// Dir holds the stream's segment files (created if missing). One stream per Dir.
 	Dir string
-	// SegmentBytes is the size at which a segment is closed and a new one started.
-	// Default 64 MiB.
+	// SegmentBytes is the size at which a segment is closed and a new one started;
+	// on Linux a new segment takes that much disk space at once (so that appending to
+	// it changes no file size, and an fsync is a fraction of the cost). Default 16 MiB.
 	SegmentBytes int64
 }
 
@@ -79,8 +84,16 @@ type DurableConfig struct {
 // Put comes.
 const DurableSyncInterval = 200 * time.Millisecond
 
+// counterBlock is how many sequence counters the log reserves at a time. A record is
+// visible to readers as soon as Put numbers it, before it is on disk: a reader may
+// act on it (enrich writes its outputs, a sink stores its checkpoint) and a crash may
+// then lose it. Its counter must never be issued again, or the reader's record of it
+// would hide a new record: so counters are issued only below a mark written in the log
+// beforehand, and a restarted stream starts after the mark.
+const counterBlock = 1 << 32
+
 // defaultSegmentBytes is DurableConfig.SegmentBytes' default.
-const defaultSegmentBytes = 64 << 20
+const defaultSegmentBytes = 16 << 20
 
 // segment is one log file.
 type segment struct {
@@ -143,6 +156,7 @@ func NewDurable(cfg MemoryConfig, dc DurableConfig, logger *slog.Logger, reg pro
 		_ = m.Close()
 		return nil, fmt.Errorf("durable stream %q: %w", cfg.Name, err)
 	}
+	d.reserved.Store(m.counter.Load() + counterBlock)
 	if err := d.startSegment(); err != nil {
 		_ = m.Close()
 		return nil, fmt.Errorf("durable stream %q: %w", cfg.Name, err)
@@ -223,6 +237,9 @@ func (rec *recovered) parse(data []byte, seg *segment) (int, error) {
 		}
 		n := int(binary.LittleEndian.Uint32(data[off:]))
 		sum := binary.LittleEndian.Uint32(data[off+4:])
+		if n == 0 && sum == 0 {
+			return off, nil // the unwritten, preallocated rest of the segment
+		}
 		if n < 1 || n > len(data)-off-frameOverhead {
 			return off, fmt.Errorf("frame length %d past the end of the file", n)
 		}
@@ -380,12 +397,16 @@ func (d *Durable) startSegment() error {
 		n = v + 1
 	}
 	path := filepath.Join(d.dir, segmentName(n))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
 	head := d.snapshot(nil)
-	if _, err := f.Write(head); err == nil {
+	err = preallocate(f, d.cfg.SegmentBytes)
+	if err != nil {
+		d.logger.Debug("cannot preallocate stream segments; they grow as written", "err", err)
+	}
+	if _, err = f.WriteAt(head, 0); err == nil {
 		err = f.Sync()
 	}
 	if err == nil {
@@ -404,7 +425,7 @@ func (d *Durable) snapshot(b []byte) []byte {
 	m := d.Memory
 	b = appendFrame(b, func(p []byte) []byte {
 		p = append(p, frameHeader)
-		p = binary.AppendUvarint(p, m.counter.Load())
+		p = binary.AppendUvarint(p, d.reserved.Load())
 		return append(p, m.epoch...)
 	})
 	for i, s := range m.shards {
@@ -470,6 +491,16 @@ func (d *Durable) Put(ctx context.Context, entries []Entry) ([]PutResult, error)
 		})
 		d.bufMax[shard] = max(d.bufMax[shard], c)
 	}
+	if m.counter.Load() > d.reserved.Load()-counterBlock/2 {
+		// Half the block is used: reserve the next one with this flush, long before
+		// the counters reach the mark.
+		r := d.reserved.Add(counterBlock)
+		d.buf = appendFrame(d.buf, func(p []byte) []byte {
+			p = append(p, frameHeader)
+			p = binary.AppendUvarint(p, r)
+			return append(p, m.epoch...)
+		})
+	}
 	d.appended++
 	target := d.appended
 	err = d.syncLocked(target)
@@ -530,10 +561,10 @@ func (d *Durable) write(buf []byte, bufMax []uint64) error {
 		d.seg.maxCounter[i] = max(d.seg.maxCounter[i], c)
 	}
 	if len(buf) > 0 {
-		if _, err := d.seg.f.Write(buf); err != nil {
+		if _, err := d.seg.f.WriteAt(buf, d.seg.size); err != nil {
 			return err
 		}
-		if err := d.seg.f.Sync(); err != nil {
+		if err := datasync(d.seg.f); err != nil {
 			return err
 		}
 		d.seg.size += int64(len(buf))

@@ -36,7 +36,9 @@ import (
 // takes trimMu first and then every shard's mu in m.shards order. Every other path holds
 // at most one shard's mu at a time and no other lock with it. roomMu is a leaf: it is
 // taken (waitRoom, signalRoom) with no shard lock held and nothing is locked under it.
-// The rest of the shared state is atomics.
+// The rest of the shared state is atomics. Durable's mu comes before all of these: it
+// reads shard checkpoints under it (snapshot, deleteSegments) and calls into Memory only
+// before taking it.
 type Memory struct {
 	cfg    MemoryConfig
 	logger *slog.Logger

@@ -2,11 +2,11 @@
 // opaque byte records (Thrift on raw, enriched TSV on enriched, self-describing JSON bad
 // rows on bad-1 and bad-2).
 //
-// The Stream interface is built to map one-to-one onto Kinesis calls (PutRecords,
-// ListShards, GetShardIterator+GetRecords), and a Checkpointer records how far a consumer
-// group has read, so that stages written against them can run over real Kinesis as well
-// as over the in-memory implementation (NewMemory) they run on in one process. The
-// in-memory stream is the only implementation in this package today. Consume gives
+// The Stream interface maps one-to-one onto Kinesis calls (PutRecords, ListShards,
+// GetShardIterator+GetRecords) and a Checkpointer records how far a consumer group has
+// read, so the same stages run in one process over this package's in-memory stream
+// (NewMemory, or NewDurable with a log on disk) and as separate processes over real
+// Kinesis (streams/kinesis, with DynamoDB leases and checkpoints). Consume gives
 // at-least-once delivery on top of any implementation;
 // MultiCheckpointer lets a sink keep its checkpoint with its output. Sequence numbers
 // are decimal strings of any length: compare them with CompareSequenceNumbers. The
@@ -28,6 +28,11 @@ const (
 	Bad1     = "bad-1"    // collector, enrich -> loaders: bad-row JSON
 	Bad2     = "bad-2"    // loaders -> loaders (bad table / files): loader bad-row JSON
 )
+
+// KinesisName is the Kinesis stream name of a pipeline stream under a prefix, as
+// Snowplow's AWS quick start names it: KinesisName("sp", Raw) is "sp-raw-stream". The
+// per-stage processes and the rendered Terraform both use it, so they meet.
+func KinesisName(prefix, name string) string { return prefix + "-" + name + "-stream" }
 
 // Limits that Kinesis enforces on PutRecords and that every implementation enforces too,
 // so that a pipeline tested in memory behaves the same on AWS.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
@@ -19,37 +18,31 @@ const (
 	sentenceNotBadRow  = "Record on the bad stream is not a bad row."
 )
 
-// badEvent is one stored bad event: Micro's BadEvent JSON, rendered once when read from
-// the bad stream, and what the filters need.
+// badEvent is Micro's view of one stored bad row: its BadEvent JSON and what the
+// filters need.
 type badEvent struct {
 	json       []byte // {"collectorPayload","rawEvent","errors"}
 	hasPayload bool   // collectorPayload is not null
 	vendor     string // collectorPayload.api.vendor
 	version    string // collectorPayload.api.version
 	kind       string // bad-row type, e.g. "schema_violations" ("" when not a bad row)
-	truncated  bool   // json was cut to the per-event cap (see limitBadJSON)
+	row        *badrow.BadRow
+	id         int64 // the store's row id
 }
 
-// newBadEvent derives Micro's BadEvent from one bad-stream record and returns it with the
-// app_id it belongs to ("" when none can be told). A record that is not a bad row is
-// kept too (ok false), with the record text as its second error, so nothing the pipeline
-// rejected goes unseen. When lim caps events and the rendering is larger than the cap,
-// what is kept is limitBadJSON's.
-func newBadEvent(record []byte, lim eventLimit) (b *badEvent, appID string, ok bool) {
+// newBadEvent derives Micro's BadEvent from one bad-stream record, rendered into buf's
+// memory. A record that is not a bad row is shown too, with the record text as its second
+// error, so nothing the pipeline rejected goes unseen.
+func newBadEvent(record []byte, buf []byte) *badEvent {
 	row, err := badrow.Parse(record)
 	if err != nil {
-		b = &badEvent{}
-		b.json = appendBadJSON(nil, nil, nil, sentenceNotBadRow, record)
-		if lim.maxBytes > 0 && len(b.json) > lim.maxBytes {
-			b.json, b.truncated = limitBadJSON(nil, nil, sentenceNotBadRow, record, lim), true
-		}
-		return b, "", false
+		return &badEvent{json: appendBadJSON(buf[:0], nil, nil, sentenceNotBadRow, record)}
 	}
 	compact, err := row.Marshal()
 	if err != nil {
 		compact = record
 	}
-	b = &badEvent{kind: row.Name()}
+	b := &badEvent{kind: row.Name(), row: row}
 
 	var cp *badrow.CollectorPayload
 	var raw *event.RawEvent
@@ -76,19 +69,14 @@ func newBadEvent(record []byte, lim eventLimit) (b *badEvent, appID string, ok b
 			Timestamp: r.Timestamp, IPAddress: r.IPAddress, UserAgent: r.UserAgent,
 			RefererURI: r.RefererURI, Headers: r.Headers, NetworkUserID: r.UserID,
 		}
-		appID, _ = r.Param("aid")
 	} else if c, found, err := row.CollectorPayload(); found && err == nil {
 		cp = c
-		appID = payloadAppID(c)
 	}
 	if cp != nil {
 		b.hasPayload, b.vendor, b.version = true, cp.Vendor, cp.Version
 	}
-	b.json = appendBadJSON(nil, cp, raw, sentence, compact)
-	if lim.maxBytes > 0 && len(b.json) > lim.maxBytes {
-		b.json, b.truncated = limitBadJSON(cp, raw, sentence, compact, lim), true
-	}
-	return b, appID, true
+	b.json = appendBadJSON(buf[:0], cp, raw, sentence, compact)
+	return b
 }
 
 // appendBadJSON appends {"collectorPayload":…,"rawEvent":…,"errors":[sentence, detail]}.
@@ -112,33 +100,6 @@ func appendBadJSON(dst []byte, cp *badrow.CollectorPayload, raw *event.RawEvent,
 	return append(dst, "]}"...)
 }
 
-// payloadAppID returns the app_id of a rejected request when it can be told: the aid of
-// the query string, else the aid shared by every event of a payload_data body.
-func payloadAppID(c *badrow.CollectorPayload) string {
-	for _, p := range c.Querystring {
-		if p.Name == "aid" && p.Value != nil {
-			return *p.Value
-		}
-	}
-	if c.Body == "" {
-		return ""
-	}
-	var body struct {
-		Data []struct {
-			AID *string `json:"aid"`
-		} `json:"data"`
-	}
-	if json.Unmarshal([]byte(c.Body), &body) != nil || len(body.Data) == 0 {
-		return ""
-	}
-	for _, e := range body.Data {
-		if e.AID == nil || *e.AID != *body.Data[0].AID {
-			return ""
-		}
-	}
-	return *body.Data[0].AID
-}
-
 // badFilter is the body of POST /micro/bad (Micro's FiltersBad) plus app_id.
 type badFilter struct {
 	Vendor  *string `json:"vendor"`
@@ -147,16 +108,9 @@ type badFilter struct {
 	AppID   *string `json:"app_id"`
 }
 
-// match reports whether e is a bad event that passes the filters. As in Micro, vendor
-// and version only test bad events that have a collector payload.
-func (f *badFilter) match(e *entry) bool {
-	b := e.bad
-	if b == nil {
-		return false
-	}
-	if f.AppID != nil && e.appID != *f.AppID {
-		return false
-	}
+// match reports whether b passes the vendor and version filters (app_id is the store's
+// part). As in Micro, they only test bad events that have a collector payload.
+func (f *badFilter) match(b *badEvent) bool {
 	if b.hasPayload {
 		if f.Vendor != nil && b.vendor != *f.Vendor {
 			return false

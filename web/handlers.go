@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -20,6 +23,7 @@ const maxBodyBytes = 1 << 20
 
 // notFoundText is Micro's answer to an unknown /micro path, listing what exists here.
 const notFoundText = "Supported endpoints: /micro/all, /micro/good, /micro/bad, /micro/reset, /micro/wait, " +
+	"/micro/events, /micro/columns, /micro/columnStats, /micro/timeline, /micro/stream, /micro/auth-config, " +
 	"/micro/iglu/{vendor}/{name}/jsonschema/{version}, /micro/ui"
 
 // badSchemaPathText is Micro's answer to a schema lookup whose version is not M-R-A.
@@ -27,10 +31,11 @@ const badSchemaPathText = "Schema lookup should be in format iglu/{vendor}/{sche
 
 // Register mounts the Micro API and the UI under /micro on r. A /micro response to a
 // request from an allowed origin carries CORS headers echoing it, with credentials
-// allowed (see Config.AllowedOrigins).
+// allowed (see Config.AllowedOrigins); every answer is gzip-compressed when the client
+// accepts it.
 func (s *Server) Register(r chi.Router) {
 	r.Route("/micro", func(r chi.Router) {
-		r.Use(s.cors)
+		r.Use(s.cors, gzipResponses)
 		r.NotFound(notFound)
 		r.MethodNotAllowed(notFound)
 
@@ -51,6 +56,12 @@ func (s *Server) Register(r chi.Router) {
 		r.Post("/reset", s.handleReset)
 		r.Get("/wait", s.handleWait)
 		r.Post("/wait", s.handleWait)
+		r.Post("/events", s.handleEvents)
+		r.Get("/columns", s.handleColumns)
+		r.Post("/columnStats", s.handleColumnStats)
+		r.Post("/timeline", s.handleTimeline)
+		r.Get("/auth-config", handleAuthConfig)
+		r.Get("/stream", s.handleStream)
 		r.Get("/iglu/{vendor}/{name}/jsonschema/{version}", s.handleIglu)
 	})
 }
@@ -67,46 +78,130 @@ func notFound(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusNotFound, notFoundText)
 }
 
+var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
+
+// gzipResponses compresses the answer when the client accepts gzip, as Micro does.
+// Server-sent events are left alone: each must reach the browser when it is written.
+func gzipResponses(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
+		if !acceptsGzip(r.Header.Get("Accept-Encoding")) || r.Method == http.MethodHead || strings.HasSuffix(r.URL.Path, "/stream") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(w)
+		gw := &gzipWriter{ResponseWriter: w, zw: zw}
+		defer func() {
+			if gw.started {
+				_ = zw.Close()
+			} else if gw.status != 0 {
+				w.WriteHeader(gw.status)
+			}
+			zw.Reset(io.Discard)
+			gzipWriters.Put(zw)
+		}()
+		next.ServeHTTP(gw, r)
+	})
+}
+
+// acceptsGzip reports whether an Accept-Encoding header accepts gzip.
+func acceptsGzip(h string) bool {
+	for part := range strings.SplitSeq(h, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		if !ok {
+			return true
+		}
+		v, err := strconv.ParseFloat(q, 64)
+		return err == nil && v > 0
+	}
+	return false
+}
+
+// gzipWriter compresses what the handler writes; the header says so once the first
+// byte is written (an empty answer, such as a redirect, goes out uncompressed).
+type gzipWriter struct {
+	http.ResponseWriter
+	zw      *gzip.Writer
+	started bool
+	status  int
+}
+
+func (g *gzipWriter) WriteHeader(status int) {
+	if g.status == 0 {
+		g.status = status
+	}
+}
+
+func (g *gzipWriter) start() {
+	if g.started {
+		return
+	}
+	g.started = true
+	h := g.Header()
+	h.Set("Content-Encoding", "gzip")
+	h.Del("Content-Length")
+	if g.status == 0 {
+		g.status = http.StatusOK
+	}
+	g.ResponseWriter.WriteHeader(g.status)
+}
+
+func (g *gzipWriter) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	g.start()
+	return g.zw.Write(b)
+}
+
+// Flush sends what is compressed so far.
+func (g *gzipWriter) Flush() {
+	if g.started {
+		_ = g.zw.Flush()
+	}
+	if f, ok := g.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (g *gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
 // scope is the app_id filter of /micro/all and /micro/reset.
 type scope struct {
 	AppID *string `json:"app_id"`
 }
 
-func (sc scope) match(e *entry) bool { return sc.AppID == nil || e.appID == *sc.AppID }
+func (sc scope) appID() string {
+	if sc.AppID == nil {
+		return ""
+	}
+	return *sc.AppID
+}
 
 func (s *Server) handleAll(w http.ResponseWriter, r *http.Request) {
 	var sc scope
 	sc.AppID = queryString(r, "app_id")
-	if err := decodeBody(r, &sc); err != nil {
-		writeText(w, http.StatusBadRequest, err.Error())
+	if berr := decodeBody(r, &sc, false); berr != nil {
+		berr.write(w)
 		return
 	}
-	good, bad := s.summary(sc)
-	writeSummary(w, good, bad)
-}
-
-// summary counts the live good and bad events in scope.
-func (s *Server) summary(sc scope) (good, bad int) {
-	if sc.AppID == nil {
-		return s.store.counts()
+	c, err := s.store.Count(r.Context(), sc.appID())
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
 	}
-	v, _ := s.store.snapshot(false)
-	v.newest(0, func(e *entry) bool {
-		if sc.match(e) {
-			if e.good != nil {
-				good++
-			} else {
-				bad++
-			}
-		}
-		return true
-	})
-	return good, bad
+	writeSummary(w, c)
 }
 
-func writeSummary(w http.ResponseWriter, good, bad int) {
+func writeSummary(w http.ResponseWriter, c Counts) {
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"total":%d,"good":%d,"bad":%d}`, good+bad, good, bad)
+	fmt.Fprintf(w, `{"total":%d,"good":%d,"bad":%d}`, c.Good+c.Bad, c.Good, c.Bad)
 }
 
 func resetNeedsPost(w http.ResponseWriter, _ *http.Request) {
@@ -114,64 +209,141 @@ func resetNeedsPost(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusMethodNotAllowed, "/micro/reset empties the store and only answers POST: use POST /micro/reset (optionally with {\"app_id\":…})")
 }
 
+// handleReset empties the store (or one app's part of it) and answers the summary of
+// what is left, as Micro 3 did (older helpers read it).
 func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 	var sc scope
 	sc.AppID = queryString(r, "app_id")
-	if err := decodeBody(r, &sc); err != nil {
-		writeText(w, http.StatusBadRequest, err.Error())
+	if berr := decodeBody(r, &sc, false); berr != nil {
+		berr.write(w)
 		return
 	}
-	if sc.AppID == nil {
-		s.store.reset(nil)
-	} else {
-		s.store.reset(sc.match)
+	_, err := s.store.Reset(r.Context(), sc.appID())
+	s.resets.Add(1)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
 	}
-	good, bad := s.summary(sc)
-	writeSummary(w, good, bad)
+	c, err := s.store.Count(r.Context(), sc.appID())
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	writeSummary(w, c)
+}
+
+// storeFailed answers 503 when the store cannot be read: the pipeline goes on, and
+// the store's own logs say why.
+func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the client went away
+	}
+	s.log.Warn("reading the event store", "path", r.URL.Path, "err", err)
+	writeText(w, http.StatusServiceUnavailable, "the event store cannot be read: "+err.Error())
 }
 
 func (s *Server) handleGood(w http.ResponseWriter, r *http.Request) {
-	f, err := parseGoodFilter(r)
-	if err != nil {
-		writeText(w, http.StatusBadRequest, err.Error())
+	f, berr := parseGoodFilter(r)
+	if berr != nil {
+		berr.write(w)
 		return
 	}
-	s.writeEvents(w, s.find(f.match, limitOf(f.Limit)))
+	s.writeList(w, r, func(ctx context.Context, emit func(func([]byte) []byte) bool) error {
+		return s.findGood(ctx, &f, limitOf(f.Limit), 0, func(se *StoredEvent) bool {
+			return emit(func(dst []byte) []byte { return s.appendGood(dst, se) })
+		})
+	})
+}
+
+// findGood calls fn with up to limit (all when negative) good events matching f,
+// newest first, loaded after afterID.
+func (s *Server) findGood(ctx context.Context, f *goodFilter, limit int, afterID int64, fn func(*StoredEvent) bool) error {
+	if limit == 0 {
+		return nil
+	}
+	q, none := f.query()
+	if none {
+		return nil
+	}
+	q.AfterID = afterID
+	if len(f.Contexts) == 0 && limit > 0 {
+		q.Limit = limit
+	}
+	n := 0
+	return s.store.Events(ctx, q, func(se *StoredEvent) bool {
+		if !f.matchContexts(se.Event) {
+			return true
+		}
+		n++
+		return fn(se) && (limit < 0 || n < limit)
+	})
+}
+
+func (s *Server) appendGood(dst []byte, se *StoredEvent) []byte {
+	dst, err := appendGoodEvent(dst, se)
+	if err != nil {
+		s.metrics.renderErrors.Inc()
+		s.log.Debug("rendering enriched event", "event_id", se.Event.Fields[0], "err", err)
+	}
+	return dst
 }
 
 func (s *Server) handleBad(w http.ResponseWriter, r *http.Request) {
-	f, err := parseBadFilter(r)
-	if err != nil {
-		writeText(w, http.StatusBadRequest, err.Error())
+	f, berr := parseBadFilter(r)
+	if berr != nil {
+		berr.write(w)
 		return
 	}
-	s.writeEvents(w, s.find(f.match, limitOf(f.Limit)))
+	s.writeList(w, r, func(ctx context.Context, emit func(func([]byte) []byte) bool) error {
+		return s.findBad(ctx, &f, limitOf(f.Limit), 0, func(b *badEvent) bool {
+			return emit(func(dst []byte) []byte { return append(dst, b.json...) })
+		})
+	})
 }
 
+// findBad calls fn with up to limit (all when negative) bad events matching f, newest
+// first, loaded after afterID.
+func (s *Server) findBad(ctx context.Context, f *badFilter, limit int, afterID int64, fn func(*badEvent) bool) error {
+	if limit == 0 {
+		return nil
+	}
+	q := BadQuery{AfterID: afterID}
+	if f.AppID != nil {
+		if *f.AppID == "" {
+			return nil
+		}
+		q.AppID = *f.AppID
+	}
+	if f.Vendor == nil && f.Version == nil && limit > 0 {
+		q.Limit = limit
+	}
+	n := 0
+	var buf []byte
+	return s.store.BadRows(ctx, q, func(row *StoredBadRow) bool {
+		b := newBadEvent(row.Data, buf)
+		b.id = row.ID
+		buf = b.json
+		if !f.match(b) {
+			return true
+		}
+		n++
+		return fn(b) && (limit < 0 || n < limit)
+	})
+}
+
+// limitOf returns a request's limit: -1 for none, 0 for a negative one (Micro answers
+// nothing then).
 func limitOf(l *int) int {
-	if l == nil {
+	switch {
+	case l == nil:
 		return -1
+	case *l < 0:
+		return 0
 	}
 	return *l
 }
 
-// find returns up to limit (all when negative) matching entries, newest first.
-func (s *Server) find(match func(*entry) bool, limit int) []*entry {
-	var out []*entry
-	if limit == 0 {
-		return out
-	}
-	v, _ := s.store.snapshot(false)
-	v.newest(0, func(e *entry) bool {
-		if match(e) {
-			out = append(out, e)
-		}
-		return limit < 0 || len(out) < limit
-	})
-	return out
-}
-
-func parseGoodFilter(r *http.Request) (goodFilter, error) {
+func parseGoodFilter(r *http.Request) (goodFilter, *bodyError) {
 	var f goodFilter
 	f.EventType = queryString(r, "event_type")
 	f.Schema = queryString(r, "schema")
@@ -179,33 +351,22 @@ func parseGoodFilter(r *http.Request) (goodFilter, error) {
 	f.Contexts = r.URL.Query()["contexts"]
 	var err error
 	if f.Limit, err = queryInt(r, "limit"); err != nil {
-		return f, err
+		return f, &bodyError{http.StatusBadRequest, err.Error()}
 	}
-	if err := decodeBody(r, &f); err != nil {
-		return f, err
-	}
-	if f.Limit != nil && *f.Limit < 0 {
-		return f, fmt.Errorf("limit: %d: must not be negative", *f.Limit)
-	}
-	return f, nil
+	// Micro answers 400 to a POST /micro/good without a body.
+	return f, decodeBody(r, &f, true)
 }
 
-func parseBadFilter(r *http.Request) (badFilter, error) {
+func parseBadFilter(r *http.Request) (badFilter, *bodyError) {
 	var f badFilter
 	f.Vendor = queryString(r, "vendor")
 	f.Version = queryString(r, "version")
 	f.AppID = queryString(r, "app_id")
 	var err error
 	if f.Limit, err = queryInt(r, "limit"); err != nil {
-		return f, err
+		return f, &bodyError{http.StatusBadRequest, err.Error()}
 	}
-	if err := decodeBody(r, &f); err != nil {
-		return f, err
-	}
-	if f.Limit != nil && *f.Limit < 0 {
-		return f, fmt.Errorf("limit: %d: must not be negative", *f.Limit)
-	}
-	return f, nil
+	return f, decodeBody(r, &f, true)
 }
 
 func queryString(r *http.Request, name string) *string {
@@ -229,33 +390,61 @@ func queryInt(r *http.Request, name string) (*int, error) {
 	return &n, nil
 }
 
+// The first line of Micro's answers to a bad body.
+const (
+	malformedBody = "The request body was malformed."
+	invalidBody   = "The request body was invalid."
+)
+
+// bodyError is an answer to a request body that cannot be used: 400 for what is not
+// JSON, 422 for JSON of the wrong shape, as Micro answers.
+type bodyError struct {
+	status int
+	msg    string
+}
+
+func (e *bodyError) write(w http.ResponseWriter) { writeText(w, e.status, e.msg) }
+
+func malformed(detail string) *bodyError {
+	return &bodyError{http.StatusBadRequest, malformedBody + "\n" + detail}
+}
+
+func invalid(detail string) *bodyError {
+	return &bodyError{http.StatusUnprocessableEntity, invalidBody + "\n" + detail}
+}
+
 // decodeBody reads the JSON object of a POST into v, over any query values already in v.
-// An empty body leaves v alone; GET bodies are ignored.
-func decodeBody(r *http.Request, v any) error {
+// GET bodies are ignored. An empty body leaves v alone, or is malformed when required.
+func decodeBody(r *http.Request, v any, required bool) *bodyError {
 	if r.Method != http.MethodPost || r.Body == nil {
 		return nil
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
-		return fmt.Errorf("reading request body: %w", err)
+		return malformed(fmt.Sprintf("reading request body: %v", err))
 	}
 	if len(data) > maxBodyBytes {
-		return fmt.Errorf("request body is larger than %d bytes", maxBodyBytes)
+		return &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", maxBodyBytes)}
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
+		if required {
+			return malformed("the body is empty; send a JSON object")
+		}
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
+	if !json.Valid(data) {
+		return malformed("the body is not JSON")
+	}
+	if data[0] != '{' {
+		return invalid("the body must be a JSON object")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return fmt.Errorf("invalid request body: %s: %s is not a valid %s", te.Field, te.Value, te.Type)
+			return invalid(fmt.Sprintf("%s: %s is not a valid %s", te.Field, te.Value, te.Type))
 		}
-		return fmt.Errorf("invalid request body: %w", err)
-	}
-	if dec.More() {
-		return errors.New("invalid request body: more than one JSON value")
+		return invalid(err.Error())
 	}
 	return nil
 }
@@ -263,45 +452,61 @@ func decodeBody(r *http.Request, v any) error {
 // flushAt is the buffered size at which a list being rendered is written out.
 const flushAt = 32 << 10
 
-// writeEvents answers a JSON array of the entries' Micro objects, rendered as they are
-// written so that memory stays flat however long the list.
-func (s *Server) writeEvents(w http.ResponseWriter, list []*entry) {
-	w.Header().Set("Content-Type", "application/json")
+// writeList answers a JSON array of what find emits, rendered as it is written so that
+// memory stays flat however long the list. find calls emit with a function that
+// appends one element; emit returns false once the client is gone.
+func (s *Server) writeList(w http.ResponseWriter, r *http.Request, find func(ctx context.Context, emit func(func([]byte) []byte) bool) error) {
+	s.writeListIn(w, r, "", "", find)
+}
+
+// writeListIn is writeList with the array between prefix and suffix.
+func (s *Server) writeListIn(w http.ResponseWriter, r *http.Request, prefix, suffix string, find func(ctx context.Context, emit func(func([]byte) []byte) bool) error) {
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
 	}
 	defer s.bufs.Put(bp)
-	buf := append((*bp)[:0], '[')
-	sc := new(renderScratch)
-	for i, e := range list {
-		if i > 0 {
+	buf := append(append((*bp)[:0], prefix...), '[')
+	n, wrote, failed := 0, false, false
+	err := find(r.Context(), func(appendOne func([]byte) []byte) bool {
+		if n > 0 {
 			buf = append(buf, ',')
 		}
-		buf = s.appendEntry(buf, e, sc)
+		n++
+		buf = appendOne(buf)
 		if len(buf) >= flushAt {
+			if !wrote {
+				w.Header().Set("Content-Type", "application/json")
+				wrote = true
+			}
 			if _, err := w.Write(buf); err != nil {
-				*bp = buf[:0]
-				return // the client went away; nothing to tell it
+				failed = true
+				return false
 			}
 			buf = buf[:0]
 		}
+		return true
+	})
+	defer func() { *bp = buf[:0] }()
+	if failed {
+		return
+	}
+	if err != nil {
+		if !wrote {
+			s.storeFailed(w, r, err)
+			return
+		}
+		// Part of the answer is out: cut it short so the client sees broken JSON
+		// rather than a shorter list.
+		s.log.Warn("reading the event store", "path", r.URL.Path, "err", err)
+		return
+	}
+	if !wrote {
+		w.Header().Set("Content-Type", "application/json")
 	}
 	buf = append(buf, ']')
+	buf = append(buf, suffix...)
 	_, _ = w.Write(buf)
-	*bp = buf[:0]
-}
-
-func (s *Server) appendEntry(dst []byte, e *entry, sc *renderScratch) []byte {
-	if e.bad != nil {
-		return append(dst, e.bad.json...)
-	}
-	dst, err := e.good.appendJSON(dst, sc)
-	if err != nil {
-		s.metrics.renderErrors.Inc()
-		s.log.Debug("rendering enriched event", "err", err)
-	}
-	return dst
 }
 
 func (s *Server) handleIglu(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -11,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
-	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
 )
 
 // A page on another site must not read the captured events nor change them: no CORS
@@ -82,7 +79,7 @@ func TestCORSAllowedOrigins(t *testing.T) {
 		}
 	}
 	ts := newTestServer(t, func(c *Config, _ *Deps) { c.AllowedOrigins = []string{"*"} })
-	if res := ts.do(t, http.MethodPost, "/micro/good", "", "Origin", "https://suite.example"); res.status != 200 || res.header.Get("Access-Control-Allow-Origin") != "https://suite.example" {
+	if res := ts.do(t, http.MethodPost, "/micro/good", "{}", "Origin", "https://suite.example"); res.status != 200 || res.header.Get("Access-Control-Allow-Origin") != "https://suite.example" {
 		t.Errorf("with \"*\": POST /micro/good = %d %v, want 200 with the origin echoed", res.status, res.header)
 	}
 }
@@ -176,115 +173,5 @@ func TestIgluErrorsDoNotLeakInternals(t *testing.T) {
 		if r.status == http.StatusNotFound && !strings.Contains(string(r.body), `"error":"RepoFailure"`) {
 			t.Errorf("repository failure answered %s, want Micro's shape with RepoFailure", r.body)
 		}
-	}
-}
-
-// bigTrackerViolation is a tracker_protocol_violations row whose request body has n
-// bytes: what a flood of large bad requests puts on the bad stream.
-func bigTrackerViolation(t testing.TB, n int) []byte {
-	t.Helper()
-	return mustMarshal(t, &badrow.TrackerProtocolViolations{
-		Processor: testProcessor, Timestamp: testFailedAt, Vendor: "com.snowplowanalytics.snowplow", Version: "tp2",
-		Messages: []badrow.Message{badrow.InputData{Field: "body", Value: badrow.Str("x"), Expectation: "a JSON object"}},
-		Payload: badrow.CollectorPayload{
-			Vendor: "com.snowplowanalytics.snowplow", Version: "tp2",
-			Querystring: []event.NVP{event.NewNVP("aid", "flood"), event.NewNVP("big", strings.Repeat("q", n/2))},
-			ContentType: "application/json", Body: strings.Repeat("b", n), Collector: "snowplow-mini-collector-0.1.0",
-			Encoding: "UTF-8", Timestamp: testFailedAt,
-		},
-	})
-}
-
-func TestStoreIsBoundedInBytes(t *testing.T) {
-	const maxBytes, maxEvent = 1 << 20, 64 << 10
-	ts := newTestServer(t, func(c *Config, _ *Deps) { c.MaxBytes, c.MaxEventBytes = maxBytes, maxEvent })
-	row := bigTrackerViolation(t, 200_000)
-	for range 50 {
-		ts.addBad(t, row)
-	}
-	if got := ts.store.retained(); got > maxBytes {
-		t.Errorf("after 50 bad rows of %d bytes the store retains %d bytes, want at most %d", len(row), got, maxBytes)
-	}
-	if got := counterValue(t, ts.metrics.truncated.WithLabelValues("bad")); got != 50 {
-		t.Errorf("truncated bad events = %v, want 50", got)
-	}
-	var list []struct {
-		CollectorPayload struct {
-			Body        string   `json:"body"`
-			Querystring []string `json:"querystring"`
-		} `json:"collectorPayload"`
-		Errors []string `json:"errors"`
-	}
-	r := ts.do(t, http.MethodGet, "/micro/bad?limit=1", "")
-	if err := json.Unmarshal(r.body, &list); err != nil || len(list) != 1 {
-		t.Fatalf("GET /micro/bad?limit=1 = %s (%v), want one event", r.body, err)
-	}
-	if len(r.body) > maxEvent {
-		t.Errorf("one stored bad event renders %d bytes, want at most web.maxEventBytes %d", len(r.body), maxEvent)
-	}
-	b := list[0]
-	wantMark := "…[truncated by snowplow-mini: 200000 bytes in all]"
-	if !strings.HasSuffix(b.CollectorPayload.Body, wantMark) || !strings.HasPrefix(b.CollectorPayload.Body, strings.Repeat("b", maxEvent/10)) {
-		t.Errorf("collectorPayload.body = %.60q…, want the first %d bytes and %q", b.CollectorPayload.Body, maxEvent/10, wantMark)
-	}
-	if len(b.CollectorPayload.Querystring) != 2 || b.CollectorPayload.Querystring[0] != "aid=flood" {
-		t.Errorf("querystring = %.80q, want aid=flood kept whole", b.CollectorPayload.Querystring)
-	}
-	var sv struct {
-		Schema string `json:"schema"`
-		Data   struct {
-			Failure struct {
-				MaximumAllowedSizeBytes int    `json:"maximumAllowedSizeBytes"`
-				ActualSizeBytes         int    `json:"actualSizeBytes"`
-				Expectation             string `json:"expectation"`
-			} `json:"failure"`
-			Payload string `json:"payload"`
-		} `json:"data"`
-	}
-	if len(b.Errors) != 2 || json.Unmarshal([]byte(b.Errors[1]), &sv) != nil {
-		t.Fatalf("errors = %.200q, want the sentence and a size_violation", b.Errors)
-	}
-	if sv.Schema != badrow.SizeViolationSchema || sv.Data.Failure.MaximumAllowedSizeBytes != maxEvent || sv.Data.Failure.ActualSizeBytes != len(row) ||
-		!strings.Contains(sv.Data.Failure.Expectation, "web.maxEventBytes") || sv.Data.Payload != string(row[:maxEvent/10]) {
-		t.Errorf("errors[1] = %.300s, want a size_violation keeping the first %d bytes of the bad row", b.Errors[1], maxEvent/10)
-	}
-	// Reset gives the bytes back.
-	ts.do(t, http.MethodPost, "/micro/reset", "")
-	if got := ts.store.retained(); got != 0 {
-		t.Errorf("after reset the store retains %d bytes, want 0", got)
-	}
-}
-
-func TestGoodEventOverCapKeepsEnrichedEvent(t *testing.T) {
-	fx := loadFixtures(t)
-	const maxEvent = 16 << 10
-	ts := newTestServer(t, func(c *Config, _ *Deps) { c.MaxEventBytes = maxEvent })
-	f := fx["struct"]
-	raw := *f.raw
-	raw.Parameters = append(append([]event.NVP(nil), raw.Parameters...), event.NewNVP("cx", strings.Repeat("Q", 100_000)))
-	ts.ObserveGood(&raw, f.ev)
-	var list []struct {
-		RawEvent struct {
-			Parameters map[string]string `json:"parameters"`
-		} `json:"rawEvent"`
-		Event map[string]any `json:"event"`
-	}
-	ts.doJSON(t, http.MethodGet, "/micro/good", "", &list)
-	if len(list) != 1 {
-		t.Fatalf("got %d good events, want 1", len(list))
-	}
-	cx := list[0].RawEvent.Parameters["cx"]
-	if !strings.HasSuffix(cx, "…[truncated by snowplow-mini: 100000 bytes in all]") || len(cx) > maxEvent {
-		t.Errorf("rawEvent.parameters.cx = %.60q… (%d bytes), want it cut with a mark", cx, len(cx))
-	}
-	if list[0].Event["event_id"] != f.ev.Fields[event.EventID] {
-		t.Errorf("event.event_id = %v, want %q (the enriched event kept whole)", list[0].Event["event_id"], f.ev.Fields[event.EventID])
-	}
-	if got := counterValue(t, ts.metrics.truncated.WithLabelValues("good")); got != 1 {
-		t.Errorf("truncated good events = %v, want 1", got)
-	}
-	// An original parameter list handed to ObserveGood is left alone.
-	if got := raw.Parameters[len(raw.Parameters)-1].Value; len(*got) != 100_000 {
-		t.Errorf("ObserveGood changed the caller's parameter (%d bytes)", len(*got))
 	}
 }

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +23,6 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu/badrow"
-	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/web")
@@ -82,18 +84,20 @@ func (f fixture) variant(fields map[event.Field]string) fixture {
 	return fixture{raw: &raw, ev: &ev}
 }
 
-// testServer is a Server mounted on a chi router, without a bad stream.
+// testServer is a Server mounted on a chi router, over a memStore.
 type testServer struct {
 	*Server
-	h   http.Handler
-	reg *prometheus.Registry
+	h     http.Handler
+	reg   *prometheus.Registry
+	store *memStore
 }
 
 func newTestServer(t testing.TB, mutate func(*Config, *Deps)) *testServer {
 	t.Helper()
 	cfg := DefaultConfig()
 	reg := prometheus.NewRegistry()
-	deps := Deps{Registerer: reg, Version: "0.1.0"}
+	st := newMemStore()
+	deps := Deps{Registerer: reg, Store: st}
 	if mutate != nil {
 		mutate(&cfg, &deps)
 	}
@@ -103,7 +107,200 @@ func newTestServer(t testing.TB, mutate func(*Config, *Deps)) *testServer {
 	}
 	r := chi.NewRouter()
 	s.Register(r)
-	return &testServer{Server: s, h: r, reg: reg}
+	return &testServer{Server: s, h: r, reg: reg, store: st}
+}
+
+// ObserveGood stores a good event as the sink would: its fields and its raw request's
+// Micro JSON (none when raw is nil).
+func (ts *testServer) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent) {
+	var js []byte
+	if raw != nil {
+		js = raw.AppendMicroJSON(nil)
+	}
+	ts.store.addGood(*ev, js)
+}
+
+// memStore is a Store in memory for the handler tests. It supports the queries the
+// Micro 3 routes and waits make (app_id, exact column values, after an id, limit);
+// the Micro 4 routes' filters, sorting and time ranges are tested on the real stores
+// (main package), so here they fail the request.
+type memStore struct {
+	mu      sync.Mutex
+	nextID  int64
+	good    []memGood // oldest first
+	bad     []memBad
+	changed chan struct{}
+	loadAt  time.Time
+}
+
+type memGood struct {
+	id   int64
+	ev   event.EnrichedEvent
+	raw  []byte
+	load time.Time
+}
+
+type memBad struct {
+	id    int64
+	appID string
+	data  []byte
+	load  time.Time
+}
+
+func newMemStore() *memStore {
+	return &memStore{changed: make(chan struct{}), loadAt: time.Date(2026, 11, 22, 2, 8, 8, 0, time.UTC)}
+}
+
+func (m *memStore) notifyLocked() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+func (m *memStore) addGood(ev event.EnrichedEvent, raw []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nextID++
+	m.good = append(m.good, memGood{m.nextID, ev, raw, m.loadAt.Add(time.Duration(m.nextID) * time.Millisecond)})
+	m.notifyLocked()
+}
+
+func (m *memStore) addBad(data []byte, appID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nextID++
+	m.bad = append(m.bad, memBad{m.nextID, appID, data, m.loadAt.Add(time.Duration(m.nextID) * time.Millisecond)})
+	m.notifyLocked()
+}
+
+func (m *memStore) Count(_ context.Context, appID string) (Counts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var c Counts
+	for _, g := range m.good {
+		if appID == "" || g.ev.Fields[event.AppID] == appID {
+			c.Good++
+		}
+	}
+	for _, b := range m.bad {
+		if appID == "" || b.appID == appID {
+			c.Bad++
+		}
+	}
+	return c, nil
+}
+
+func (m *memStore) Reset(_ context.Context, appID string) (Counts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var c Counts
+	good := m.good[:0:0]
+	for _, g := range m.good {
+		if appID == "" || g.ev.Fields[event.AppID] == appID {
+			c.Good++
+			continue
+		}
+		good = append(good, g)
+	}
+	bad := m.bad[:0:0]
+	for _, b := range m.bad {
+		if appID == "" || b.appID == appID {
+			c.Bad++
+			continue
+		}
+		bad = append(bad, b)
+	}
+	m.good, m.bad = good, bad
+	m.notifyLocked()
+	return c, nil
+}
+
+var errMemStore = errors.New("memStore: filters, sorting and time ranges are tested on the real stores")
+
+func (m *memStore) selectGood(q EventQuery) ([]memGood, error) {
+	if len(q.AnyOf) > 0 || q.SortColumn != "" || !q.Start.IsZero() || !q.End.IsZero() {
+		return nil, errMemStore
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []memGood
+next:
+	for i := len(m.good) - 1; i >= 0; i-- {
+		g := m.good[i]
+		if q.AppID != "" && g.ev.Fields[event.AppID] != q.AppID || g.id <= q.AfterID {
+			continue
+		}
+		for _, eq := range q.Equal {
+			f, ok := event.FieldByName(eq.Column)
+			if !ok || g.ev.Fields[f] != eq.Value {
+				continue next
+			}
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func (m *memStore) Events(_ context.Context, q EventQuery, fn func(*StoredEvent) bool) error {
+	list, err := m.selectGood(q)
+	if err != nil {
+		return err
+	}
+	list = list[min(q.Offset, len(list)):]
+	if q.Limit > 0 && len(list) > q.Limit {
+		list = list[:q.Limit]
+	}
+	for _, g := range list {
+		ev := g.ev
+		if !fn(&StoredEvent{ID: g.id, LoadTstamp: g.load, Event: &ev, RawEvent: g.raw}) {
+			break
+		}
+	}
+	return nil
+}
+
+func (m *memStore) CountEvents(_ context.Context, q EventQuery) (int64, error) {
+	list, err := m.selectGood(q)
+	return int64(len(list)), err
+}
+
+func (m *memStore) BadRows(_ context.Context, q BadQuery, fn func(*StoredBadRow) bool) error {
+	m.mu.Lock()
+	bad := slices.Clone(m.bad)
+	m.mu.Unlock()
+	n := 0
+	for i := len(bad) - 1; i >= 0; i-- {
+		b := bad[i]
+		if q.AppID != "" && b.appID != q.AppID || b.id <= q.AfterID {
+			continue
+		}
+		if !fn(&StoredBadRow{ID: b.id, LoadTstamp: b.load, AppID: b.appID, Data: b.data}) {
+			break
+		}
+		if n++; q.Limit > 0 && n >= q.Limit {
+			break
+		}
+	}
+	return nil
+}
+
+func (m *memStore) EventColumns(context.Context) ([]string, []string, error) {
+	return nil, nil, errMemStore
+}
+
+func (m *memStore) WideColumnFields(context.Context, string) ([]string, error) {
+	return nil, errMemStore
+}
+
+func (m *memStore) ColumnValues(context.Context, string, int) ([]string, error) {
+	return nil, errMemStore
+}
+
+func (m *memStore) Timeline(context.Context, []TimeRange) ([]int64, error) { return nil, errMemStore }
+
+func (m *memStore) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
 }
 
 // response is what a request got back.
@@ -143,15 +340,42 @@ func (ts *testServer) doJSON(t testing.TB, method, target, body string, v any) {
 	}
 }
 
+// addBad stores bad rows, with the app_id the sink would read from them: the aid of
+// the raw event, or of the request's query string or payload_data body.
 func (ts *testServer) addBad(t testing.TB, rows ...[]byte) {
 	t.Helper()
-	recs := make([]streams.Record, len(rows))
-	for i, r := range rows {
-		recs[i] = streams.Record{Data: r}
+	for _, r := range rows {
+		ts.store.addBad(r, testBadAppID(r))
 	}
-	if err := ts.storeBadRecords(context.Background(), recs); err != nil {
-		t.Fatal(err)
+}
+
+func testBadAppID(record []byte) string {
+	row, err := badrow.Parse(record)
+	if err != nil {
+		return ""
 	}
+	if raw, ok, err := row.RawEvent(); ok && err == nil {
+		aid, _ := raw.Param("aid")
+		return aid
+	}
+	cp, ok, err := row.CollectorPayload()
+	if !ok || err != nil {
+		return ""
+	}
+	for _, p := range cp.Querystring {
+		if p.Name == "aid" && p.Value != nil {
+			return *p.Value
+		}
+	}
+	var body struct {
+		Data []struct {
+			AID string `json:"aid"`
+		} `json:"data"`
+	}
+	if json.Unmarshal([]byte(cp.Body), &body) != nil || len(body.Data) == 0 {
+		return ""
+	}
+	return body.Data[0].AID
 }
 
 // goldenJSON compares got, indented, with testdata/web/<name> (rewritten with -update).

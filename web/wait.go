@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,10 +68,11 @@ type waitSpec struct {
 	count   int
 	limit   int // -1: all
 	timeout time.Duration
-	match   func(*entry) bool
+	good    goodFilter
+	badF    badFilter
 }
 
-func (s *Server) parseWait(r *http.Request) (waitSpec, error) {
+func (s *Server) parseWait(r *http.Request) (waitSpec, *bodyError) {
 	var req waitRequest
 	q := r.URL.Query()
 	req.Type = queryString(r, "type")
@@ -82,19 +84,19 @@ func (s *Server) parseWait(r *http.Request) (waitSpec, error) {
 	req.AppID = queryString(r, "app_id")
 	var err error
 	if req.Count, err = queryInt(r, "count"); err != nil {
-		return waitSpec{}, err
+		return waitSpec{}, &bodyError{http.StatusBadRequest, err.Error()}
 	}
 	if req.Limit, err = queryInt(r, "limit"); err != nil {
-		return waitSpec{}, err
+		return waitSpec{}, &bodyError{http.StatusBadRequest, err.Error()}
 	}
 	if v := queryString(r, "timeout"); v != nil {
 		req.Timeout = new(timeout)
 		if err := req.Timeout.parse(*v); err != nil {
-			return waitSpec{}, err
+			return waitSpec{}, &bodyError{http.StatusBadRequest, err.Error()}
 		}
 	}
-	if err := decodeBody(r, &req); err != nil {
-		return waitSpec{}, err
+	if berr := decodeBody(r, &req, false); berr != nil {
+		return waitSpec{}, berr
 	}
 
 	spec := waitSpec{count: 1, limit: -1, timeout: s.cfg.Wait.DefaultTimeout}
@@ -130,16 +132,17 @@ func (s *Server) parseWait(r *http.Request) (waitSpec, error) {
 		if req.EventType != nil || req.Schema != nil || req.Contexts != nil {
 			errs = append(errs, errors.New("event_type, schema and contexts filter good events: not allowed with type \"bad\""))
 		}
-		f := badFilter{Vendor: req.Vendor, Version: req.Version, AppID: req.AppID}
-		spec.match = f.match
+		spec.badF = badFilter{Vendor: req.Vendor, Version: req.Version, AppID: req.AppID}
 	} else {
 		if req.Vendor != nil || req.Version != nil {
 			errs = append(errs, errors.New("vendor and version filter bad events: use them with type \"bad\""))
 		}
-		f := goodFilter{EventType: req.EventType, Schema: req.Schema, Contexts: req.Contexts, AppID: req.AppID}
-		spec.match = f.match
+		spec.good = goodFilter{EventType: req.EventType, Schema: req.Schema, Contexts: req.Contexts, AppID: req.AppID}
 	}
-	return spec, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return spec, &bodyError{http.StatusBadRequest, err.Error()}
+	}
+	return spec, nil
 }
 
 // handleWait answers /micro/wait: it blocks until the store holds at least count events
@@ -152,79 +155,80 @@ func (s *Server) parseWait(r *http.Request) (waitSpec, error) {
 // that what did arrive can be shown and no client retries the request (browsers retry
 // some 408s on their own).
 func (s *Server) handleWait(w http.ResponseWriter, r *http.Request) {
-	spec, err := s.parseWait(r)
-	if err != nil {
-		writeText(w, http.StatusBadRequest, err.Error())
+	spec, berr := s.parseWait(r)
+	if berr != nil {
+		berr.write(w)
 		return
 	}
-	found, complete := s.wait(r, spec)
+	found, complete, err := s.wait(r, spec)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
 	if complete {
 		s.metrics.waits.WithLabelValues("complete").Inc()
 	} else {
 		s.metrics.waits.WithLabelValues("timeout").Inc()
 	}
-	list := found
-	if spec.limit >= 0 && len(list) > spec.limit {
-		list = list[:spec.limit]
+	limit := found
+	if spec.limit >= 0 {
+		limit = min(limit, spec.limit)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"complete":%t,"found":%d,"events":`, complete, len(found))
-	s.writeEvents(w, list)
-	_, _ = w.Write([]byte{'}'})
+	prefix := fmt.Sprintf(`{"complete":%t,"found":%d,"events":`, complete, found)
+	s.writeListIn(w, r, prefix, "}", func(ctx context.Context, emit func(func([]byte) []byte) bool) error {
+		if spec.bad {
+			return s.findBad(ctx, &spec.badF, limit, 0, func(b *badEvent) bool {
+				return emit(func(dst []byte) []byte { return append(dst, b.json...) })
+			})
+		}
+		return s.findGood(ctx, &spec.good, limit, 0, func(se *StoredEvent) bool {
+			return emit(func(dst []byte) []byte { return s.appendGood(dst, se) })
+		})
+	})
 }
 
-// wait returns the matching entries, newest first, once there are at least spec.count
-// of them (complete), or what there is when the timeout passes, the request ends or the
-// server shuts down. It scans each entry once, waking on the store's change notification.
-func (s *Server) wait(r *http.Request, spec waitSpec) (found []*entry, complete bool) {
+// wait returns how many events match once there are at least spec.count of them
+// (complete), or what there is when the timeout passes, the request ends or the server
+// shuts down. Each pass reads only the rows committed since the last one, waking on the
+// store's commit notification; a reset through this server starts the count over.
+func (s *Server) wait(r *http.Request, spec waitSpec) (found int, complete bool, err error) {
 	timer := time.NewTimer(spec.timeout)
 	defer timer.Stop()
-	type hit struct {
-		pos uint64
-		e   *entry
-	}
-	var (
-		hits    []hit // ascending positions
-		scanned uint64
-		epoch   uint64
-		started bool
-	)
-scan:
+	ctx := r.Context()
+	var lastID int64
+	epoch := s.resets.Load()
 	for {
-		v, changed := s.store.snapshot(true)
-		if !started || v.epoch != epoch {
-			// First pass, or a reset renumbered the store: start over.
-			hits, scanned, epoch, started = hits[:0], v.first, v.epoch, true
+		changed := s.store.Changed()
+		if e := s.resets.Load(); e != epoch {
+			epoch, found, lastID = e, 0, 0
 		}
-		// Forget hits evicted since the last pass, then look at the new entries.
-		drop := 0
-		for drop < len(hits) && hits[drop].pos < v.first {
-			drop++
+		maxID := lastID
+		count := func(id int64) bool {
+			maxID = max(maxID, id)
+			found++
+			return true
 		}
-		hits = hits[drop:]
-		for p := max(scanned, v.first); p < v.next; p++ {
-			if e := v.at(p); spec.match(e) {
-				hits = append(hits, hit{p, e})
-			}
+		if spec.bad {
+			err = s.findBad(ctx, &spec.badF, -1, lastID, func(b *badEvent) bool { return count(b.id) })
+		} else {
+			err = s.findGood(ctx, &spec.good, -1, lastID, func(se *StoredEvent) bool { return count(se.ID) })
 		}
-		scanned = v.next
-		complete = len(hits) >= spec.count
-		if complete {
-			break
+		if err != nil {
+			return found, false, err
+		}
+		lastID = maxID
+		if found >= spec.count {
+			return found, true, nil
 		}
 		select {
 		case <-changed:
 		case <-timer.C:
-			break scan
-		case <-r.Context().Done():
-			break scan
+			return found, false, nil
+		case <-ctx.Done():
+			return found, false, nil
 		case <-s.endWaits:
-			break scan
+			return found, false, nil
 		}
 	}
-	found = make([]*entry, len(hits))
-	for i, h := range hits {
-		found[len(hits)-1-i] = h.e
-	}
-	return found, complete
 }

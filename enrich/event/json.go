@@ -28,13 +28,13 @@ func (e *EnrichedEvent) AppendJSON(dst []byte) ([]byte, error) {
 	return e.appendSDKJSON(dst, jsonOptions{flatten: true})
 }
 
-// AppendMicroJSON appends the event as Snowplow Micro's GoodEvent "event" object: the
-// AppendJSON shape plus every field key (null when empty) and the JSON columns contexts,
-// derived_contexts and unstruct_event as their self-describing envelopes (an empty contexts
-// envelope, {"schema":…,"data":[]}, when a contexts column is empty; null for an empty
-// unstruct_event), so tests may read either event.contexts_… or event.contexts.data.
+// AppendMicroJSON appends the event as Snowplow Micro's GoodEvent "event" object, the Scala
+// analytics SDK's non-lossy JSON as Micro serves it: exactly the NumFields keys in field
+// order (null when empty), typed as in AppendJSON, with contexts, derived_contexts and
+// unstruct_event as their self-describing envelopes and {} when a column is empty (the SDK's
+// encoding of no contexts), and no flattened or geo_location keys.
 func (e *EnrichedEvent) AppendMicroJSON(dst []byte) ([]byte, error) {
-	return e.appendSDKJSON(dst, jsonOptions{flatten: true, full: true})
+	return e.appendSDKJSON(dst, jsonOptions{full: true, emptyObjects: true})
 }
 
 // AppendFullJSON appends the event as the Scala analytics SDK's non-lossy JSON, the payload of
@@ -49,6 +49,9 @@ func (e *EnrichedEvent) AppendFullJSON(dst []byte) ([]byte, error) {
 type jsonOptions struct {
 	flatten bool // geo_location and the unstruct_event_… / contexts_… keys
 	full    bool // every field key (null when empty) and the JSON columns as envelopes
+	// emptyObjects writes the JSON columns in the Scala SDK's envelopes, {} when empty
+	// (with full).
+	emptyObjects bool
 }
 
 // MarshalJSON returns AppendJSON's object.
@@ -86,6 +89,11 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, o jsonOptions) ([]byte, error)
 			}
 			key(f.Name())
 			switch {
+			case o.emptyObjects:
+				var err error
+				if dst, err = appendSDKEnvelope(dst, f, v); err != nil {
+					return dst, err
+				}
 			case v != "":
 				if !validJSON(bytesOf(v)) {
 					return dst, invalid(f, v, "Cannot parse key "+f.Name()+" into "+jsonInto(f)+": invalid JSON")
@@ -183,6 +191,43 @@ func (e *EnrichedEvent) appendSDKJSON(dst []byte, o jsonOptions) ([]byte, error)
 	}
 	emitGroups(ctxEnts, derEnts)
 	emitGroups(derEnts, nil)
+	return append(dst, '}'), nil
+}
+
+// Envelope schemas of the Scala analytics SDK's JSON, whatever version the TSV had.
+const (
+	sdkContextsSchema = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
+	sdkUnstructSchema = "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"
+)
+
+// appendSDKEnvelope appends a JSON column as the Scala analytics SDK encodes it: its data
+// in the SDK's envelope, or {} when there is none.
+func appendSDKEnvelope(dst []byte, f Field, v string) ([]byte, error) {
+	if v == "" {
+		return append(dst, "{}"...), nil
+	}
+	fail := func(err error) ([]byte, error) {
+		return dst, invalid(f, v, "Cannot parse key "+f.Name()+" into "+jsonInto(f)+": "+err.Error())
+	}
+	if f == UnstructEvent {
+		if _, err := scanUnstruct(bytesOf(v), true); err != nil {
+			return fail(err)
+		}
+		env, _ := scanWhole(bytesOf(v), true)
+		dst = append(dst, `{"schema":"`+sdkUnstructSchema+`","data":`...)
+		dst = append(dst, env.data...)
+		return append(dst, '}'), nil
+	}
+	n := 0
+	if err := scanContexts(bytesOf(v), true, func(sdjScan) { n++ }); err != nil {
+		return fail(err)
+	}
+	if n == 0 {
+		return append(dst, "{}"...), nil
+	}
+	env, _ := scanWhole(bytesOf(v), true)
+	dst = append(dst, `{"schema":"`+sdkContextsSchema+`","data":`...)
+	dst = append(dst, env.data...)
 	return append(dst, '}'), nil
 }
 

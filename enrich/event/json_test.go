@@ -127,8 +127,7 @@ func TestAppendJSONShape(t *testing.T) {
 		t.Errorf("AppendFullJSON() true_tstamp = %v, unstruct_event = %v", fm["true_tstamp"], fm["unstruct_event"])
 	}
 
-	// Micro: every field plus the flattened keys; empty JSON columns give an empty contexts
-	// envelope and a null unstruct_event.
+	// Micro: exactly the fields (no flattened keys); empty JSON columns are {}.
 	var e EnrichedEvent
 	e.Set(EventID, "c6ef3124-b53a-4b13-a233-0088f79dcbcb")
 	mb, err := e.AppendMicroJSON(nil)
@@ -139,13 +138,27 @@ func TestAppendJSONShape(t *testing.T) {
 	if len(mm) != NumFields {
 		t.Errorf("AppendMicroJSON(empty event) has %d keys, want %d", len(mm), NumFields)
 	}
-	wantCtx := map[string]any{"schema": ContextsSchema, "data": []any{}}
+	for _, f := range []string{"contexts", "derived_contexts", "unstruct_event"} {
+		if diff := cmp.Diff(map[string]any{}, mm[f]); diff != "" {
+			t.Errorf("AppendMicroJSON(empty event)[%s] mismatch (-want +got):\n%s", f, diff)
+		}
+	}
+	// A TSV contexts envelope of any version comes out in the SDK's 1-0-0 envelope.
+	e.Set(Contexts, `{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[{"schema":"iglu:a/b/jsonschema/1-0-0","data":{"x":1}}]}`)
+	mb, err = e.AppendMicroJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mm = decodeOrdered(t, mb)
+	wantCtx := map[string]any{"schema": "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0",
+		"data": []any{map[string]any{"schema": "iglu:a/b/jsonschema/1-0-0", "data": map[string]any{"x": float64(1)}}}}
 	if diff := cmp.Diff(wantCtx, mm["contexts"]); diff != "" {
-		t.Errorf("AppendMicroJSON(empty event)[contexts] mismatch (-want +got):\n%s", diff)
+		t.Errorf("AppendMicroJSON(contexts)[contexts] mismatch (-want +got):\n%s", diff)
 	}
-	if v, ok := mm["unstruct_event"]; !ok || v != nil {
-		t.Errorf("AppendMicroJSON(empty event)[unstruct_event] = %v, %v, want null", v, ok)
+	if len(mm) != NumFields {
+		t.Errorf("AppendMicroJSON(with contexts) has %d keys, want %d", len(mm), NumFields)
 	}
+	e.Set(Contexts, "")
 	sb, _ := e.AppendJSON(nil)
 	if string(sb) != `{"event_id":"c6ef3124-b53a-4b13-a233-0088f79dcbcb"}` {
 		t.Errorf("AppendJSON(event_id only) = %s", sb)

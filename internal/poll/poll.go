@@ -12,21 +12,23 @@ import (
 // long enough not to starve the code being waited for on a busy machine.
 const interval = 5 * time.Millisecond
 
-// Until calls cond until it returns true, failing t after timeout with what.
-func Until(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+// Until calls cond until it returns true, failing t after timeout with what. It returns
+// how long that took, for tests that report it.
+func Until(t testing.TB, what string, timeout time.Duration, cond func() bool) time.Duration {
 	t.Helper()
-	UntilState(t, what, timeout, func() (bool, string) { return cond(), "" })
+	return UntilState(t, what, timeout, func() (bool, string) { return cond(), "" })
 }
 
 // UntilState is Until for a condition that also describes what it saw; the last
 // description is in the failure message.
-func UntilState(t testing.TB, what string, timeout time.Duration, cond func() (ok bool, state string)) {
+func UntilState(t testing.TB, what string, timeout time.Duration, cond func() (ok bool, state string)) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	for {
 		ok, state := cond()
 		if ok {
-			return
+			return time.Since(start)
 		}
 		if time.Now().After(deadline) {
 			if state != "" {

@@ -115,7 +115,7 @@ func (t *leaseTable) ensure(ctx context.Context) error {
 		var nf *types.ResourceNotFoundException
 		switch {
 		case errors.As(err, &nf) && !t.s.cfg.Leases.CreateTables:
-			return fmt.Errorf("%w: %q (the lease table of group %q on stream %q; create it, or ask for it to be created)", ErrTableNotFound, t.name, t.group, t.s.cfg.StreamName)
+			return fmt.Errorf("%w: %q (the lease table of group %q on stream %q; LeaseConfig.CreateTables creates it)", ErrTableNotFound, t.name, t.group, t.s.cfg.StreamName)
 		case errors.As(err, &nf) && !created:
 			_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
 				TableName:            aws.String(t.name),

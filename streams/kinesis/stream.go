@@ -90,7 +90,7 @@ func (s *Stream) Check(ctx context.Context, create bool, shards int) error {
 			}
 			s.log.Info("created kinesis stream", "shards", shards)
 		case errors.As(err, &nf) && !create:
-			return fmt.Errorf("%w: %q (create it, or ask for it to be created)", ErrStreamNotFound, s.cfg.StreamName)
+			return fmt.Errorf("%w: %q (it must exist first)", ErrStreamNotFound, s.cfg.StreamName)
 		case err != nil && !errors.As(err, &nf):
 			return fmt.Errorf("describing kinesis stream %q: %w", s.cfg.StreamName, err)
 		case err == nil && out.StreamDescriptionSummary.StreamStatus != types.StreamStatusCreating:

@@ -1,7 +1,7 @@
 // Package streamtest is the contract test suite of streams.Stream and
-// streams.Checkpointer: every implementation (today the in-memory stream; a Kinesis one
-// with its checkpoint table would run it too) runs Run from its own tests, so that stages
-// behave the same over each. It tests only through the interfaces and streams.Consume, never an
+// streams.Checkpointer: every implementation (the in-memory and durable streams, Kinesis
+// with its DynamoDB checkpoint table) runs it from its own tests, so that stages behave
+// the same over each. It tests only through the interfaces and streams.Consume, never an
 // implementation's internals. Only tests import it.
 package streamtest
 

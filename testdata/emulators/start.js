@@ -33,6 +33,18 @@ switch (kind) {
     process.exit(2);
 }
 
+// kinesalite rethrows the error of a request whose client went away (a consumer
+// killed in the middle of a GetRecords, as the failover tests do), which would end
+// the process and every other test's stream with it: log those and go on.
+process.on('uncaughtException', (err) => {
+  if (err && (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.message === 'aborted')) {
+    console.error(`${kind}: a client went away mid-request (${err.message}); still serving`);
+    return;
+  }
+  console.error(err);
+  process.exit(1);
+});
+
 server.on('error', (err) => {
   console.error(`${kind}: ${err.message}`);
   process.exit(1);

@@ -133,8 +133,11 @@ CREATE TABLE IF NOT EXISTS "atomic"."events" (
   contexts JSON,
   derived_contexts JSON,
   unstruct_event JSON,
+  raw_event TEXT,
   load_tstamp TIMESTAMP NOT NULL
 );
+
+ALTER TABLE "atomic"."events" ADD COLUMN IF NOT EXISTS raw_event TEXT;
 
 CREATE INDEX IF NOT EXISTS events_app_id ON "atomic"."events" (app_id);
 
@@ -167,6 +170,11 @@ CREATE TABLE IF NOT EXISTS "atomic"."checkpoints" (
 CREATE TABLE IF NOT EXISTS "atomic"."row_counts" (
   table_name TEXT PRIMARY KEY,
   row_count BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS "atomic"."event_digests" (
+  digest BYTEA PRIMARY KEY,
+  load_tstamp TIMESTAMP NOT NULL
 );
 
 INSERT INTO "atomic"."row_counts" (table_name, row_count) SELECT 'events', count(*) FROM "atomic"."events"

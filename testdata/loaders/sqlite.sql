@@ -131,6 +131,7 @@ CREATE TABLE IF NOT EXISTS events (
   contexts TEXT,
   derived_contexts TEXT,
   unstruct_event TEXT,
+  raw_event TEXT,
   load_tstamp TEXT NOT NULL
 );
 
@@ -166,6 +167,11 @@ CREATE TABLE IF NOT EXISTS row_counts (
   table_name TEXT PRIMARY KEY,
   row_count INTEGER NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS event_digests (
+  digest BLOB PRIMARY KEY,
+  load_tstamp TEXT NOT NULL
+) WITHOUT ROWID;
 
 INSERT INTO row_counts (table_name, row_count) VALUES ('events', (SELECT count(*) FROM events))
   ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count;
