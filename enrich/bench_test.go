@@ -6,13 +6,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/snowplow-mini/snowplow-mini/collector/payload"
 	"github.com/snowplow-mini/snowplow-mini/enrich/enrichments"
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
+	"github.com/snowplow-mini/snowplow-mini/internal/browserload"
 )
 
 // idMarker stands for the ids of the benchmark record's entities (valid hex in a UUID).
@@ -178,15 +181,126 @@ func BenchmarkProcess(b *testing.B) {
 // enrichments (campaign attribution, event fingerprint, referer parser, UA parser), which
 // add a ua_parser_context to every event.
 func BenchmarkProcessDefaultEnrichments(b *testing.B) {
-	set, err := enrichments.Defaults(b.Context(), enrichments.Deps{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = set.Close() })
-	e := newTestEnricher(b, testResolver(b), func(_ *Config, d *Deps) { d.Enrichments = set })
+	e := newDefaultEnricher(b)
 	res, err := e.Process(context.Background(), benchPayload(b).rec)
 	if err != nil || len(res.Good) == 0 || !strings.Contains(res.Good[0].Event.Fields[event.DerivedContexts], "ua_parser_context") {
 		b.Fatalf("Process = %v, %v; want good events with a ua_parser_context", res.Good, err)
 	}
 	benchProcess(b, e)
+}
+
+// browserRecords builds the raw records of browserload's requests as the collector
+// records them; the Cookie header (the visitor's sp cookie) is the only header that
+// changes between visitors of the same browser.
+type browserRecords struct {
+	gen    browserload.Generator
+	cps    []*payload.CollectorPayload // by device
+	cookie int                         // index of the Cookie header in every cps[i].Headers
+	body   []byte
+	rec    []byte
+}
+
+func newBrowserRecords(b *testing.B) *browserRecords {
+	b.Helper()
+	r := &browserRecords{}
+	for n := uint64(0); ; n++ {
+		if n > 0 && browserload.UserAgent(n) == browserload.UserAgent(0) {
+			break
+		}
+		hs := append([][2]string{{"Host", "collector.example.com"}}, browserload.Headers(n)...)
+		cp := collectorPayload(request{Method: http.MethodPost, Path: browserload.Path, Headers: hs, Remote: "203.0.113.7", NetworkUserID: browserload.NetworkUserID(n)})
+		r.cookie = slices.IndexFunc(cp.Headers, func(h string) bool { return strings.HasPrefix(h, "Cookie: ") })
+		if r.cookie < 0 {
+			b.Fatal("no Cookie header in the collector payload")
+		}
+		r.cps = append(r.cps, cp)
+	}
+	return r
+}
+
+// record returns the raw record of request n, valid until the next call.
+func (r *browserRecords) record(b *testing.B, n uint64) []byte {
+	cp := r.cps[n%uint64(len(r.cps))]
+	cp.NetworkUserID = browserload.NetworkUserID(n)
+	cp.Headers[r.cookie] = "Cookie: sp=" + cp.NetworkUserID
+	r.body = r.gen.AppendBody(r.body[:0], n)
+	var err error
+	r.rec, err = payload.AppendEncodeBody(r.rec[:0], cp, r.body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r.rec
+}
+
+// benchProcessBrowser measures Process of browserload's requests, a new visit (new
+// ids) in every record, and reports events/s. The figures include building the record
+// (BenchmarkBrowserRecord measures that alone).
+func benchProcessBrowser(b *testing.B, e *Enricher, check func(Result)) {
+	r := newBrowserRecords(b)
+	ctx := context.Background()
+	res, err := e.Process(ctx, r.record(b, 1_000_000))
+	if err != nil || len(res.Good) != browserload.EventsPerRequest || len(res.Bad) != 0 {
+		b.Fatalf("Process = %d good, %v, %v; want %d good", len(res.Good), res.Bad, err, browserload.EventsPerRequest)
+	}
+	check(res)
+	// A running pipeline has seen these browsers: parse their user agents before timing.
+	for n := range uint64(len(r.cps)) {
+		if _, err := e.Process(ctx, r.record(b, 1_000_001+n)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(r.rec)))
+	b.ReportAllocs()
+	n := uint64(0)
+	for b.Loop() {
+		if _, err := e.Process(ctx, r.record(b, n)); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(b.N*browserload.EventsPerRequest)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkBrowserRecord measures building the records of the browser benchmarks alone,
+// to subtract from them.
+func BenchmarkBrowserRecord(b *testing.B) {
+	r := newBrowserRecords(b)
+	b.ReportAllocs()
+	n := uint64(0)
+	for b.Loop() {
+		r.record(b, n)
+		n++
+	}
+}
+
+// BenchmarkProcessBrowser measures Process on one core on what the JavaScript browser
+// tracker sends (internal/browserload): ten events per POST with web_page,
+// browser_context and client_session in cx, no enrichments.
+func BenchmarkProcessBrowser(b *testing.B) {
+	benchProcessBrowser(b, newTestEnricher(b, testResolver(b), nil), func(res Result) {
+		if got := res.Good[0].Event.Fields[event.Contexts]; !strings.Contains(got, "browser_context") {
+			b.Fatalf("contexts = %s, want a browser_context", got)
+		}
+	})
+}
+
+// BenchmarkProcessBrowserDefaultEnrichments is BenchmarkProcessBrowser with the four
+// default enrichments.
+func BenchmarkProcessBrowserDefaultEnrichments(b *testing.B) {
+	benchProcessBrowser(b, newDefaultEnricher(b), func(res Result) {
+		f := &res.Good[0].Event.Fields
+		if !strings.Contains(f[event.DerivedContexts], "ua_parser_context") || f[event.MktSource] != "newsletter" || f[event.RefrSource] != "Google" {
+			b.Fatalf("derived contexts %s, mkt_source %q, refr_source %q; want a ua_parser_context, newsletter, Google", f[event.DerivedContexts], f[event.MktSource], f[event.RefrSource])
+		}
+	})
+}
+
+// newDefaultEnricher is a test enricher with Snowplow Mini's four default enrichments.
+func newDefaultEnricher(b *testing.B) *Enricher {
+	set, err := enrichments.Defaults(b.Context(), enrichments.Deps{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = set.Close() })
+	return newTestEnricher(b, testResolver(b), func(_ *Config, d *Deps) { d.Enrichments = set })
 }

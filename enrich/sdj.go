@@ -411,7 +411,7 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extra
 	if !isArray || !allPlain || (key.Version.Addition == 0 && len(ents) == 0) {
 		return nil, false, nil
 	}
-	x := &extracted{}
+	x := &extracted{entities: make([]event.SelfDescribing, 0, len(ents)), keys: make([]iglu.SchemaKey, 0, len(ents))}
 	for _, e := range ents {
 		ent, k, vi, m, err := p.validateEntity(ctx, e.key, e.data, nil, false)
 		if err != nil {

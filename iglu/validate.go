@@ -30,6 +30,7 @@ func metaSchemaKey() SchemaKey {
 type validator struct {
 	schema *jsonschema.Schema
 	doc    any
+	fast   *fastCheck // nil when the schema uses keywords fastCheck does not implement
 }
 
 // compileOptions holds what every compilation shares.
@@ -77,7 +78,7 @@ func compileSchema(raw []byte, opts compileOptions) (*validator, *ClientError) {
 	if err != nil {
 		return nil, compileIssues(err)
 	}
-	return &validator{schema: s, doc: doc}, nil
+	return &validator{schema: s, doc: doc, fast: compileFastCheck(doc)}, nil
 }
 
 // compileURL is the base URI every schema is compiled under. It never resolves: a
@@ -124,6 +125,9 @@ func compileIssues(err error) *ClientError {
 
 // validate returns nil when instance is valid, else the reports in Snowplow's wording.
 func (v *validator) validate(instance any) ([]DataReport, error) {
+	if v.fast != nil && v.fast.valid(instance) {
+		return nil, nil
+	}
 	err := v.schema.Validate(instance)
 	if err == nil {
 		return nil, nil

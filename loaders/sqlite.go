@@ -202,10 +202,20 @@ func (s *sqliteStore) open(ctx context.Context) error {
 	if version > sqliteSchemaVersion {
 		return permanent(fmt.Errorf("%s was laid out by a newer snowplow-mini (layout %d, this one knows %d)", s.path, version, sqliteSchemaVersion))
 	}
+	// One transaction for the whole layout: one commit (one WAL sync) instead of one per
+	// statement, which was most of the time a fresh data dir took to open.
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("creating tables in %s: %w", s.path, err)
+	}
 	for _, stmt := range s.ddl() {
-		if _, err := s.w.ExecContext(ctx, stmt); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			_ = tx.Rollback()
 			return fmt.Errorf("creating tables in %s: %w", s.path, err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("creating tables in %s: %w", s.path, err)
 	}
 	return s.loadColumns(ctx)
 }

@@ -27,7 +27,7 @@ type uaParserConfig struct {
 // uaParser adds a ua_parser_context built with the ua-parser rules.
 type uaParser struct {
 	in     Info
-	parser *uaparser.Parser
+	parser func() (*uaparser.Parser, error) // blocks until the parser is built
 	cache  *lruCache[json.RawMessage]
 }
 
@@ -36,13 +36,10 @@ func buildUAParser(b *builder) (enrichment, error) {
 	if err := b.params(&c); err != nil {
 		return nil, err
 	}
-	var p *uaparser.Parser
-	var err error
+	var parser func() (*uaparser.Parser, error)
 	switch {
 	case c.URI == "" && c.Database == "":
-		if p, err = b.defaultUAParser(); err != nil {
-			return nil, err
-		}
+		parser = b.defaultUAParser()
 	case c.URI == "" || c.Database == "":
 		return nil, fmt.Errorf("parameters: uri and database must be given together")
 	default:
@@ -61,11 +58,13 @@ func buildUAParser(b *builder) (enrichment, error) {
 		if len(def.UA) == 0 {
 			return nil, fmt.Errorf("parameters.database: %s: no user_agent_parsers", path)
 		}
-		if p, err = newUAParser(&def); err != nil {
+		p, err := newUAParser(&def)
+		if err != nil {
 			return nil, fmt.Errorf("parameters.database: %s: %w", path, err)
 		}
+		parser = func() (*uaparser.Parser, error) { return p, nil }
 	}
-	return &uaParser{in: b.info, parser: p, cache: newLRU[json.RawMessage](uaCacheSize, 0, b.deps.Now)}, nil
+	return &uaParser{in: b.info, parser: parser, cache: newLRU[json.RawMessage](uaCacheSize, 0, b.deps.Now)}, nil
 }
 
 // newUAParser builds a parser; the rules' regular expressions are compiled by uap-go, which
@@ -90,17 +89,27 @@ func (e *uaParser) enrich(_ context.Context, st *state) {
 	if ua == "" {
 		return
 	}
-	st.derived = append(st.derived, event.SelfDescribing{Schema: uaContextSchema, Data: e.context(ua)})
+	data, err := e.context(ua)
+	if err != nil {
+		st.fail(e.in, "", Simple{Error: err.Error()})
+		return
+	}
+	st.derived = append(st.derived, event.SelfDescribing{Schema: uaContextSchema, Data: data})
 }
 
 // context returns the ua_parser_context data of ua, from the cache when it was seen.
-func (e *uaParser) context(ua string) json.RawMessage {
+// The error is the bundled rules' failing to build, which their tests rule out.
+func (e *uaParser) context(ua string) (json.RawMessage, error) {
 	if data, ok := e.cache.get(ua); ok {
-		return data
+		return data, nil
 	}
-	u := e.parser.ParseUserAgent(ua)
-	o := e.parser.ParseOs(ua)
-	d := e.parser.ParseDevice(ua)
+	p, err := e.parser()
+	if err != nil {
+		return nil, err
+	}
+	u := p.ParseUserAgent(ua)
+	o := p.ParseOs(ua)
+	d := p.ParseDevice(ua)
 	b := make([]byte, 0, 384)
 	b = append(b, `{"useragentFamily":`...)
 	b = appendNullable(b, u.Family)
@@ -129,7 +138,7 @@ func (e *uaParser) context(ua string) json.RawMessage {
 	b = append(b, '}')
 	data := json.RawMessage(b)
 	e.cache.put(ua, data)
-	return data
+	return data, nil
 }
 
 // joinVersion renders "Family major.minor.patch…" as Snowplow does: a space before the

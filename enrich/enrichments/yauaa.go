@@ -111,7 +111,7 @@ func buildYAUAA(b *builder) (enrichment, error) {
 		}
 		size = *c.CacheSize
 	}
-	uap, err := b.defaultUAParser()
+	uap, err := b.defaultUAParser()() // yauaa is not a default enrichment: wait for the parser at start
 	if err != nil {
 		return nil, err
 	}

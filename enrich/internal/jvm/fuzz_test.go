@@ -9,7 +9,7 @@ import (
 )
 
 func FuzzParseJSON(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `[1,2.5e3,-0,"\u00e9\/",true,null]`, `{"a":{"b":[{}]}}`, `{test:`, ``, ` "x" `, `{"a":1,"a":2}`, "\"\x7f\u0085\"", `[1,]`, `01`} {
+	for _, s := range []string{`{"a":1}`, `[1,2.5e3,-0,"\u00e9\/",true,null]`, `{"a":{"b":[{}]}}`, `{test:`, ``, ` "x" `, `{"a":1,"a":2}`, "\"\x7f\u0085\"", `[1,]`, `01`, `{"a":[-0,{"b":"c"}],"d":{}}`, `{"id":"x","n":null,"t":true,"f":-1.5e3,"a":[]}`, "{\"a\":\"\xff\"}", `{"a":1,"b":{"a":2},"a":3}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -28,6 +28,9 @@ func FuzzParseJSON(f *testing.F) {
 		}
 		_ = v
 		c := AppendCanonical(nil, s)
+		if slow := appendCanonicalSlow(nil, s); !bytes.Equal(c, slow) {
+			t.Fatalf("AppendCanonical(%q) = %q, printing gives %q", s, c, slow)
+		}
 		if !json.Valid(c) {
 			t.Fatalf("canonical form %q of %q is not JSON", c, s)
 		}

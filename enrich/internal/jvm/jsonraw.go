@@ -163,6 +163,16 @@ func RawMember(s, key string) (string, bool) {
 // strings re-escaped (only ", \, \b \f \n \r \t and \u00XX for other ISO control
 // characters), numbers as written except that -0 prints as 0.
 func AppendCanonical(dst []byte, s string) []byte {
+	// Trackers send compact JSON that is already canonical: checking that is a third of
+	// the cost of printing it again.
+	if end, ok := canonicalValue(s, 0, 0); ok && end == len(s) {
+		return append(dst, s...)
+	}
+	return appendCanonicalSlow(dst, s)
+}
+
+// appendCanonicalSlow is AppendCanonical printing every value.
+func appendCanonicalSlow(dst []byte, s string) []byte {
 	i := SkipWS(s, 0)
 	if i >= len(s) {
 		return dst
@@ -236,6 +246,110 @@ func appendCanonicalObject(dst []byte, v string) []byte {
 		dst = appendCanonicalValue(dst, m.Val)
 	}
 	return append(dst, '}')
+}
+
+// maxCanonicalKeys bounds the members of an object canonicalValue checks for repeated
+// keys; larger objects take the printing path.
+const maxCanonicalKeys = 32
+
+// canonicalValue reports whether the value starting at i of the valid JSON s is printed
+// by AppendCanonical exactly as written, and returns the index after it: no whitespace, no
+// escape sequence, no character circe escapes (DEL, U+0080 to U+009F), no invalid UTF-8,
+// no repeated key and no -0. It answers false when unsure.
+func canonicalValue(s string, i, depth int) (int, bool) {
+	if i >= len(s) || depth > 1000 {
+		return i, false
+	}
+	switch c := s[i]; {
+	case c == '"':
+		return canonicalString(s, i)
+	case c == '{':
+		var small [maxCanonicalKeys]string
+		keys := small[:0]
+		i++
+		if i < len(s) && s[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			end, ok := canonicalString(s, i)
+			if !ok || end >= len(s) || s[end] != ':' || len(keys) == maxCanonicalKeys {
+				return i, false
+			}
+			key := s[i:end]
+			for _, k := range keys {
+				if k == key {
+					return i, false
+				}
+			}
+			keys = append(keys, key)
+			if i, ok = canonicalValue(s, end+1, depth+1); !ok || i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i++
+			case '}':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '[':
+		i++
+		if i < len(s) && s[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = canonicalValue(s, i, depth+1); !ok || i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i++
+			case ']':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9'):
+		j := i
+		for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' {
+			if b := s[j]; b == ' ' || b == '\t' || b == '\r' || b == '\n' {
+				return j, false
+			}
+			j++
+		}
+		return j, s[i:j] != "-0"
+	}
+	return i, false
+}
+
+// canonicalString checks the string literal at i as canonicalValue does.
+func canonicalString(s string, i int) (int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return i, false
+	}
+	for j := i + 1; j < len(s); {
+		c := s[j]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"':
+				return j + 1, true
+			case c == '\\' || c < 0x20 || c == 0x7f:
+				return j, false
+			}
+			j++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
+			return j, false
+		}
+		j += size
+	}
+	return len(s), false
 }
 
 // AppendCirceString appends s as a JSON string literal the way circe's printer escapes it.

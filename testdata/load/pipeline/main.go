@@ -6,6 +6,13 @@
 //
 //	go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini
 //
+// Two payloads: "fixtures" (the default) cycles through the events of the recorded Node
+// tracker POSTs in ../shared/fixtures, about 0.9 KB per event; "browser" is what the
+// JavaScript browser tracker sends (internal/browserload): ten events per POST with the
+// web_page, browser_context and client_session contexts base64url-encoded in cx, about
+// 20 KB, with a browser's headers and sp cookie. Both are a function of the request
+// number, so runs compare.
+//
 // The load generator runs on the same machine (and cores) as the pipeline, so the
 // figures are what one laptop does with both.
 package main
@@ -33,6 +40,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/snowplow-mini/snowplow-mini/internal/browserload"
 	"github.com/snowplow-mini/snowplow-mini/testdata/load/internal/procstat"
 )
 
@@ -40,7 +48,8 @@ func main() {
 	bin := flag.String("bin", "", "snowplow-mini binary (build it with: go build -o /tmp/snowplow-mini .)")
 	fixtures := flag.String("fixtures", "../shared/fixtures", "folder of recorded tracker requests whose POST events make up the payload")
 	requests := flag.Int("requests", 20000, "number of POST requests to send")
-	perRequest := flag.Int("events", 10, "events per POST")
+	perRequest := flag.Int("events", 10, "events per POST (the fixtures payload; the browser payload has 10)")
+	kind := flag.String("payload", "fixtures", `what to send: "fixtures" (the recorded Node tracker events, about 0.9 KB each) or "browser" (the JavaScript browser tracker's 10-event POSTs with three contexts per event, about 20 KB)`)
 	conns := flag.Int("c", 32, "concurrent connections")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up waiting for the sink after this long")
 	keep := flag.Bool("keep", false, "keep the data dir")
@@ -53,6 +62,13 @@ func main() {
 		log.Fatal("-bin is required: go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini")
 	}
 
+	switch *kind {
+	case "fixtures":
+	case "browser":
+		*perRequest = browserload.EventsPerRequest
+	default:
+		log.Fatalf("-payload %q: want fixtures or browser", *kind)
+	}
 	events, err := loadEvents(*fixtures)
 	if err != nil {
 		log.Fatal(err)
@@ -104,12 +120,17 @@ func main() {
 	// Payloads: every request gets fresh event ids so nothing is a replay.
 	bodies := make([][]byte, *requests)
 	size := 0
+	gen := browserload.Generator{AppID: "load"}
 	for i := range bodies {
-		bodies[i] = payload(events, i, *perRequest)
+		if *kind == "browser" {
+			bodies[i] = gen.Body(uint64(i))
+		} else {
+			bodies[i] = payload(events, i, *perRequest)
+		}
 		size += len(bodies[i])
 	}
-	fmt.Printf("payload: %d events per POST, %d bytes on average; %d requests over %d connections\n",
-		*perRequest, size / *requests, *requests, *conns)
+	fmt.Printf("payload %s: %d events per POST, %d bytes on average; %d requests over %d connections\n",
+		*kind, *perRequest, size / *requests, *requests, *conns)
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns}}
 	var next, acked, failed atomic.Int64
@@ -146,7 +167,17 @@ func main() {
 				if i >= len(bodies) {
 					return
 				}
-				resp, err := client.Post(base+"/com.snowplowanalytics.snowplow/tp2", "application/json; charset=UTF-8", bytes.NewReader(bodies[i]))
+				req, err := http.NewRequest(http.MethodPost, base+browserload.Path, bytes.NewReader(bodies[i]))
+				if err != nil {
+					log.Fatal(err)
+				}
+				req.Header.Set("Content-Type", browserload.ContentType)
+				if *kind == "browser" {
+					for _, h := range browserload.Headers(uint64(i)) {
+						req.Header.Set(h[0], h[1])
+					}
+				}
+				resp, err := client.Do(req)
 				if err != nil {
 					failed.Add(1)
 					continue

@@ -1,0 +1,98 @@
+package iglu
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFastCheckAgreesWithValidator holds fastCheck against the general validator over
+// every Iglu Central and embedded schema and the documents generateDocuments derives from
+// each (valid ones, and mutations at and past every bound, wrong types, missing and extra
+// members, format and pattern near misses): fastCheck may only answer "valid" for a
+// document the validator accepts, and it must answer it for most documents the validator
+// accepts, or it saves nothing.
+func TestFastCheckAgreesWithValidator(t *testing.T) {
+	opts := testCompileOptions(t)
+	type source struct {
+		name string
+		fsys fs.FS
+	}
+	sources := []source{{"embedded", EmbeddedSchemas()}, {"iglu-central", os.DirFS(filepath.Join(sharedDir(t), "iglu-central", "schemas"))}}
+	schemas, fast, accepted, fastAccepted := 0, 0, 0, 0
+	for _, src := range sources {
+		err := fs.WalkDir(src.fsys, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.Contains(path, "/jsonschema/") {
+				return err
+			}
+			raw, err := fs.ReadFile(src.fsys, path)
+			if err != nil {
+				return err
+			}
+			v, cerr := compileSchema(raw, opts)
+			if cerr != nil {
+				return nil // not a usable schema: nothing to validate with
+			}
+			schemas++
+			if v.fast == nil {
+				return nil
+			}
+			fast++
+			for _, doc := range generateDocuments(v.doc, v.doc) {
+				full := v.schema.Validate(doc) == nil
+				quick := v.fast.valid(doc)
+				if quick && !full {
+					enc, _ := json.Marshal(doc)
+					t.Errorf("%s %s: fastCheck accepts %s, the validator rejects it: %v", src.name, path, truncate(string(enc), 300), v.schema.Validate(doc))
+				}
+				if full {
+					accepted++
+					if quick {
+						fastAccepted++
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d schemas, %d with a fastCheck; fastCheck accepted %d of the %d documents they accept", schemas, fast, fastAccepted, accepted)
+	if schemas < 200 || fast < schemas/2 || fastAccepted < accepted*9/10 {
+		t.Errorf("%d schemas, %d with a fastCheck, %d of %d valid documents accepted by it: want most", schemas, fast, fastAccepted, accepted)
+	}
+}
+
+// FuzzFastCheck: for any schema fastCheck implements and any instance, an instance it
+// accepts is one the validator accepts.
+func FuzzFastCheck(f *testing.F) {
+	for _, s := range []struct{ schema, doc string }{
+		{`{"type":"object","properties":{"id":{"type":"string","format":"uuid"}},"required":["id"],"additionalProperties":false}`, `{"id":"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}`},
+		{`{"type":"object","properties":{"n":{"type":["integer","null"],"minimum":0,"maximum":1000},"r":{"type":"number","minimum":0,"exclusiveMaximum":true,"maximum":1.5}}}`, `{"n":1000,"r":1.4999999999999999999}`},
+		{`{"type":"object","properties":{"e":{"enum":["a","b",null]},"t":{"type":"string","maxLength":3,"pattern":"^[a-z]+$"}}}`, `{"e":null,"t":"abc"}`},
+		{`{"type":"array","items":{"type":"string","format":"date-time"},"minItems":1,"maxItems":2}`, `["2024-03-01T12:00:00.123Z"]`},
+		{`{"type":"object","additionalProperties":{"type":"integer"}}`, `{"a":1,"b":1.0,"c":1e2}`},
+	} {
+		f.Add(s.schema, s.doc)
+	}
+	opts := testCompileOptions(f)
+	f.Fuzz(func(t *testing.T, schema, doc string) {
+		v, cerr := compileSchema([]byte(schema), opts)
+		if cerr != nil || v.fast == nil {
+			return
+		}
+		inst, err := decodeNumbers([]byte(doc))
+		if err != nil {
+			return
+		}
+		if v.fast.valid(inst) {
+			if err := v.schema.Validate(inst); err != nil {
+				t.Errorf("schema %s: fastCheck accepts %s, the validator rejects it: %v", schema, doc, err)
+			}
+		}
+	})
+}
