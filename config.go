@@ -111,7 +111,10 @@ type StreamsConfig struct {
 	// request's records are on disk: a crash (kill -9, power loss) then loses no
 	// acknowledged event and, after a restart, stores each exactly once. Off, a 2xx
 	// means the event is in the process's memory, stored exactly once unless the
-	// process dies without a graceful stop. Default true.
+	// process dies without a graceful stop. Default false: on the development machine
+	// durable streams cost about a third of the end-to-end throughput (12.1-12.9k
+	// against 19.1-19.4k events/s, 95 against 79 µs of CPU per event), which is not
+	// small enough to impose on every user (README, "What a 2xx promises").
 	Durable bool `yaml:"durable"`
 }
 
@@ -132,7 +135,6 @@ func DefaultConfig() Config {
 			MaxBytes:  sc.MaxBytes,
 			Retention: sc.Retention,
 			PutWait:   sc.PutWait,
-			Durable:   true,
 		},
 		Collector: collector.DefaultConfig(),
 		Enrich:    enrich.DefaultConfig(),

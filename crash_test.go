@@ -81,7 +81,7 @@ func TestKill9LosesNoAcknowledgedEvent(t *testing.T) {
 	acked := map[string]bool{}
 	const rounds = 4
 	for round := range rounds {
-		s := startBinary(t, bin, dataDir)
+		s := startBinary(t, bin, dataDir, "--durable")
 		var (
 			mu   sync.Mutex
 			ids  []string
@@ -134,7 +134,7 @@ func TestKill9LosesNoAcknowledgedEvent(t *testing.T) {
 	}
 
 	// Restart, drain, stop gracefully.
-	s := startBinary(t, bin, dataDir)
+	s := startBinary(t, bin, dataDir, "--durable")
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "events.db")+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
