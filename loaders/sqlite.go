@@ -479,7 +479,10 @@ func (s *sqliteStore) write(ctx context.Context, b *txBatch) error {
 			return permanent(fmt.Errorf("sqlite driver connection %T cannot prepare statements", dc))
 		}
 		if dc != s.rawOwner {
-			s.closeRawStmts()
+			// The writer has one connection: a different one means database/sql closed
+			// the old one (after a cancelled or failed statement). Its statements went
+			// with it; finalizing them now would touch a closed database.
+			clear(s.rawStmts)
 			s.rawOwner = dc
 		}
 		if err := s.writeRaw(ctx, c, b); err != nil {
@@ -1061,7 +1064,21 @@ func (s *sqliteStore) maintain(ctx context.Context) error {
 }
 
 func (s *sqliteStore) close() error {
-	s.closeRawStmts()
+	// The cached statements are finalized on the connection they belong to, if it is
+	// still the writer's; otherwise they went with their connection.
+	if len(s.rawStmts) > 0 {
+		if conn, err := s.w.Conn(context.Background()); err == nil {
+			_ = conn.Raw(func(dc any) error {
+				if dc == s.rawOwner {
+					s.closeRawStmts()
+				}
+				return nil
+			})
+			_ = conn.Close()
+		}
+		clear(s.rawStmts)
+		s.rawOwner = nil
+	}
 	return errors.Join(s.c.Close(), s.r.Close(), s.w.Close())
 }
 
