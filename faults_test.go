@@ -185,21 +185,8 @@ func TestServeColumnLimitSQLite(t *testing.T) {
 }
 
 func TestServeColumnLimitPostgres(t *testing.T) {
-	pgURL := postgresURL(t)
-	schema := fmt.Sprintf("collimit_%d", time.Now().UnixNano())
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pg := postgresSink(t, "collimit", nil)
+	conn, schema, cfgFile := pg.conn, pg.schema, pg.cfgFile
 	testColumnLimit(t, func(*testing.T, string) sinkCounter { return pgCounter{conn: conn, schema: schema} }, "--config", cfgFile)
 }
 

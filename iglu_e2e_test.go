@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
@@ -255,21 +253,8 @@ func TestServeIgluBesideHTTPAPIKey(t *testing.T) {
 // events (the sink's schema) unless iglu.postgresSchema says otherwise, and survive a
 // restart.
 func TestServeIgluPostgresStore(t *testing.T) {
-	pgURL := postgresURL(t)
-	schema := fmt.Sprintf("iglue2e_%d", time.Now().UnixNano())
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pg := postgresSink(t, "iglue2e", nil)
+	ctx, conn, schema, cfgFile := context.Background(), pg.conn, pg.schema, pg.cfgFile
 	s := startServe(t, t.TempDir(), nil, "--config", cfgFile, "--iglu-super-api-key", e2eSuperKey)
 	if status, body := apiCall(t, "PUT", s.base+"/api/schemas/com.acme/late/jsonschema/1-0-0", e2eSuperKey, lateSchema("1-0-0", 5)); status != 201 {
 		t.Fatalf("PUT = %d %s", status, body)

@@ -695,23 +695,44 @@ func postgresURL(t *testing.T) string {
 	return u
 }
 
-func TestServeEndToEndPostgres(t *testing.T) {
-	pgURL := postgresURL(t)
-	fixtures := loadFixtures(t)
-	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgURL)
+// pgSink is a PostgreSQL event store of a test's own: a connection, a schema (dropped,
+// with its _iglu companion, when the test ends) and a config file that points serve at it.
+type pgSink struct {
+	url, schema, cfgFile string
+	conn                 *pgx.Conn
+}
+
+// postgresSink makes a pgSink whose schema name starts with prefix; extra, if not nil,
+// gives more YAML for the config file from the schema name.
+func postgresSink(t *testing.T, prefix string, extra func(schema string) string) pgSink {
+	t.Helper()
+	p := pgSink{url: postgresURL(t), schema: fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())}
+	conn, err := pgx.Connect(context.Background(), p.url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
-	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_iglu CASCADE") })
-
-	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\niglu:\n  postgresSchema: %s_iglu\n", pgURL, schema, schema)), 0o644); err != nil {
+	p.conn = conn
+	t.Cleanup(func() {
+		for _, s := range []string{p.schema, p.schema + "_iglu"} {
+			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+s+" CASCADE")
+		}
+		conn.Close(context.Background())
+	})
+	p.cfgFile = filepath.Join(t.TempDir(), "pg.yaml")
+	cfg := fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", p.url, p.schema)
+	if extra != nil {
+		cfg += extra(p.schema)
+	}
+	if err := os.WriteFile(p.cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func TestServeEndToEndPostgres(t *testing.T) {
+	pg := postgresSink(t, "e2e", func(schema string) string { return "iglu:\n  postgresSchema: " + schema + "_iglu\n" })
+	fixtures := loadFixtures(t)
+	ctx, schema, conn, cfgFile := context.Background(), pg.schema, pg.conn, pg.cfgFile
 	s := startServe(t, t.TempDir(), nil, "--config", cfgFile)
 	want := 0
 	for _, f := range fixtures {

@@ -3,21 +3,17 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 )
 
 // The test API over the event store, on SQLite and on PostgreSQL: every route and
@@ -454,19 +450,7 @@ func TestMicroAPISQLite(t *testing.T) {
 }
 
 func TestMicroAPIPostgres(t *testing.T) {
-	pgURL := postgresURL(t)
-	schema := fmt.Sprintf("micro_api_%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), pgURL)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-			conn.Close(context.Background())
-		}
-	})
-	cfgFile := filepath.Join(t.TempDir(), "pg.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("loaders:\n  sink:\n    url: %q\n    schema: %s\n", pgURL, schema)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgFile := postgresSink(t, "micro_api", nil).cfgFile
 	s := startServe(t, t.TempDir(), nil, "--config", cfgFile)
 	testMicroAPI(t, s)
 	testMicroReset(t, s)
