@@ -106,7 +106,7 @@ func BenchmarkSQLiteWrite(b *testing.B) {
 	if err := st.open(ctx); err != nil {
 		b.Fatal(err)
 	}
-	s := &Sink{store: st}
+	s := &Sink{store: st, raws: newPendingRaw(nil)}
 	batch := &txBatch{}
 	seen := map[string]bool{}
 	for _, line := range testTSV(1000, "bench") {
@@ -143,7 +143,7 @@ func BenchmarkPrepareEvent(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.close()
-	s := &Sink{store: st}
+	s := &Sink{store: st, raws: newPendingRaw(nil)}
 	lines := testTSV(64, "bench")
 	memo := new(valueMemo) // as a handler uses one per batch
 	i := 0
