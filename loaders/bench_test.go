@@ -157,6 +157,35 @@ func BenchmarkPrepareEvent(b *testing.B) {
 	}
 }
 
+// BenchmarkPrepareObservedEvent is BenchmarkPrepareEvent for events enrich handed over
+// first (ObserveGood, which it includes): their lines are not checked again.
+func BenchmarkPrepareObservedEvent(b *testing.B) {
+	st, err := newSQLiteStore(b.TempDir()+"/events.db", testLogger(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	s := &Sink{store: st, raws: newPendingRaw(nil)}
+	const n = 64
+	evs := make([]*event.EnrichedEvent, n)
+	lines := make([][]byte, n)
+	for i := range evs {
+		evs[i] = testEvent(i, "bench")
+		lines[i] = evs[i].MarshalTSV()
+	}
+	memo := new(valueMemo)
+	i := 0
+	for b.Loop() {
+		s.ObserveGood(nil, evs[i%n])
+		row, bad := s.prepareEvent(&streams.Record{Data: lines[i%n]}, memo)
+		if bad != nil {
+			b.Fatal("bad row")
+		}
+		s.recycle(row)
+		i++
+	}
+}
+
 // BenchmarkWideColumns measures the extraction of the wide-row columns alone.
 func BenchmarkWideColumns(b *testing.B) {
 	ev := testEvent(1, "bench")

@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -694,7 +695,7 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 		row.ev = &row.evBuf
 	}
 	ev := row.ev
-	if err := ev.UnmarshalTSV(r.Data); err != nil {
+	if _, err := s.parseRecord(ev, r.Data); err != nil {
 		s.recycle(row)
 		var pe event.ParsingError
 		if !errors.As(err, &pe) {
@@ -728,6 +729,53 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 	vals = append(vals, nullString(s.raws.take(ev.Fields[event.EventID])))
 	row.values, row.wide = vals, wide
 	return row, nil
+}
+
+// parseRecord sets ev to the enriched event of line, as ev.UnmarshalTSV does. The line
+// of an event enrich handed over (ObserveGood) is a good event's already: its fields are
+// not checked again (observed is true).
+func (s *Sink) parseRecord(ev *event.EnrichedEvent, line []byte) (observed bool, err error) {
+	if id, ok := tsvEventID(line); ok && s.raws.observed(id, line) && splitTSV(ev, line) {
+		return true, nil
+	}
+	return false, ev.UnmarshalTSV(line)
+}
+
+// tsvEventID returns the event_id field of an enriched TSV line.
+func tsvEventID(line []byte) ([]byte, bool) {
+	for range event.EventID {
+		i := bytes.IndexByte(line, '\t')
+		if i < 0 {
+			return nil, false
+		}
+		line = line[i+1:]
+	}
+	if i := bytes.IndexByte(line, '\t'); i >= 0 {
+		return line[:i], true
+	}
+	return nil, false
+}
+
+// splitTSV sets the fields of ev to those of line, as UnmarshalTSV does but without
+// checking them. It reports false, leaving ev empty, when line has not exactly
+// event.NumFields fields.
+func splitTSV(ev *event.EnrichedEvent, line []byte) bool {
+	s := string(line)
+	for i := 0; i < event.NumFields-1; i++ {
+		j := strings.IndexByte(s, '\t')
+		if j < 0 {
+			ev.Reset()
+			return false
+		}
+		ev.Fields[i] = s[:j]
+		s = s[j+1:]
+	}
+	if strings.IndexByte(s, '\t') >= 0 {
+		ev.Reset()
+		return false
+	}
+	ev.Fields[event.NumFields-1] = s
+	return true
 }
 
 // recycle takes back a row nothing refers to any more, for prepareEvent to reuse its
