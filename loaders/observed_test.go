@@ -204,3 +204,60 @@ func storedRows(t *testing.T, s *Sink) [][]string {
 	slices.SortFunc(out, func(a, b []string) int { return slices.Compare(a, b) })
 	return out
 }
+
+// TestPendingRawBounds: past the byte bound the oldest JSON goes and the marks stay;
+// past the entry bound the oldest entries go; a later put of the same event_id keeps
+// its own JSON when the earlier one's slot is dropped.
+func TestPendingRawBounds(t *testing.T) {
+	mark := func(i int) tsvMark { return tsvMark{hash: uint64(i), len: 100 + i} }
+	js := func(i int) string { return fmt.Sprintf("%09d", i) } // 9 bytes
+	type want struct {
+		id   string
+		json string
+		mark tsvMark
+	}
+	tests := []struct {
+		name     string
+		entries  int
+		bytes    int
+		puts     []int // event i: id "e<i%10>", JSON and mark of i
+		want     []want
+		wantDrop int
+	}{
+		{"within bounds", 4, 100, []int{1, 2, 3},
+			[]want{{"e1", js(1), mark(1)}, {"e2", js(2), mark(2)}, {"e3", js(3), mark(3)}}, 0},
+		{"byte bound strips the oldest JSON", 10, 20, []int{1, 2, 3, 4},
+			[]want{{"e1", "", mark(1)}, {"e2", "", mark(2)}, {"e3", js(3), mark(3)}, {"e4", js(4), mark(4)}}, 2},
+		{"entry bound drops the oldest entries", 2, 100, []int{1, 2, 3},
+			[]want{{"e1", "", tsvMark{}}, {"e2", js(2), mark(2)}, {"e3", js(3), mark(3)}}, 1},
+		{"a replaced entry survives its first slot", 2, 100, []int{1, 11, 2},
+			[]want{{"e1", js(11), mark(11)}, {"e2", js(2), mark(2)}}, 0},
+		{"a replaced entry keeps its JSON when its first slot is stripped", 10, 20, []int{1, 2, 11, 4},
+			[]want{{"e1", js(11), mark(11)}, {"e2", "", mark(2)}, {"e4", js(4), mark(4)}}, 1},
+		{"both bounds", 3, 20, []int{1, 2, 3, 4, 5},
+			[]want{{"e2", "", tsvMark{}}, {"e3", "", mark(3)}, {"e4", js(4), mark(4)}, {"e5", js(5), mark(5)}}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			drops := 0
+			p := newPendingRawBounded(tt.entries, tt.bytes, func() { drops++ })
+			for _, i := range tt.puts {
+				p.put(fmt.Sprintf("e%d", i%10), js(i), mark(i))
+			}
+			if drops != tt.wantDrop {
+				t.Errorf("dropped %d raw events, want %d", drops, tt.wantDrop)
+			}
+			for _, w := range tt.want {
+				if got := p.byID[w.id].mark; got != w.mark {
+					t.Errorf("mark of %s = %+v, want %+v", w.id, got, w.mark)
+				}
+				if got := p.take(w.id); got != w.json {
+					t.Errorf("take(%s) = %q, want %q", w.id, got, w.json)
+				}
+			}
+			if p.bytes != 0 || len(p.byID) != 0 {
+				t.Errorf("after taking everything: %d bytes, %d entries held, want none", p.bytes, len(p.byID))
+			}
+		})
+	}
+}

@@ -17,26 +17,30 @@ const (
 // pendingRaw holds the raw tracker request of each good event (Micro's rawEvent JSON)
 // from the moment enrich hands the event over until the sink loads it into the
 // raw_event column, with the mark of the event's enriched TSV (see tsvMark). Events
-// normally spend milliseconds here; the bounds only matter when the store stalls, and
-// then the oldest entries go first (their events are loaded with a null raw_event,
-// through the parse path).
+// normally spend milliseconds here; the bounds only matter when the store stalls. Past
+// maxBytes of JSON the oldest JSON goes first (its event is loaded with a null
+// raw_event), the 16-byte mark staying; past maxEntries the oldest entries go (their
+// events are also parsed from their records).
 type pendingRaw struct {
-	mu    sync.Mutex
-	byID  map[string]pendingEntry
-	ring  []string // event ids in arrival order; ring[head] is the oldest
-	head  int
-	n     int
-	bytes int
-	seq   uint64
-	drops func()
-	seed  maphash.Seed // of the marks
-	lines sync.Pool    // of *[]byte, markOf's scratch
+	mu   sync.Mutex
+	byID map[string]pendingEntry
+	ring []string // event ids in arrival order; ring[head] is the oldest
+	head int
+	n    int
+	// stripped counts the oldest slots whose JSON has been dropped for the byte bound.
+	stripped int
+	bytes    int
+	seq      uint64 // of the newest slot; the ring's slots have consecutive numbers
+	maxBytes int
+	drops    func()
+	seed     maphash.Seed // of the marks
+	lines    sync.Pool    // of *[]byte, markOf's scratch
 }
 
 type pendingEntry struct {
 	json string
 	mark tsvMark
-	seq  uint64
+	seq  uint64 // of the entry's ring slot
 }
 
 // tsvMark identifies the enriched TSV line of an observed event: its length and a
@@ -49,18 +53,28 @@ type tsvMark struct {
 }
 
 func newPendingRaw(drops func()) *pendingRaw {
-	return &pendingRaw{byID: make(map[string]pendingEntry), ring: make([]string, maxPendingRaw), drops: drops, seed: maphash.MakeSeed()}
+	return newPendingRawBounded(maxPendingRaw, maxPendingRawBytes, drops)
+}
+
+func newPendingRawBounded(maxEntries, maxBytes int, drops func()) *pendingRaw {
+	return &pendingRaw{byID: make(map[string]pendingEntry), ring: make([]string, maxEntries), maxBytes: maxBytes,
+		drops: drops, seed: maphash.MakeSeed()}
 }
 
 // put keeps js as the raw event of eventID, and mark as its TSV's.
 func (p *pendingRaw) put(eventID, js string, mark tsvMark) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.n == len(p.ring) || (p.n > 0 && p.bytes+len(js) > maxPendingRawBytes) {
+	for p.n == len(p.ring) {
 		p.evictOldest()
 	}
 	if old, ok := p.byID[eventID]; ok {
 		p.bytes -= len(old.json)
+		old.json = ""
+		p.byID[eventID] = old
+	}
+	for p.stripped < p.n && p.bytes+len(js) > p.maxBytes {
+		p.stripOldest()
 	}
 	p.seq++
 	p.byID[eventID] = pendingEntry{json: js, mark: mark, seq: p.seq}
@@ -75,12 +89,31 @@ func (p *pendingRaw) evictOldest() {
 	p.ring[p.head] = ""
 	p.head = (p.head + 1) % len(p.ring)
 	p.n--
+	p.stripped = max(p.stripped-1, 0)
 	if e, ok := p.byID[id]; ok && p.isOldest(e) {
 		delete(p.byID, id)
-		p.bytes -= len(e.json)
-		if p.drops != nil && e.json != "" {
-			p.drops()
-		}
+		p.dropJSON(e)
+	}
+}
+
+// stripOldest drops the JSON of the oldest slot not stripped yet, if that slot is its
+// entry's (a later put of the same event_id has a slot of its own).
+func (p *pendingRaw) stripOldest() {
+	slotSeq := p.seq - uint64(p.n) + 1 + uint64(p.stripped)
+	id := p.ring[(p.head+p.stripped)%len(p.ring)]
+	p.stripped++
+	if e, ok := p.byID[id]; ok && e.seq == slotSeq && e.json != "" {
+		p.dropJSON(e)
+		e.json = ""
+		p.byID[id] = e
+	}
+}
+
+// dropJSON accounts for the JSON of e being dropped.
+func (p *pendingRaw) dropJSON(e pendingEntry) {
+	p.bytes -= len(e.json)
+	if p.drops != nil && e.json != "" {
+		p.drops()
 	}
 }
 
