@@ -3,6 +3,7 @@ package loaders
 import (
 	"bytes"
 	"hash/maphash"
+	"strings"
 	"sync"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
@@ -63,6 +64,9 @@ func newPendingRawBounded(maxEntries, maxBytes int, drops func()) *pendingRaw {
 
 // put keeps js as the raw event of eventID, and mark as its TSV's.
 func (p *pendingRaw) put(eventID, js string, mark tsvMark) {
+	// The ring keeps the id until 65,536 more events came: a copy of its own, as the
+	// caller's may share the memory of a whole tracker request.
+	eventID = strings.Clone(eventID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.n == len(p.ring) {
