@@ -33,17 +33,28 @@ func reportRates(b *testing.B, events int64, cpuStart time.Duration) {
 
 // benchSink loads realistic events (page views with web_page, client_session and the
 // ua_parser derived context; link clicks with web_page and the link_click event) through
-// a running sink: from the enriched stream to committed rows. It reports events/s.
-func benchSink(b *testing.B, cfg SinkConfig, dir string) {
+// a running sink: from the enriched stream to committed rows. It reports events/s. With
+// observe, every event is handed over first (ObserveGood), as enrich does in-process.
+func benchSink(b *testing.B, cfg SinkConfig, dir string, observe bool) {
 	const perOp = 10_000
 	p := newPipeline(b)
-	lines := testTSV(perOp, "bench")
+	evs := make([]*event.EnrichedEvent, perOp)
+	lines := make([][]byte, perOp)
+	for i := range evs {
+		evs[i] = testEvent(i, "bench")
+		lines[i] = evs[i].MarshalTSV()
+	}
 	reg := prometheus.NewRegistry()
 	s := startSinkWith(b, cfg, Deps{Streams: p.inputs(), DataDir: dir, Logger: testLogger(b), Registerer: reg})
 	ctx := context.Background()
 	var loaded int64
 	cpu := cpuTime(b)
 	for b.Loop() {
+		if observe {
+			for _, ev := range evs {
+				s.ObserveGood(nil, ev)
+			}
+		}
 		put(b, p.enriched, lines...)
 		loaded += perOp
 		for {
@@ -82,7 +93,15 @@ func BenchmarkSQLiteSink(b *testing.B) {
 	if v := os.Getenv("BENCH_READ"); v != "" {
 		cfg.ReadBatchSize, _ = strconv.Atoi(v)
 	}
-	benchSink(b, cfg, b.TempDir())
+	benchSink(b, cfg, b.TempDir(), false)
+}
+
+// BenchmarkSQLiteSinkObserved is BenchmarkSQLiteSink with the events handed over by
+// enrich first, as in the single process.
+func BenchmarkSQLiteSinkObserved(b *testing.B) {
+	cfg := DefaultSinkConfig()
+	cfg.Retention.MaxRows = 0
+	benchSink(b, cfg, b.TempDir(), true)
 }
 
 func BenchmarkPostgresSink(b *testing.B) {
@@ -91,7 +110,7 @@ func BenchmarkPostgresSink(b *testing.B) {
 	cfg.URL = u
 	cfg.Schema = postgresSchema(b, u)
 	cfg.Retention.MaxRows = 0
-	benchSink(b, cfg, b.TempDir())
+	benchSink(b, cfg, b.TempDir(), false)
 }
 
 // BenchmarkSQLiteWrite measures the writer alone: one 1,000-row transaction of
