@@ -38,11 +38,13 @@ func reportRates(b *testing.B, events int64, cpuStart time.Duration) {
 func benchSink(b *testing.B, cfg SinkConfig, dir string, observe bool) {
 	const perOp = 10_000
 	p := newPipeline(b)
-	evs := make([]*event.EnrichedEvent, perOp)
-	lines := make([][]byte, perOp)
-	for i := range evs {
-		evs[i] = testEvent(i, "bench")
-		lines[i] = evs[i].MarshalTSV()
+	lines := testTSV(perOp, "bench")
+	var evs []*event.EnrichedEvent // kept only when observing: they are live heap
+	if observe {
+		evs = make([]*event.EnrichedEvent, perOp)
+		for i := range evs {
+			evs[i] = testEvent(i, "bench")
+		}
 	}
 	reg := prometheus.NewRegistry()
 	s := startSinkWith(b, cfg, Deps{Streams: p.inputs(), DataDir: dir, Logger: testLogger(b), Registerer: reg})
@@ -50,10 +52,8 @@ func benchSink(b *testing.B, cfg SinkConfig, dir string, observe bool) {
 	var loaded int64
 	cpu := cpuTime(b)
 	for b.Loop() {
-		if observe {
-			for _, ev := range evs {
-				s.ObserveGood(nil, ev)
-			}
+		for _, ev := range evs {
+			s.ObserveGood(nil, ev)
 		}
 		put(b, p.enriched, lines...)
 		loaded += perOp
