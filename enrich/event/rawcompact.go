@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -241,43 +242,25 @@ var compactBase64 = [...]*base64.Encoding{
 // little and are mostly not base64.
 const minBase64Param = 32
 
-// CompactString returns the compact form of r (see AppendCompact) as a string, in one
-// allocation of little more than its length.
+// CompactString returns the compact form of r (see AppendCompact) as a string of
+// exactly its length: it is kept until the event is stored, and is counted by its
+// length.
 func (r *RawEvent) CompactString() string {
-	b := r.AppendCompact(make([]byte, 0, r.compactSizeBound()))
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	bp := compactBufs.Get().(*[]byte)
+	b := r.AppendCompact((*bp)[:0])
+	s := string(b)
+	if cap(b) <= maxPooledCompact {
+		*bp = b
+		compactBufs.Put(bp)
+	}
+	return s
 }
 
-// compactSizeBound is the most bytes AppendCompact appends for r, when its cx and ue_px
-// parameters are base64.
-func (r *RawEvent) compactSizeBound() int {
-	n := 2 + 5*binary.MaxVarintLen64 + len(r.Vendor) + len(r.Version) + len(r.ContentType) + len(r.LoaderName) + len(r.Encoding) +
-		compactStrSize(r.Hostname) + compactStrSize(r.IPAddress) + compactStrSize(r.UserAgent) +
-		compactStrSize(r.RefererURI) + compactStrSize(r.UserID) + 2*binary.MaxVarintLen64 // timestamp
-	n += binary.MaxVarintLen64
-	for _, h := range r.Headers {
-		n += binary.MaxVarintLen64 + compactStrSize(h)
-	}
-	n += binary.MaxVarintLen64
-	for _, p := range r.Parameters {
-		n += compactStrSize(p.Name)
-		if p.Value == nil {
-			n++
-			continue
-		}
-		if v := *p.Value; (p.Name == "cx" || p.Name == "ue_px") && len(v) >= minBase64Param {
-			// The tracker's base64 parameters, kept decoded (when they are not,
-			// AppendCompact grows the buffer).
-			m := base64.StdEncoding.DecodedLen(len(v) + 3)
-			n += uvarintLen(uint64(m*paramModes+paramModes)) + m
-		} else {
-			n += uvarintLen(uint64(len(v)*paramModes+paramModes)) + len(v)
-		}
-	}
-	return n
-}
+// compactBufs are the scratch buffers of CompactString; maxPooledCompact is the largest
+// one kept.
+var compactBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-func compactStrSize(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
+const maxPooledCompact = 64 << 10
 
 // AppendCompact appends the compact form of r, from which UnmarshalCompact gives back
 // a RawEvent that renders the same Micro JSON (AppendMicroJSON), bad-row JSON
