@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/internal/poll"
@@ -144,5 +145,29 @@ func TestSQLiteReadsJSONRawEvents(t *testing.T) {
 		if w := want[id]; !bytes.Equal(se.RawEvent, w) {
 			t.Errorf("event %s: RawEvent =\n%q\nwant\n%q", id, se.RawEvent, w)
 		}
+	}
+}
+
+// TestObserveGoodCopiesEventID checks that the pending raw events do not keep the event
+// id enrich hands over, a part of the whole decoded collector payload: the ring keeps
+// ids long after their events are loaded, and with them tens of kilobytes each.
+func TestObserveGoodCopiesEventID(t *testing.T) {
+	s := &Sink{raws: newPendingRaw(nil)}
+	payload := strings.Repeat("x", 1<<10) + "c6ef3124-b53a-4b13-a233-000000000001"
+	ev := testEvent(1, "shop")
+	ev.Fields[event.EventID] = payload[1<<10:]
+	s.ObserveGood(testRaw(1), ev)
+	start := uintptr(unsafe.Pointer(unsafe.StringData(payload)))
+	within := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return p >= start && p < start+uintptr(len(payload))
+	}
+	for id := range s.raws.byID {
+		if within(id) {
+			t.Errorf("pending entry %q refers to enrich's payload", id)
+		}
+	}
+	if id := s.raws.ring[s.raws.head]; id != ev.Fields[event.EventID] || within(id) {
+		t.Errorf("ring slot %q: want a copy of %q", id, ev.Fields[event.EventID])
 	}
 }
