@@ -137,7 +137,7 @@ func TestObservedRowsAreParsedRows(t *testing.T) {
 					} else {
 						// The raw event only, as a sink that was not told of the
 						// event's TSV (a record of the durable replay) has it.
-						s.raws.put(ev.Fields[event.EventID], string(raw(ev).AppendMicroJSON(nil)), tsvMark{})
+						s.raws.put(ev.Fields[event.EventID], s.rawEventValue(raw(ev)), tsvMark{})
 					}
 				}
 				put(t, p.enriched, lines...)
