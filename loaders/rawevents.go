@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
@@ -39,6 +40,10 @@ func newPendingRaw(drops func()) *pendingRaw {
 
 // put keeps js as the raw event of eventID.
 func (p *pendingRaw) put(eventID, js string) {
+	// The id is usually a substring of the decoded request (20 KB for a browser's
+	// 10-event POST), and the ring keeps it until its slot is reused, long after the
+	// event was loaded: without the copy, 65,536 ids kept some 130 MB of requests alive.
+	eventID = strings.Clone(eventID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.n == len(p.ring) || (p.n > 0 && p.bytes+len(js) > maxPendingRawBytes) {
