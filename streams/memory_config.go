@@ -23,10 +23,12 @@ type MemoryConfig struct {
 	// MaxBytes bounds the bytes retained, counted as Kinesis counts them (data plus
 	// partition key). Records every consumer group has processed are dropped, oldest
 	// first, to make room; when the bound is taken by records some group has not
-	// processed yet, Put waits (see PutWait). Default 32 MiB, at least MaxBytesPerPut:
+	// processed yet, Put waits (see PutWait). Default 16 MiB, at least MaxBytesPerPut:
 	// the stream is a buffer between stages, not an archive, and every retained byte is
-	// heap (at 256 MiB per stream a long load ran at two thirds of the speed, mostly
-	// in page faults while the heap grew).
+	// heap, held again by what a lagging stage keeps per event (at 256 MiB per stream a
+	// long load ran at two thirds of the speed, mostly in page faults while the heap
+	// grew; at 32 MiB the browser load peaked at 510-556 MB RSS, at 16 MiB at 368-384 MB
+	// for the same CPU per event and throughput).
 	MaxBytes int64 `yaml:"maxBytes" json:"maxBytes"`
 
 	// Retention is the age after which a record every consumer group has processed is
@@ -63,7 +65,7 @@ type MemoryConfig struct {
 func DefaultMemoryConfig() MemoryConfig {
 	return MemoryConfig{
 		Shards:    2,
-		MaxBytes:  32 << 20,
+		MaxBytes:  16 << 20,
 		Retention: 24 * time.Hour,
 		PutWait:   2 * time.Second,
 	}

@@ -720,7 +720,7 @@ func TestMemoryMetrics(t *testing.T) {
 		"snowplow_mini_streams_retained_records{stream=raw}":                  2,
 		"snowplow_mini_streams_retained_bytes{stream=raw}":                    8,
 		"snowplow_mini_streams_unread_bytes{stream=raw}":                      3,
-		"snowplow_mini_streams_max_bytes{stream=raw}":                         32 << 20,
+		"snowplow_mini_streams_max_bytes{stream=raw}":                         16 << 20,
 		"snowplow_mini_streams_consumer_lag_records{group=enrich,stream=raw}": 1,
 
 		"snowplow_mini_streams_put_records_total{stream=enriched}":                 1,
@@ -733,7 +733,7 @@ func TestMemoryMetrics(t *testing.T) {
 		"snowplow_mini_streams_retained_records{stream=enriched}":                  1,
 		"snowplow_mini_streams_retained_bytes{stream=enriched}":                    2,
 		"snowplow_mini_streams_unread_bytes{stream=enriched}":                      2,
-		"snowplow_mini_streams_max_bytes{stream=enriched}":                         32 << 20,
+		"snowplow_mini_streams_max_bytes{stream=enriched}":                         16 << 20,
 		"snowplow_mini_streams_consumer_lag_records{group=sqlite,stream=enriched}": 1,
 		"snowplow_mini_streams_consumer_lag_records{group=web,stream=enriched}":    1,
 	}

@@ -54,6 +54,7 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up waiting for the sink after this long")
 	keep := flag.Bool("keep", false, "keep the data dir")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of snowplow-mini during the load to this file")
+	heapProfile := flag.String("heapprofile", "", "write a heap profile of snowplow-mini, taken when half of the requests have been sent, to this file")
 	extra := flag.String("serve-args", "", "extra flags for snowplow-mini serve, space-separated")
 	latency := flag.Int("latency", 0, "instead of load: send this many single-event requests one after another and report how long after each 2xx the event is visible in /micro/good")
 	flood := flag.Int("flood-bytes", 0, "instead of load: send -requests POSTs whose bodies are this many bytes that are not JSON (each becomes a large bad row), and report snowplow-mini's peak RSS and what the test API retains")
@@ -90,7 +91,7 @@ func main() {
 	}
 
 	args := []string{"serve", "--addr", addr, "--data-dir", dataDir, "--resolver", resolver, "--log-level", "warn"}
-	if *profile != "" {
+	if *profile != "" || *heapProfile != "" {
 		args = append(args, "--pprof")
 	}
 	args = append(args, strings.Fields(*extra)...)
@@ -157,6 +158,11 @@ func main() {
 	} else {
 		close(profDone)
 	}
+	heapDone := make(chan struct{})
+	var heapOnce sync.Once
+	if *heapProfile == "" {
+		close(heapDone)
+	}
 	var wg sync.WaitGroup
 	for range *conns {
 		wg.Add(1)
@@ -166,6 +172,16 @@ func main() {
 				i := int(next.Add(1)) - 1
 				if i >= len(bodies) {
 					return
+				}
+				if *heapProfile != "" && i == len(bodies)/2 {
+					heapOnce.Do(func() {
+						go func() {
+							defer close(heapDone)
+							if err := download(base+"/debug/pprof/heap", *heapProfile); err != nil {
+								log.Print(err)
+							}
+						}()
+					})
 				}
 				req, err := http.NewRequest(http.MethodPost, base+browserload.Path, bytes.NewReader(bodies[i]))
 				if err != nil {
@@ -222,6 +238,7 @@ func main() {
 	cpuEnd, cpuEndErr := procstat.CPU(cmd.Process.Pid)
 	rss, rssErr := procstat.PeakRSS(cmd.Process.Pid)
 	<-profDone
+	<-heapDone
 	fmt.Printf("end to end: %d events queryable in SQLite %s after the first request = %.0f events/s sustained; last event queryable %s after the last acknowledgement\n",
 		n, total.Round(time.Millisecond), float64(n)/total.Seconds(), (total - sent).Round(time.Millisecond))
 	if cpuErr == nil && cpuEndErr == nil && n > 0 {
@@ -232,6 +249,11 @@ func main() {
 		}
 		fmt.Printf("snowplow-mini: %.2f s of CPU during the load = %.0f µs per event; peak RSS %s\n",
 			cpu.Seconds(), float64(cpu.Microseconds())/float64(n), peak)
+	}
+	// Under a backlog the sink may drop raw requests before their event is loaded (the
+	// event then has a null raw_event): a run where that happened measured less work.
+	if d := metric(base, "snowplow_mini_sink_raw_events_dropped_total"); d > 0 {
+		fmt.Printf("warning: %.0f raw requests dropped before their event was loaded (null raw_event)\n", d)
 	}
 }
 
@@ -346,23 +368,32 @@ func storedBad(base string) int {
 	return sum.Bad
 }
 
-// metric returns one sample of /metrics, -1 when absent.
-func metric(base, sample string) float64 {
+// metric returns the sum of the samples of a metric on /metrics, whatever their
+// labels, or -1 when it has none.
+func metric(base, name string) float64 {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	sum, found := 0.0, false
 	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		if i := strings.LastIndexByte(rest, ' '); i >= 0 {
 			var f float64
-			if _, err := fmt.Sscan(v, &f); err == nil {
-				return f
+			if _, err := fmt.Sscan(rest[i+1:], &f); err == nil {
+				sum, found = sum+f, true
 			}
 		}
 	}
-	return -1
+	if !found {
+		return -1
+	}
+	return sum
 }
 
 func loadEvents(dir string) ([]map[string]string, error) {
@@ -414,6 +445,27 @@ func payload(events []map[string]string, i, n int) []byte {
 	}
 	b.WriteString(`]}`)
 	return []byte(b.String())
+}
+
+// download writes what GET url answers to file.
+func download(url, file string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func freeAddr() (string, error) {
