@@ -332,6 +332,10 @@ func canonicalString(s string, i int) (int, bool) {
 		return i, false
 	}
 	for j := i + 1; j < len(s); {
+		j = skipCanonicalASCII(s, j)
+		if j >= len(s) {
+			break
+		}
 		c := s[j]
 		if c < utf8.RuneSelf {
 			switch {
@@ -350,6 +354,35 @@ func canonicalString(s string, i int) (int, bool) {
 		j += size
 	}
 	return len(s), false
+}
+
+// skipCanonicalASCII returns the index of the first byte at or after i that
+// canonicalString must look at: a quote, a backslash, a control character, DEL or a
+// non-ASCII byte. Eight bytes at a time: these are most of a tracker's JSON.
+func skipCanonicalASCII(s string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q := x ^ (ones * '"')
+		b := x ^ (ones * '\\')
+		// A byte is flagged when it is below 0x20, equals one of the two, is DEL
+		// ((x&0x7f)+1 carries into the high bit, never into the next byte) or is not ASCII.
+		if ((x-ones*0x20)&^x|(q-ones)&^q|(b-ones)&^b|(x&^highs+ones)|x)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) {
+		if c := s[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
+			return i
+		}
+		i++
+	}
+	return i
 }
 
 // AppendCirceString appends s as a JSON string literal the way circe's printer escapes it.
