@@ -424,7 +424,7 @@ func (p *pipeline) validateDerived(ctx context.Context, d event.SelfDescribing) 
 	var k []byte
 	if p.verdicts != nil {
 		k = verdictKey(buf[:0], key, d.Data)
-		if p.verdicts.valid(ctx, key, k) {
+		if p.verdicts.valid(ctx, key, k) != nil {
 			return nil, nil
 		}
 	}
@@ -437,7 +437,7 @@ func (p *pipeline) validateDerived(ctx context.Context, d event.SelfDescribing) 
 		return nil, verr
 	}
 	if ce == nil {
-		p.verdicts.remember(k, val)
+		p.verdicts.remember(k, val, nil)
 	}
 	if ce != nil {
 		return badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil

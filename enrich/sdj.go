@@ -308,8 +308,12 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 	var k []byte
 	if p.verdicts != nil {
 		k = verdictKey(buf[:0], key, dataRaw)
-		if p.verdicts.valid(ctx, key, k) {
-			return event.SelfDescribing{Schema: key.String(), Data: jvm.AppendCanonical(nil, dataRaw)}, key, nil, nil, nil
+		if vd := p.verdicts.valid(ctx, key, k); vd != nil {
+			data := vd.data
+			if data == nil { // remembered as a derived context
+				data = jvm.AppendCanonical(nil, dataRaw)
+			}
+			return event.SelfDescribing{Schema: vd.uri, Data: data}, key, nil, nil, nil
 		}
 	}
 	if !decoded {
@@ -322,14 +326,15 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 	if ce != nil {
 		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
 	}
-	p.verdicts.remember(k, val)
+	canonical := jvm.AppendCanonical(nil, dataRaw)
+	p.verdicts.remember(k, val, canonical)
 	orig := key
 	var vi *validationInfo
 	if !val.SupersededBy.IsZero() {
 		vi = &validationInfo{original: orig.String(), with: val.SupersededBy.String()}
 		key.Version = val.SupersededBy
 	}
-	return event.SelfDescribing{Schema: key.String(), Data: jvm.AppendCanonical(nil, dataRaw)}, key, vi, nil, nil
+	return event.SelfDescribing{Schema: key.String(), Data: canonical}, key, vi, nil, nil
 }
 
 // Trackers send plain envelopes: a contexts or unstruct_event envelope whose instance
