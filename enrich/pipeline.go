@@ -48,7 +48,8 @@ type pipeline struct {
 	unstructCriterion    iglu.Criterion
 	payloadDataKeys      []*paramBits
 
-	verdicts *verdicts // nil: validate every entity
+	verdicts      *verdicts     // nil: validate every entity
+	textValidator textValidator // nil: decode every entity to validate it
 }
 
 // criterion1_0 is the criterion iglu:vendor/name/format/1-0-*.

@@ -21,6 +21,13 @@ type Resolver interface {
 	Validate(ctx context.Context, key iglu.SchemaKey, instance any) (iglu.Validation, error)
 }
 
+// textValidator is implemented by resolvers that can tell from the text of an instance
+// that it is valid (*iglu.Resolver does): ok true is what Validate answers for the
+// decoded instance; ok false means "cannot tell", and Validate decides.
+type textValidator interface {
+	ValidText(ctx context.Context, key iglu.SchemaKey, instance string) (v iglu.Validation, ok bool)
+}
+
 // sdj is a parsed self-describing JSON: its key, its decoded data and the JSON text of the
 // data as received.
 type sdj struct {
@@ -316,15 +323,26 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 			return event.SelfDescribing{Schema: vd.uri, Data: data}, key, nil, nil, nil
 		}
 	}
-	if !decoded {
-		data, _ = jvm.ParseValidJSON(dataRaw, p.maxDepth)
+	var val iglu.Validation
+	ok := false
+	if !decoded && p.textValidator != nil {
+		// Most entities (a session context whose event index changes with every event)
+		// are told valid from their text, never decoded.
+		val, ok = p.textValidator.ValidText(ctx, key, dataRaw)
 	}
-	val, ce, err := p.validate(ctx, key, data)
-	if err != nil {
-		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, nil, err
-	}
-	if ce != nil {
-		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
+	if !ok {
+		if !decoded {
+			data, _ = jvm.ParseValidJSON(dataRaw, p.maxDepth)
+		}
+		var ce *iglu.ClientError
+		var err error
+		val, ce, err = p.validate(ctx, key, data)
+		if err != nil {
+			return event.SelfDescribing{}, iglu.SchemaKey{}, nil, nil, err
+		}
+		if ce != nil {
+			return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
+		}
 	}
 	canonical := jvm.AppendCanonical(nil, dataRaw)
 	p.verdicts.remember(k, val, canonical)

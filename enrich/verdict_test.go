@@ -24,6 +24,15 @@ type countingResolver struct {
 	acme atomic.Int64
 }
 
+// ValidText counts too: telling an instance valid from its text is validating it.
+func (r *countingResolver) ValidText(ctx context.Context, key iglu.SchemaKey, instance string) (iglu.Validation, bool) {
+	v, ok := r.Resolver.ValidText(ctx, key, instance)
+	if ok && key.Vendor == "com.acme" {
+		r.acme.Add(1)
+	}
+	return v, ok
+}
+
 func (r *countingResolver) Validate(ctx context.Context, key iglu.SchemaKey, instance any) (iglu.Validation, error) {
 	if key.Vendor == "com.acme" {
 		r.acme.Add(1)

@@ -376,3 +376,188 @@ func (c *fastCheck) inEnum(v any) bool {
 	}
 	return false
 }
+
+// validText is valid on the JSON text s itself, for an instance that was never decoded:
+// it reports whether the value at s[i:] (after any whitespace) is certainly valid, and
+// the index after it. s must be valid JSON (valid UTF-8): on anything else the answer
+// means nothing, though it never panics. It is unsure (false) wherever reading the text
+// would take more than slicing it: a string with an escape sequence, a format on an
+// object or array. A repeated key is checked with every value it has, so the value a
+// decoder keeps (the last) is checked too.
+func (c *fastCheck) validText(s string, i int) (int, bool) {
+	i = skipJSONSpace(s, i)
+	if i >= len(s) {
+		return i, false
+	}
+	switch ch := s[i]; {
+	case ch == '"':
+		j := i + 1
+		for j < len(s) && s[j] != '"' && s[j] != '\\' {
+			j++
+		}
+		if j >= len(s) || s[j] != '"' {
+			return j, false
+		}
+		return j + 1, c.valid(s[i+1 : j])
+	case ch == '-' || ch >= '0' && ch <= '9':
+		j := i + 1
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || s[j] == 'e' || s[j] == 'E' || s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		return j, c.valid(json.Number(s[i:j]))
+	case ch == 't':
+		return i + 4, strings.HasPrefix(s[i:], "true") && c.valid(true)
+	case ch == 'f':
+		return i + 5, strings.HasPrefix(s[i:], "false") && c.valid(false)
+	case ch == 'n':
+		return i + 4, strings.HasPrefix(s[i:], "null") && c.valid(nil)
+	case ch == '[':
+		if !c.allows(typeArray) || c.enum != nil || c.format != nil {
+			return i, false
+		}
+		n := 0
+		i = skipJSONSpace(s, i+1)
+		if i < len(s) && s[i] == ']' {
+			return i + 1, c.minItems <= 0
+		}
+		for {
+			var ok bool
+			if c.items != nil {
+				i, ok = c.items.validText(s, i)
+			} else {
+				i, ok = skipJSONValue(s, i)
+			}
+			if !ok {
+				return i, false
+			}
+			n++
+			i = skipJSONSpace(s, i)
+			if i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i++
+				continue
+			case ']':
+				return i + 1, (c.minItems < 0 || n >= c.minItems) && (c.maxItems < 0 || n <= c.maxItems)
+			}
+			return i, false
+		}
+	case ch == '{':
+		if !c.allows(typeObject) || c.enum != nil || c.format != nil || len(c.required) > 64 {
+			return i, false
+		}
+		var seen uint64 // required members present, by index in c.required
+		i = skipJSONSpace(s, i+1)
+		if i < len(s) && s[i] == '}' {
+			return i + 1, len(c.required) == 0
+		}
+		for {
+			if i >= len(s) || s[i] != '"' {
+				return i, false
+			}
+			j := i + 1
+			for j < len(s) && s[j] != '"' && s[j] != '\\' {
+				j++
+			}
+			if j >= len(s) || s[j] != '"' {
+				return j, false
+			}
+			key := s[i+1 : j]
+			for r, name := range c.required {
+				if name == key {
+					seen |= 1 << r
+				}
+			}
+			i = skipJSONSpace(s, j+1)
+			if i >= len(s) || s[i] != ':' {
+				return i, false
+			}
+			var ok bool
+			switch p, known := c.props[key]; {
+			case known:
+				i, ok = p.validText(s, i+1)
+			case c.noExtra:
+				return i, false
+			case c.extra != nil:
+				i, ok = c.extra.validText(s, i+1)
+			default:
+				i, ok = skipJSONValue(s, i+1)
+			}
+			if !ok {
+				return i, false
+			}
+			i = skipJSONSpace(s, i)
+			if i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i = skipJSONSpace(s, i+1)
+				continue
+			case '}':
+				return i + 1, seen == 1<<len(c.required)-1
+			}
+			return i, false
+		}
+	}
+	return i, false
+}
+
+func skipJSONSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipJSONValue returns the index after the value at s[i:] (after any whitespace) of
+// the valid JSON s, and false when s ends first.
+func skipJSONValue(s string, i int) (int, bool) {
+	i = skipJSONSpace(s, i)
+	if i >= len(s) {
+		return i, false
+	}
+	switch s[i] {
+	case '"':
+		return skipJSONString(s, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(s); i++ {
+			switch s[i] {
+			case '"':
+				j, ok := skipJSONString(s, i)
+				if !ok {
+					return j, false
+				}
+				i = j - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return i, false
+	}
+	j := i // a number or a literal
+	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && s[j] != ' ' && s[j] != '\t' && s[j] != '\r' && s[j] != '\n' {
+		j++
+	}
+	return j, j > i
+}
+
+// skipJSONString returns the index after the string whose quote is at s[i].
+func skipJSONString(s string, i int) (int, bool) {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return len(s), false
+}

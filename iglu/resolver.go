@@ -533,6 +533,28 @@ func (r *Resolver) Validate(ctx context.Context, key SchemaKey, instance any) (V
 	return Validation{Schema: s, SupersededBy: by}, nil
 }
 
+// ValidText reports whether instance, the text of a valid JSON value, is certainly valid
+// against key's schema, telling it from the text without decoding it: ok true is the
+// answer Validate gives to the decoded instance (a Validation against key itself). ok
+// false means only that it cannot tell (no such schema, one superseded, one using
+// keywords the quick check does not implement, an instance it is unsure of, a lookup
+// cut short by ctx): then Validate decides, with its reports and errors.
+func (r *Resolver) ValidText(ctx context.Context, key SchemaKey, instance string) (v Validation, ok bool) {
+	s, err := r.Lookup(ctx, key)
+	if err != nil || !s.SupersededBy.IsZero() {
+		return Validation{}, false
+	}
+	val, cerr := s.validator()
+	if cerr != nil || val.fast == nil {
+		return Validation{}, false
+	}
+	if end, ok := val.fast.validText(instance, 0); !ok || skipJSONSpace(instance, end) != len(instance) {
+		return Validation{}, false
+	}
+	r.m.valid.Inc()
+	return Validation{Schema: s}, true
+}
+
 // CheckSchema reports whether a schema document can be used to validate instances
 // (valid draft-04, local references resolvable), as the resolver would compile it.
 // The error is a *ClientError ValidationError with SchemaIssues.
