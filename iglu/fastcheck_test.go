@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -123,6 +124,47 @@ func FuzzFastCheck(f *testing.F) {
 		}
 		if end, ok := v.fast.validText(doc, 0); ok && skipJSONSpace(doc, end) == len(doc) && !quick {
 			t.Errorf("schema %s: validText accepts %s, fastCheck on the decoded document does not", schema, doc)
+		}
+	})
+}
+
+// TestKnownPatterns holds the hand-written matchers to regexp on strings at and around
+// what each pattern accepts.
+func TestKnownPatterns(t *testing.T) {
+	inputs := []string{"", "0123456789abcdef", "0123456789abcdeF", "0123456789abcde", "0123456789abcdef0",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5B", "5b3e2f3a-1c2d-4e5f-8a9b0c1d2e3f4a5b",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5", "5b3e2f3a1c2d-4e5f-8a9b-0c1d2e3f4a5b-",
+		"0123456789abcdef\n", "g123456789abcdef", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5g"}
+	for p, m := range knownPatterns {
+		re := regexp.MustCompile(p)
+		n := 0
+		for _, s := range inputs {
+			if got, want := m(s), re.MatchString(s); got != want {
+				t.Errorf("known pattern %s on %q = %v, regexp says %v", p, s, got, want)
+			}
+			if re.MatchString(s) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no input matches %s: the test shows nothing", p)
+		}
+	}
+}
+
+func FuzzKnownPatterns(f *testing.F) {
+	f.Add("5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+	f.Add("0123456789abcdef")
+	var res []*regexp.Regexp
+	var ms []func(string) bool
+	for p, m := range knownPatterns {
+		res, ms = append(res, regexp.MustCompile(p)), append(ms, m)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, re := range res {
+			if got, want := ms[i](s), re.MatchString(s); got != want {
+				t.Errorf("known pattern %s on %q = %v, regexp says %v", re, s, got, want)
+			}
 		}
 	})
 }
