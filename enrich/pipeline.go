@@ -311,21 +311,21 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 		if src == "" {
 			src = raw.RefererURI
 		}
-		u, msg := stringToURI(src)
-		if msg != "" {
-			fail(badrow.EnrichmentError{Error: msg})
+		u := memo.uri(src)
+		if u.msg != "" {
+			fail(badrow.EnrichmentError{Error: u.msg})
 		} else {
-			pageURI, havePage = u, true
-			explode(u).setPage(ev)
+			pageURI, havePage = u.u, true
+			u.parts.setPage(ev)
 		}
 	}
 	f[event.DerivedTstamp] = derivedTstamp(f[event.DvceSentTstamp], f[event.DvceCreatedTstamp], f[event.CollectorTstamp], f[event.TrueTstamp])
 	if r := f[event.PageReferrer]; r != "" {
-		u, msg := stringToURI(r)
-		if msg != "" {
-			fail(badrow.EnrichmentError{Error: msg})
+		u := memo.uri(r)
+		if u.msg != "" {
+			fail(badrow.EnrichmentError{Error: u.msg})
 		} else {
-			explode(u).setReferrer(ev)
+			u.parts.setReferrer(ev)
 		}
 	}
 	if havePage && pageURI.HasQuery {

@@ -124,6 +124,33 @@ type inputMemo struct {
 
 	// The etl_tstamp and collector_tstamp texts, the same for every event of a record.
 	etlTstamp, collectorTstamp string
+
+	// The page and referrer URLs read, by text: the events of a record are mostly on
+	// the same few pages.
+	uris map[string]*parsedURI
+}
+
+// parsedURI is what stringToURI and explode make of a URL text.
+type parsedURI struct {
+	u     jvm.URI
+	msg   string // stringToURI's failure; u and parts are unset
+	parts uriParts
+}
+
+// uri returns stringToURI and explode of s, reading each text once per record.
+func (m *inputMemo) uri(s string) *parsedURI {
+	if u, ok := m.uris[s]; ok {
+		return u
+	}
+	u := &parsedURI{}
+	if u.u, u.msg = stringToURI(s); u.msg == "" {
+		u.parts = explode(u.u)
+	}
+	if m.uris == nil {
+		m.uris = make(map[string]*parsedURI, 4)
+	}
+	m.uris[s] = u
+	return u
 }
 
 func (m *inputMemo) forContexts(j *jsonParam) *map[string]*extracted {
