@@ -408,23 +408,35 @@ func (p *pipeline) plainEnvelopeText(raw string, crit iglu.Criterion) (iglu.Sche
 // accept its value: an object of exactly "schema" (a plain Iglu URI) and "data". It
 // returns the entity's key and data text.
 func plainEntity(el string) (iglu.SchemaKey, string, bool) {
-	var schema, data string
-	var haveSchema, haveData bool
-	n := 0
-	isObject := jvm.RawMembers(el, func(k, v string) bool {
-		n++
-		switch k {
-		case "schema":
-			schema, haveSchema = v, true
-		case "data":
-			data, haveData = v, true
-		}
-		return n <= 2
-	})
-	if !isObject || n != 2 || !haveSchema || !haveData || schema[0] != '"' || strings.IndexByte(schema, '\\') >= 0 {
+	var pm plainMembers
+	jvm.RawObjectAt(el, jvm.SkipWS(el, 0), pm.add) // not an object: no member
+	return pm.entity()
+}
+
+// plainMembers collects the members of an entity object for plainEntity.
+type plainMembers struct {
+	schema, data         string
+	haveSchema, haveData bool
+	n                    int
+}
+
+// add is the callback of jvm.RawObjectAt: it stops after a third member.
+func (pm *plainMembers) add(k, v string) bool {
+	pm.n++
+	switch k {
+	case "schema":
+		pm.schema, pm.haveSchema = v, true
+	case "data":
+		pm.data, pm.haveData = v, true
+	}
+	return pm.n <= 2
+}
+
+func (pm *plainMembers) entity() (iglu.SchemaKey, string, bool) {
+	if pm.n != 2 || !pm.haveSchema || !pm.haveData || pm.schema[0] != '"' || strings.IndexByte(pm.schema, '\\') >= 0 {
 		return iglu.SchemaKey{}, "", false
 	}
-	uri := schema[1 : len(schema)-1]
+	uri := pm.schema[1 : len(pm.schema)-1]
 	if !plainSchemaURI(uri) {
 		return iglu.SchemaKey{}, "", false
 	}
@@ -432,7 +444,39 @@ func plainEntity(el string) (iglu.SchemaKey, string, bool) {
 	if err != nil {
 		return iglu.SchemaKey{}, "", false
 	}
-	return key, data, true
+	return key, pm.data, true
+}
+
+// plainEntities reads the array text s (part of a text jvm.CheckJSON accepted) as
+// jvm.RawElements and plainEntity on each element would, walking each element once. It
+// returns false when s is not an array or an element is not a plain entity.
+func plainEntities(s string, ents []plainEntityText) ([]plainEntityText, bool) {
+	i := jvm.SkipWS(s, 0)
+	if i >= len(s) || s[i] != '[' {
+		return ents, false
+	}
+	i = jvm.SkipWS(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return ents, true
+	}
+	for i < len(s) {
+		var pm plainMembers
+		end, ok := jvm.RawObjectAt(s, i, pm.add)
+		if !ok {
+			return ents, false
+		}
+		k, d, ok := pm.entity()
+		if !ok {
+			return ents, false
+		}
+		ents = append(ents, plainEntityText{k, d})
+		i = jvm.SkipWS(s, end)
+		if i >= len(s) || s[i] == ']' {
+			return ents, true
+		}
+		i = jvm.SkipWS(s, i+1)
+	}
+	return ents, true
 }
 
 // plainEntityText is an entity of a plain envelope.
@@ -447,18 +491,8 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extra
 		return nil, false, nil
 	}
 	var small [8]plainEntityText
-	ents := small[:0]
-	allPlain := true
-	isArray := jvm.RawElements(dataRaw, func(el string) bool {
-		k, d, ok := plainEntity(el)
-		if !ok {
-			allPlain = false
-			return false
-		}
-		ents = append(ents, plainEntityText{k, d})
-		return true
-	})
-	if !isArray || !allPlain || (key.Version.Addition == 0 && len(ents) == 0) {
+	ents, ok := plainEntities(dataRaw, small[:0])
+	if !ok || (key.Version.Addition == 0 && len(ents) == 0) {
 		return nil, false, nil
 	}
 	x := &extracted{entities: make([]event.SelfDescribing, 0, len(ents)), keys: make([]iglu.SchemaKey, 0, len(ents))}

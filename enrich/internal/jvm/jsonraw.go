@@ -120,6 +120,35 @@ func RawMembers(s string, fn func(key, val string) bool) bool {
 	return true
 }
 
+// RawObjectAt is RawMembers for the object starting at s[i] (not whitespace) of the
+// valid JSON s: it returns the index after the object, and false when s[i] is not an
+// object or fn stopped the walk.
+func RawObjectAt(s string, i int, fn func(key, val string) bool) (int, bool) {
+	if i >= len(s) || s[i] != '{' {
+		return i, false
+	}
+	i = SkipWS(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return i + 1, true
+	}
+	for i < len(s) {
+		ke := rawSkipString(s, i)
+		key := RawString(s[i:ke])
+		i = SkipWS(s, ke)
+		i = SkipWS(s, i+1) // ':'
+		ve := rawSkipValue(s, i)
+		if !fn(key, s[i:ve]) {
+			return ve, false
+		}
+		i = SkipWS(s, ve)
+		if i >= len(s) || s[i] == '}' {
+			return i + 1, true
+		}
+		i = SkipWS(s, i+1) // ','
+	}
+	return i, true
+}
+
 // RawElements calls fn for each element of the array s (trimmed). It returns false if s is
 // not an array.
 func RawElements(s string, fn func(el string) bool) bool {
