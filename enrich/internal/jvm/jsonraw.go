@@ -1,6 +1,7 @@
 package jvm
 
 import (
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -401,8 +402,9 @@ func skipCanonicalASCII(s string, i int) int {
 		b := x ^ (ones * '\\')
 		// A byte is flagged when it is below 0x20, equals one of the two, is DEL
 		// ((x&0x7f)+1 carries into the high bit, never into the next byte) or is not ASCII.
-		if ((x-ones*0x20)&^x|(q-ones)&^q|(b-ones)&^b|(x&^highs+ones)|x)&highs != 0 {
-			break
+		// The lowest flag is always right (see skipPlain).
+		if m := ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | (x&^highs + ones) | x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for i < len(s) {
