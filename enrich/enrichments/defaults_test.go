@@ -113,6 +113,35 @@ func TestEventFingerprint(t *testing.T) {
 			})
 		}
 	}
+	t.Run("remembered orders", func(t *testing.T) {
+		// One set hashes events whose names come in sequences it has seen, with other
+		// values (a null among them), and sequences that would collide if names were
+		// simply joined; each must hash as a set that never saw another event.
+		const cfg = `{"hashAlgorithm":"MD5","excludeParameters":["eid","stm","nuid","cv"]}`
+		withNull := params("p", "web", "aid", "x", "e", "pv", "url", "http://a.com/", "aid", "shop")
+		withNull.params[1].Value = nil
+		last := params("p", "web", "aid", "x", "e", "pv", "url", "http://a.com/", "aid", "shop")
+		last.params[4].Value = nil
+		ins := []*rawInput{
+			base, params("url", "http://b.com/", "e", "pv", "p", "web", "aid", "blog", "eid", "x", "stm", "1"),
+			params("p", "web", "aid", "x", "e", "pv", "url", "http://a.com/", "aid", "shop"), withNull, last,
+			params("ab", "1"), params("a", "", "b", "1"), params("a", "b1"),
+		}
+		warm := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", cfg))
+		for round := range 2 {
+			for i, in := range ins {
+				ev := fields(t)
+				run(t, warm, ev, in)
+				cold := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", cfg))
+				evCold := fields(t)
+				run(t, cold, evCold, in)
+				got, want := get(ev, "event_fingerprint")["event_fingerprint"], get(evCold, "event_fingerprint")["event_fingerprint"]
+				if got != want || got == "" {
+					t.Errorf("round %d, event %d: fingerprint %q, want %q", round, i, got, want)
+				}
+			}
+		}
+	})
 	t.Run("lengths", func(t *testing.T) {
 		for algo, n := range map[string]int{"SHA384": 96, "SHA512": 128} {
 			s := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", `{"hashAlgorithm":"`+algo+`","excludeParameters":[]}`))

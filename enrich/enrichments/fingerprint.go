@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"hash"
 	"slices"
@@ -24,11 +25,22 @@ type fingerprint struct {
 	in       Info
 	excluded func(name string) bool
 	pool     sync.Pool // of *fpScratch
+
+	// orders remembers, by the sequence of parameter names of an event, which
+	// parameters are hashed and in which order: a tracker sends the same few sequences
+	// (one per kind of event), and sorting them was most of the enrichment's work
+	// besides hashing. At most maxFingerprintOrders sequences are kept.
+	mu     sync.RWMutex
+	orders map[string][]int
 }
+
+// maxFingerprintOrders bounds fingerprint.orders.
+const maxFingerprintOrders = 4096
 
 type fpScratch struct {
 	h   hash.Hash
 	buf []byte
+	key []byte
 	idx []int
 	sum []byte
 }
@@ -51,7 +63,7 @@ func buildFingerprint(b *builder) (enrichment, error) {
 	case "SHA512":
 		newHash = sha512.New
 	}
-	e := &fingerprint{in: b.info}
+	e := &fingerprint{in: b.info, orders: make(map[string][]int)}
 	if names := c.ExcludeParameters; len(names) <= 8 {
 		// A few names (Snowplow's default is four): comparing is cheaper than hashing.
 		e.excluded = func(name string) bool { return slices.Contains(names, name) }
@@ -75,28 +87,28 @@ func (e *fingerprint) enrich(_ context.Context, st *state) {
 	s := e.pool.Get().(*fpScratch)
 	defer e.pool.Put(s)
 	params := st.raw.params
-	idx := s.idx[:0]
+	// The key of the names: each name's length, then its bytes.
+	key := s.key[:0]
 	for i := range params {
-		if !e.excluded(params[i].Name) {
-			idx = append(idx, i)
-		}
+		key = binary.AppendUvarint(key, uint64(len(params[i].Name)))
+		key = append(key, params[i].Name...)
 	}
-	// Stable, so that of a repeated name the last one comes last: an insertion sort,
-	// as the few dozen parameters of an event come in an order trackers repeat.
-	for i := 1; i < len(idx); i++ {
-		x := idx[i]
-		name := params[x].Name
-		j := i
-		for ; j > 0 && nameAfter(params[idx[j-1]].Name, name); j-- {
-			idx[j] = idx[j-1]
+	s.key = key
+	e.mu.RLock()
+	order, ok := e.orders[string(key)]
+	e.mu.RUnlock()
+	if !ok {
+		order = e.order(params)
+		e.mu.Lock()
+		if len(e.orders) < maxFingerprintOrders {
+			e.orders[string(key)] = order
 		}
-		idx[j] = x
+		e.mu.Unlock()
 	}
-	s.idx = idx
 	buf := s.buf[:0]
-	for j, i := range idx {
+	for _, i := range order {
 		p := &params[i]
-		if p.Value == nil || j+1 < len(idx) && params[idx[j+1]].Name == p.Name {
+		if p.Value == nil {
 			continue
 		}
 		buf = append(buf, p.Name...)
@@ -109,6 +121,35 @@ func (e *fingerprint) enrich(_ context.Context, st *state) {
 	s.h.Write(buf)
 	s.sum = s.h.Sum(s.sum[:0])
 	st.ev.Fields[event.EventFingerprint] = hex.EncodeToString(s.sum)
+}
+
+// order returns the positions of the parameters to hash, in hashing order: the names not
+// excluded, sorted, each at its last position.
+func (e *fingerprint) order(params []event.NVP) []int {
+	var idx []int
+	for i := range params {
+		if !e.excluded(params[i].Name) {
+			idx = append(idx, i)
+		}
+	}
+	// Stable, so that of a repeated name the last one comes last.
+	for i := 1; i < len(idx); i++ {
+		x := idx[i]
+		name := params[x].Name
+		j := i
+		for ; j > 0 && nameAfter(params[idx[j-1]].Name, name); j-- {
+			idx[j] = idx[j-1]
+		}
+		idx[j] = x
+	}
+	out := idx[:0]
+	for j, i := range idx {
+		if j+1 < len(idx) && params[idx[j+1]].Name == params[i].Name {
+			continue
+		}
+		out = append(out, i)
+	}
+	return slices.Clip(out)
 }
 
 // nameAfter reports a > b, deciding on the first bytes where it can.
