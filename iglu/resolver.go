@@ -281,10 +281,9 @@ func (s *Schema) validator() (*validator, *ClientError) {
 // another caller goes on. A key that fails SchemaKey.Validate is never asked of a
 // repository: it is a ResolutionError with no lookup history.
 func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
-	if key.Validate() != nil {
-		return nil, &ClientError{Kind: ResolutionError}
-	}
 	now := r.now()
+	// Only keys that passed SchemaKey.Validate are ever resolved and cached: a key
+	// found in the cache need not be checked again.
 	if e := r.cache.get(key); e != nil {
 		switch {
 		case e.fresh(now):
@@ -306,6 +305,9 @@ func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
 			})
 			return e.schema, nil
 		}
+	}
+	if key.Validate() != nil {
+		return nil, &ClientError{Kind: ResolutionError}
 	}
 	r.m.cacheMiss.Inc()
 	ch := r.group.DoChan(key.String(), func() (any, error) {
