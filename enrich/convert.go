@@ -150,27 +150,52 @@ func convBool(s string) (string, string) {
 // convUUID is validateUuid: a UUID in canonical 8-4-4-4-12 form (hex digits of any case),
 // stored lower-cased.
 func convUUID(s string) (string, string) {
-	if !isUUIDText(s) {
+	upper, ok := uuidText(s)
+	if !ok {
 		return "", msgNotUUID
 	}
-	return strings.ToLower(s), ""
+	if upper {
+		return strings.ToLower(s), ""
+	}
+	return s, ""
 }
 
-func isUUIDText(s string) bool {
+// uuidText reports whether s is a UUID in 8-4-4-4-12 form with hex digits of any case,
+// and whether any of them is upper case.
+func uuidText(s string) (upper, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return false
+		return false, false
 	}
+	var seen uint8
 	for i := 0; i < 36; i++ {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			continue
-		}
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
+		if i != 8 && i != 13 && i != 18 && i != 23 {
+			seen |= uuidChar[s[i]]
 		}
 	}
-	return true
+	return seen&hexUpper != 0, seen&notHex == 0
 }
+
+// uuidChar classifies the bytes of a UUID text.
+var uuidChar = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = notHex
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 0
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = 0
+	}
+	for c := 'A'; c <= 'F'; c++ {
+		t[c] = hexUpper
+	}
+	return t
+}()
+
+const (
+	notHex uint8 = 1 << iota
+	hexUpper
+)
 
 // convTstamp is extractTimestamp: milliseconds since the epoch (Long.parseLong) printed as
 // yyyy-MM-dd HH:mm:ss.SSS UTC; years outside 0..9999 are not Redshift-compatible.

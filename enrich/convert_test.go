@@ -87,7 +87,15 @@ func TestConvUUIDAndDims(t *testing.T) {
 	if got, msg := convUUID("A729D278-110A-4AC6-845B-D1F12CE45AC7"); got != "a729d278-110a-4ac6-845b-d1f12ce45ac7" || msg != "" {
 		t.Errorf("convUUID(upper) = %q, %q", got, msg)
 	}
-	for _, in := range []string{"", "1-1-1-1-1", "a729d278110a4ac6845bd1f12ce45ac7", "{a729d278-110a-4ac6-845b-d1f12ce45ac7}"} {
+	if got, msg := convUUID("a729d278-110a-4Ac6-845b-d1f12ce45ac7"); got != "a729d278-110a-4ac6-845b-d1f12ce45ac7" || msg != "" {
+		t.Errorf("convUUID(mixed) = %q, %q", got, msg)
+	}
+	if got, msg := convUUID("a729d278-110a-4ac6-845b-d1f12ce45ac7"); got != "a729d278-110a-4ac6-845b-d1f12ce45ac7" || msg != "" {
+		t.Errorf("convUUID(lower) = %q, %q", got, msg)
+	}
+	for _, in := range []string{"", "1-1-1-1-1", "a729d278110a4ac6845bd1f12ce45ac7", "{a729d278-110a-4ac6-845b-d1f12ce45ac7}",
+		"a729d278-110a-4ac6-845b-d1f12ce45a-7", "g729d278-110a-4ac6-845b-d1f12ce45ac7", "a729d278-110a-4ac6-845b-d1f12ce45acG",
+		"a729d278-110a-4ac6-845b_d1f12ce45ac7"} {
 		if _, msg := convUUID(in); msg != msgNotUUID {
 			t.Errorf("convUUID(%q) msg = %q, want %q", in, msg, msgNotUUID)
 		}

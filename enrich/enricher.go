@@ -149,6 +149,7 @@ func New(cfg Config, deps Deps) (*Enricher, error) {
 		return nil, err
 	}
 	p.verdicts = newVerdicts(deps.Resolver, cfg.ValidationCacheSize, m.verdictHits, m.verdictMisses)
+	p.textValidator, _ = deps.Resolver.(textValidator)
 	return &Enricher{
 		p:        p,
 		log:      log.With("component", "enrich"),

@@ -384,3 +384,34 @@ var (
 	_ schemaLookup = (*iglu.Resolver)(nil) // else verdicts are never remembered
 	_ Enrichments  = (*enrichments.Set)(nil)
 )
+
+// TestPagesOfABatch checks that each event of a record gets its own page and referrer
+// URL parts when several events share URLs (each URL is read once per record) and one
+// URL cannot be read.
+func TestPagesOfABatch(t *testing.T) {
+	e := newTestEnricher(t, testResolver(t), nil)
+	ev := func(url, refr string) string {
+		return `{"e":"pv","p":"web","tv":"t","url":"` + url + `","refr":"` + refr + `"}`
+	}
+	body := `{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[` +
+		ev("https://a.test/one?x=1", "https://r.test/") + "," + ev("https://a.test/two#f", "https://a.test/one?x=1") + "," +
+		ev("https://a.test/one?x=1", "https://r.test/") + "," + ev("http://[x/", "https://r.test/") + "," +
+		ev("https://a.test/two#f", "https://r.test/") + `]}`
+	res := process(t, e, encodePayload(t, collectorPayload(post("/com.snowplowanalytics.snowplow/tp2", "", "application/json", body))))
+	var got []string
+	for _, g := range res.Good {
+		got = append(got, strings.Join([]string{field(g, "page_urlhost"), field(g, "page_urlport"), field(g, "page_urlpath"), field(g, "page_urlquery"), field(g, "page_urlfragment"), field(g, "refr_urlhost"), field(g, "refr_urlpath"), field(g, "refr_urlquery")}, " "))
+	}
+	want := []string{
+		"a.test 443 /one x=1  r.test / ",
+		"a.test 443 /two  f a.test /one x=1",
+		"a.test 443 /one x=1  r.test / ",
+		"a.test 443 /two  f r.test / ",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("page and referrer parts (-want +got):\n%s", diff)
+	}
+	if len(res.Bad) != 1 || !strings.Contains(string(res.Bad[0].JSON), `could not be parsed`) {
+		t.Errorf("bad rows %v, want one enrichment failure for the URL that cannot be read", res.Bad)
+	}
+}

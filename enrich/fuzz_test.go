@@ -110,6 +110,7 @@ func FuzzPlainFastPaths(f *testing.F) {
 func FuzzPlainExtraction(f *testing.F) {
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"0b8d2f5e-4a1c-4c7e-9a55-100000000002"}},{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":1}}]}`)
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{ "a" : "x", "b":null, "a":"y" }},{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x","a":1}},{"schema":"iglu:com.acme/derived/jsonschema/1-0-0","data":{"v":"\u0041"}}]}`)
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":1}},{"schema":"iglu:com.acme/nope/jsonschema/1-0-0","data":{}}]}`)
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x","b":null}}}`)
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"data":{"a":"x"},"schema":"iglu:com.acme/button/jsonschema/1-0-0"}}`)

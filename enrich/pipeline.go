@@ -48,7 +48,8 @@ type pipeline struct {
 	unstructCriterion    iglu.Criterion
 	payloadDataKeys      []*paramBits
 
-	verdicts *verdicts // nil: validate every entity
+	verdicts      *verdicts     // nil: validate every entity
+	textValidator textValidator // nil: decode every entity to validate it
 }
 
 // criterion1_0 is the criterion iglu:vendor/name/format/1-0-*.
@@ -310,21 +311,21 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 		if src == "" {
 			src = raw.RefererURI
 		}
-		u, msg := stringToURI(src)
-		if msg != "" {
-			fail(badrow.EnrichmentError{Error: msg})
+		u := memo.uri(src)
+		if u.msg != "" {
+			fail(badrow.EnrichmentError{Error: u.msg})
 		} else {
-			pageURI, havePage = u, true
-			explode(u).setPage(ev)
+			pageURI, havePage = u.u, true
+			u.parts.setPage(ev)
 		}
 	}
 	f[event.DerivedTstamp] = derivedTstamp(f[event.DvceSentTstamp], f[event.DvceCreatedTstamp], f[event.CollectorTstamp], f[event.TrueTstamp])
 	if r := f[event.PageReferrer]; r != "" {
-		u, msg := stringToURI(r)
-		if msg != "" {
-			fail(badrow.EnrichmentError{Error: msg})
+		u := memo.uri(r)
+		if u.msg != "" {
+			fail(badrow.EnrichmentError{Error: u.msg})
 		} else {
-			explode(u).setReferrer(ev)
+			u.parts.setReferrer(ev)
 		}
 	}
 	if havePage && pageURI.HasQuery {
@@ -424,7 +425,7 @@ func (p *pipeline) validateDerived(ctx context.Context, d event.SelfDescribing) 
 	var k []byte
 	if p.verdicts != nil {
 		k = verdictKey(buf[:0], key, d.Data)
-		if p.verdicts.valid(ctx, key, k) {
+		if p.verdicts.valid(ctx, key, k) != nil {
 			return nil, nil
 		}
 	}
@@ -437,7 +438,7 @@ func (p *pipeline) validateDerived(ctx context.Context, d event.SelfDescribing) 
 		return nil, verr
 	}
 	if ce == nil {
-		p.verdicts.remember(k, val)
+		p.verdicts.remember(k, val, nil)
 	}
 	if ce != nil {
 		return badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil

@@ -21,6 +21,13 @@ type Resolver interface {
 	Validate(ctx context.Context, key iglu.SchemaKey, instance any) (iglu.Validation, error)
 }
 
+// textValidator is implemented by resolvers that can tell from the text of an instance
+// that it is valid (*iglu.Resolver does): ok true is what Validate answers for the
+// decoded instance; ok false means "cannot tell", and Validate decides.
+type textValidator interface {
+	ValidText(ctx context.Context, key iglu.SchemaKey, instance string) (v iglu.Validation, ok bool)
+}
+
 // sdj is a parsed self-describing JSON: its key, its decoded data and the JSON text of the
 // data as received.
 type sdj struct {
@@ -117,6 +124,33 @@ type inputMemo struct {
 
 	// The etl_tstamp and collector_tstamp texts, the same for every event of a record.
 	etlTstamp, collectorTstamp string
+
+	// The page and referrer URLs read, by text: the events of a record are mostly on
+	// the same few pages.
+	uris map[string]*parsedURI
+}
+
+// parsedURI is what stringToURI and explode make of a URL text.
+type parsedURI struct {
+	u     jvm.URI
+	msg   string // stringToURI's failure; u and parts are unset
+	parts uriParts
+}
+
+// uri returns stringToURI and explode of s, reading each text once per record.
+func (m *inputMemo) uri(s string) *parsedURI {
+	if u, ok := m.uris[s]; ok {
+		return u
+	}
+	u := &parsedURI{}
+	if u.u, u.msg = stringToURI(s); u.msg == "" {
+		u.parts = explode(u.u)
+	}
+	if m.uris == nil {
+		m.uris = make(map[string]*parsedURI, 4)
+	}
+	m.uris[s] = u
+	return u
 }
 
 func (m *inputMemo) forContexts(j *jsonParam) *map[string]*extracted {
@@ -308,28 +342,44 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 	var k []byte
 	if p.verdicts != nil {
 		k = verdictKey(buf[:0], key, dataRaw)
-		if p.verdicts.valid(ctx, key, k) {
-			return event.SelfDescribing{Schema: key.String(), Data: jvm.AppendCanonical(nil, dataRaw)}, key, nil, nil, nil
+		if vd := p.verdicts.valid(ctx, key, k); vd != nil {
+			data := vd.data
+			if data == nil { // remembered as a derived context
+				data = jvm.AppendCanonical(nil, dataRaw)
+			}
+			return event.SelfDescribing{Schema: vd.uri, Data: data}, key, nil, nil, nil
 		}
 	}
-	if !decoded {
-		data, _ = jvm.ParseValidJSON(dataRaw, p.maxDepth)
+	var val iglu.Validation
+	ok := false
+	if !decoded && p.textValidator != nil {
+		// Most entities (a session context whose event index changes with every event)
+		// are told valid from their text, never decoded.
+		val, ok = p.textValidator.ValidText(ctx, key, dataRaw)
 	}
-	val, ce, err := p.validate(ctx, key, data)
-	if err != nil {
-		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, nil, err
+	if !ok {
+		if !decoded {
+			data, _ = jvm.ParseValidJSON(dataRaw, p.maxDepth)
+		}
+		var ce *iglu.ClientError
+		var err error
+		val, ce, err = p.validate(ctx, key, data)
+		if err != nil {
+			return event.SelfDescribing{}, iglu.SchemaKey{}, nil, nil, err
+		}
+		if ce != nil {
+			return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
+		}
 	}
-	if ce != nil {
-		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
-	}
-	p.verdicts.remember(k, val)
+	canonical := jvm.AppendCanonical(nil, dataRaw)
+	p.verdicts.remember(k, val, canonical)
 	orig := key
 	var vi *validationInfo
 	if !val.SupersededBy.IsZero() {
 		vi = &validationInfo{original: orig.String(), with: val.SupersededBy.String()}
 		key.Version = val.SupersededBy
 	}
-	return event.SelfDescribing{Schema: key.String(), Data: jvm.AppendCanonical(nil, dataRaw)}, key, vi, nil, nil
+	return event.SelfDescribing{Schema: key.String(), Data: canonical}, key, vi, nil, nil
 }
 
 // Trackers send plain envelopes: a contexts or unstruct_event envelope whose instance
@@ -358,23 +408,35 @@ func (p *pipeline) plainEnvelopeText(raw string, crit iglu.Criterion) (iglu.Sche
 // accept its value: an object of exactly "schema" (a plain Iglu URI) and "data". It
 // returns the entity's key and data text.
 func plainEntity(el string) (iglu.SchemaKey, string, bool) {
-	var schema, data string
-	var haveSchema, haveData bool
-	n := 0
-	isObject := jvm.RawMembers(el, func(k, v string) bool {
-		n++
-		switch k {
-		case "schema":
-			schema, haveSchema = v, true
-		case "data":
-			data, haveData = v, true
-		}
-		return n <= 2
-	})
-	if !isObject || n != 2 || !haveSchema || !haveData || schema[0] != '"' || strings.IndexByte(schema, '\\') >= 0 {
+	var pm plainMembers
+	jvm.RawObjectAt(el, jvm.SkipWS(el, 0), pm.add) // not an object: no member
+	return pm.entity()
+}
+
+// plainMembers collects the members of an entity object for plainEntity.
+type plainMembers struct {
+	schema, data         string
+	haveSchema, haveData bool
+	n                    int
+}
+
+// add is the callback of jvm.RawObjectAt: it stops after a third member.
+func (pm *plainMembers) add(k, v string) bool {
+	pm.n++
+	switch k {
+	case "schema":
+		pm.schema, pm.haveSchema = v, true
+	case "data":
+		pm.data, pm.haveData = v, true
+	}
+	return pm.n <= 2
+}
+
+func (pm *plainMembers) entity() (iglu.SchemaKey, string, bool) {
+	if pm.n != 2 || !pm.haveSchema || !pm.haveData || pm.schema[0] != '"' || strings.IndexByte(pm.schema, '\\') >= 0 {
 		return iglu.SchemaKey{}, "", false
 	}
-	uri := schema[1 : len(schema)-1]
+	uri := pm.schema[1 : len(pm.schema)-1]
 	if !plainSchemaURI(uri) {
 		return iglu.SchemaKey{}, "", false
 	}
@@ -382,7 +444,39 @@ func plainEntity(el string) (iglu.SchemaKey, string, bool) {
 	if err != nil {
 		return iglu.SchemaKey{}, "", false
 	}
-	return key, data, true
+	return key, pm.data, true
+}
+
+// plainEntities reads the array text s (part of a text jvm.CheckJSON accepted) as
+// jvm.RawElements and plainEntity on each element would, walking each element once. It
+// returns false when s is not an array or an element is not a plain entity.
+func plainEntities(s string, ents []plainEntityText) ([]plainEntityText, bool) {
+	i := jvm.SkipWS(s, 0)
+	if i >= len(s) || s[i] != '[' {
+		return ents, false
+	}
+	i = jvm.SkipWS(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return ents, true
+	}
+	for i < len(s) {
+		var pm plainMembers
+		end, ok := jvm.RawObjectAt(s, i, pm.add)
+		if !ok {
+			return ents, false
+		}
+		k, d, ok := pm.entity()
+		if !ok {
+			return ents, false
+		}
+		ents = append(ents, plainEntityText{k, d})
+		i = jvm.SkipWS(s, end)
+		if i >= len(s) || s[i] == ']' {
+			return ents, true
+		}
+		i = jvm.SkipWS(s, i+1)
+	}
+	return ents, true
 }
 
 // plainEntityText is an entity of a plain envelope.
@@ -397,18 +491,8 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extra
 		return nil, false, nil
 	}
 	var small [8]plainEntityText
-	ents := small[:0]
-	allPlain := true
-	isArray := jvm.RawElements(dataRaw, func(el string) bool {
-		k, d, ok := plainEntity(el)
-		if !ok {
-			allPlain = false
-			return false
-		}
-		ents = append(ents, plainEntityText{k, d})
-		return true
-	})
-	if !isArray || !allPlain || (key.Version.Addition == 0 && len(ents) == 0) {
+	ents, ok := plainEntities(dataRaw, small[:0])
+	if !ok || (key.Version.Addition == 0 && len(ents) == 0) {
 		return nil, false, nil
 	}
 	x := &extracted{entities: make([]event.SelfDescribing, 0, len(ents)), keys: make([]iglu.SchemaKey, 0, len(ents))}

@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"unsafe"
+
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 )
@@ -30,7 +32,9 @@ func (j *jsonParam) json() string {
 	if !j.base64 {
 		return j.text
 	}
-	return jvm.ValidUTF8(string(jvm.DecodeBase64(make([]byte, 0, len(j.text)*3/4+3), j.text)))
+	// The decoded bytes are never written again: they become the string without a copy.
+	b := jvm.DecodeBase64(make([]byte, 0, len(j.text)*3/4+3), j.text)
+	return jvm.ValidUTF8(unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
 // transform maps the tracker parameters of one event onto ev as Snowplow's

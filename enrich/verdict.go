@@ -2,7 +2,9 @@ package enrich
 
 import (
 	"context"
+	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -27,7 +29,9 @@ const maxVerdictKey = 2048
 // resolver keeps the pointer while the document is unchanged, and makes a new one when a
 // local schema is edited or a repository serves another document). Entities that repeat
 // across records — the ua_parser_context of a user agent, browser and application
-// contexts, the session context of a session — are then validated once.
+// contexts, the session context of a session — are then validated once. With a pair it
+// keeps what the entity becomes (its URI and its data printed canonically), which are
+// then neither printed nor allocated again.
 //
 // Only verdicts of valid instances validated directly against their own key (no
 // $supersededBy) are kept: failures carry reports that are cheap to recompute and rare.
@@ -40,7 +44,20 @@ type verdicts struct {
 	hits, misses prometheus.Counter
 
 	mu       sync.Mutex
-	cur, old map[string]*iglu.Schema
+	cur, old map[string]*verdict
+}
+
+// verdict is a remembered valid pair. It is never changed once in the cache.
+type verdict struct {
+	schema *iglu.Schema
+	key    string // the map key
+	// uri is the key's Iglu URI (key.String()), the head of the map key.
+	uri string
+	// data is the pair's data as jvm.AppendCanonical prints it, the Data of the entity
+	// validateEntity returns, so that a hit neither prints it again nor allocates; nil
+	// when the pair was remembered as a derived context. Entities never write into their
+	// Data, so every event with this pair shares these bytes.
+	data []byte
 }
 
 // newVerdicts returns a cache of size pairs, or nil (no cache) when size is 0 or the
@@ -51,7 +68,7 @@ func newVerdicts(r Resolver, size int, hits, misses prometheus.Counter) *verdict
 		return nil
 	}
 	half := max(size/2, 1)
-	return &verdicts{lookup: l, half: half, hits: hits, misses: misses, cur: make(map[string]*iglu.Schema, half)}
+	return &verdicts{lookup: l, half: half, hits: hits, misses: misses, cur: make(map[string]*verdict, half)}
 }
 
 // verdictKey appends the map key of (key, data) to b: the canonical schema URI, a space
@@ -66,43 +83,52 @@ func verdictKey[T ~string | ~[]byte](b []byte, key iglu.SchemaKey, data T) []byt
 	return append(b, data...)
 }
 
-// valid reports whether the pair k (from verdictKey) was found valid against the schema
-// key resolves to now.
-func (v *verdicts) valid(ctx context.Context, key iglu.SchemaKey, k []byte) bool {
+// valid returns the verdict of the pair k (from verdictKey) when it was found valid
+// against the schema key resolves to now, nil otherwise.
+func (v *verdicts) valid(ctx context.Context, key iglu.SchemaKey, k []byte) *verdict {
 	if v == nil || k == nil {
-		return false
+		return nil
 	}
 	v.mu.Lock()
-	s, ok := v.cur[string(k)]
+	vd, ok := v.cur[string(k)]
 	if !ok {
-		if s, ok = v.old[string(k)]; ok {
-			v.insertLocked(string(k), s)
+		if vd, ok = v.old[string(k)]; ok {
+			v.insertLocked(vd)
 		}
 	}
 	v.mu.Unlock()
 	if ok {
-		if now, err := v.lookup.Lookup(ctx, key); err == nil && now == s {
+		if now, err := v.lookup.Lookup(ctx, key); err == nil && now == vd.schema {
 			v.hits.Inc()
-			return true
+			return vd
 		}
 	}
 	v.misses.Inc()
-	return false
+	return nil
 }
 
-// remember records that the pair k (from verdictKey) validated with val.
-func (v *verdicts) remember(k []byte, val iglu.Validation) {
+// remember records that the pair k (from verdictKey) validated with val. canonical is
+// the data printed by jvm.AppendCanonical (kept, and shared with the callers of valid),
+// nil for a derived context.
+func (v *verdicts) remember(k []byte, val iglu.Validation, canonical []byte) {
 	if v == nil || k == nil || val.Schema == nil || !val.SupersededBy.IsZero() || !val.Schema.SupersededBy.IsZero() {
 		return
 	}
+	ks := string(k)
+	sp := strings.IndexByte(ks, ' ')
+	vd := &verdict{schema: val.Schema, key: ks, uri: ks[:sp], data: canonical}
+	if data := ks[sp+1:]; canonical != nil && string(canonical) == data {
+		// Mostly the data as received: the map key already holds those bytes.
+		vd.data = unsafe.Slice(unsafe.StringData(data), len(data))
+	}
 	v.mu.Lock()
-	v.insertLocked(string(k), val.Schema)
+	v.insertLocked(vd)
 	v.mu.Unlock()
 }
 
-func (v *verdicts) insertLocked(k string, s *iglu.Schema) {
-	if _, ok := v.cur[k]; !ok && len(v.cur) >= v.half {
-		v.old, v.cur = v.cur, make(map[string]*iglu.Schema, v.half)
+func (v *verdicts) insertLocked(vd *verdict) {
+	if _, ok := v.cur[vd.key]; !ok && len(v.cur) >= v.half {
+		v.old, v.cur = v.cur, make(map[string]*verdict, v.half)
 	}
-	v.cur[k] = s
+	v.cur[vd.key] = vd
 }

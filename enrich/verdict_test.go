@@ -24,6 +24,15 @@ type countingResolver struct {
 	acme atomic.Int64
 }
 
+// ValidText counts too: telling an instance valid from its text is validating it.
+func (r *countingResolver) ValidText(ctx context.Context, key iglu.SchemaKey, instance string) (iglu.Validation, bool) {
+	v, ok := r.Resolver.ValidText(ctx, key, instance)
+	if ok && key.Vendor == "com.acme" {
+		r.acme.Add(1)
+	}
+	return v, ok
+}
+
 func (r *countingResolver) Validate(ctx context.Context, key iglu.SchemaKey, instance any) (iglu.Validation, error) {
 	if key.Vendor == "com.acme" {
 		r.acme.Add(1)
@@ -49,6 +58,8 @@ func TestVerdictCache(t *testing.T) {
 	}{
 		{"valid", 8192, ctxOf(`{"a":"1"}`), 2, true},
 		{"valid, cache off", 0, ctxOf(`{"a":"1"}`), 6, true},
+		// A hit gives the data as printed for the first record, not as received.
+		{"valid, not printed canonically", 8192, ctxOf(`{ "a" : "\u0031", "b":null }`), 2, true},
 		{"invalid", 8192, ctxOf(`{"a":1}`), 4, false}, // the derived context is remembered
 		{"data too large to remember", 8192, ctxOf(`{"a":"` + strings.Repeat("x", maxVerdictKey) + `"}`), 4, true},
 	}
@@ -88,6 +99,31 @@ func TestVerdictCache(t *testing.T) {
 				t.Errorf("com.acme validations = %d, want %d", got, tt.validations)
 			}
 		})
+	}
+}
+
+// TestVerdictCacheDerivedThenInput checks that a pair remembered as a derived context
+// (whose canonical data the cache does not hold) gives the right entity when it comes
+// back as an input context.
+func TestVerdictCacheDerivedThenInput(t *testing.T) {
+	res := &countingResolver{Resolver: testResolver(t, schemaDir(t, acmeSchemas))}
+	e := newTestEnricher(t, res, func(_ *Config, d *Deps) {
+		d.Enrichments = &fakeEnrichments{res: enrichments.Result{Derived: []event.SelfDescribing{{Schema: "iglu:com.acme/derived/jsonschema/1-0-0", Data: []byte(`{"v":"x"}`)}}}}
+	})
+	if r := process(t, e, encodePayload(t, collectorPayload(get("/i", url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}})))); len(r.Good) != 1 {
+		t.Fatalf("first record: %d good, bad %v, want 1 good", len(r.Good), r.Bad)
+	}
+	co := `{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/derived/jsonschema/1-0-0","data":{"v":"x"}}]}`
+	r := process(t, e, encodePayload(t, collectorPayload(get("/i", url.Values{"e": {"pv"}, "p": {"web"}, "tv": {"t"}, "co": {co}}))))
+	if len(r.Good) != 1 {
+		t.Fatalf("second record: %d good, bad %v, want 1 good", len(r.Good), r.Bad)
+	}
+	want := `{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[{"schema":"iglu:com.acme/derived/jsonschema/1-0-0","data":{"v":"x"}}]}`
+	if got := r.Good[0].Event.Fields[event.Contexts]; got != want {
+		t.Errorf("contexts = %s, want %s", got, want)
+	}
+	if got := res.acme.Load(); got != 1 {
+		t.Errorf("com.acme validations = %d, want 1", got)
 	}
 }
 

@@ -31,8 +31,8 @@ type fastCheck struct {
 	extra    *fastCheck // additionalProperties as a schema
 
 	// strings
-	minLen, maxLen int // -1: none
-	pattern        *regexp.Regexp
+	minLen, maxLen int               // -1: none
+	pattern        func(string) bool // matches "pattern"
 	format         func(any) bool
 
 	// numbers
@@ -130,7 +130,10 @@ func compileFastNode(m map[string]any) *fastCheck {
 			var p string
 			if p, ok = v.(string); ok {
 				re, err := regexp.Compile(p)
-				c.pattern, ok = re, err == nil
+				c.pattern, ok = re.MatchString, err == nil
+				if m := knownPatterns[p]; m != nil && ok {
+					c.pattern = m
+				}
 			}
 		case "format":
 			var f string
@@ -173,6 +176,27 @@ func compileFastNode(m map[string]any) *fastCheck {
 		}
 	}
 	return c
+}
+
+// knownPatterns match as regexp would the patterns of the contexts trackers send with
+// every event, several times faster (TestKnownPatterns and FuzzKnownPatterns hold them
+// to regexp).
+var knownPatterns = map[string]func(string) bool{
+	// client_session's userId.
+	`^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$|^[0-9a-f]{16}$`: func(s string) bool {
+		return len(s) == 16 && lowerHex(s) ||
+			len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' &&
+				lowerHex(s[:8]) && lowerHex(s[9:13]) && lowerHex(s[14:18]) && lowerHex(s[19:23]) && lowerHex(s[24:])
+	},
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // validatorKeywords are the keywords of any JSON Schema draft that fastCheck does not
@@ -288,40 +312,9 @@ func (c *fastCheck) valid(v any) bool {
 	case bool:
 		return c.allows(typeBoolean) && c.inEnum(v)
 	case string:
-		if !c.allows(typeString) || !c.inEnum(v) {
-			return false
-		}
-		if c.minLen >= 0 || c.maxLen >= 0 {
-			n := utf8.RuneCountInString(x)
-			if (c.minLen >= 0 && n < c.minLen) || (c.maxLen >= 0 && n > c.maxLen) {
-				return false
-			}
-		}
-		if c.pattern != nil && !c.pattern.MatchString(x) {
-			return false
-		}
-		return c.format == nil || c.format(x)
+		return c.validString(x)
 	case json.Number:
-		bit := typeNumber
-		if isIntegerLiteral(string(x)) {
-			bit = typeInteger
-		}
-		if !c.allows(bit) || c.enum != nil {
-			return false
-		}
-		if c.min != nil {
-			r, ok := cmpBound(string(x), c.min)
-			if !ok || r < 0 || (r == 0 && c.exclMin) {
-				return false
-			}
-		}
-		if c.max != nil {
-			r, ok := cmpBound(string(x), c.max)
-			if !ok || r > 0 || (r == 0 && c.exclMax) {
-				return false
-			}
-		}
-		return c.format == nil || c.format(x)
+		return c.validNumber(x)
 	case []any:
 		if !c.allows(typeArray) || c.enum != nil {
 			return false
@@ -362,6 +355,50 @@ func (c *fastCheck) valid(v any) bool {
 	return false
 }
 
+// validString is valid of a string.
+func (c *fastCheck) validString(x string) bool {
+	if !c.allows(typeString) {
+		return false
+	}
+	if c.enum != nil && !c.inEnum(x) {
+		return false
+	}
+	if c.minLen >= 0 || c.maxLen >= 0 {
+		n := utf8.RuneCountInString(x)
+		if (c.minLen >= 0 && n < c.minLen) || (c.maxLen >= 0 && n > c.maxLen) {
+			return false
+		}
+	}
+	if c.pattern != nil && !c.pattern(x) {
+		return false
+	}
+	return c.format == nil || c.format(x)
+}
+
+// validNumber is valid of a number.
+func (c *fastCheck) validNumber(x json.Number) bool {
+	bit := typeNumber
+	if isIntegerLiteral(string(x)) {
+		bit = typeInteger
+	}
+	if !c.allows(bit) || c.enum != nil {
+		return false
+	}
+	if c.min != nil {
+		r, ok := cmpBound(string(x), c.min)
+		if !ok || r < 0 || (r == 0 && c.exclMin) {
+			return false
+		}
+	}
+	if c.max != nil {
+		r, ok := cmpBound(string(x), c.max)
+		if !ok || r > 0 || (r == 0 && c.exclMax) {
+			return false
+		}
+	}
+	return c.format == nil || c.format(x)
+}
+
 func (c *fastCheck) allows(bit uint8) bool { return c.types == 0 || c.types&bit != 0 }
 
 // inEnum reports whether v (a string, boolean or null) is in the enum, if there is one.
@@ -375,4 +412,189 @@ func (c *fastCheck) inEnum(v any) bool {
 		}
 	}
 	return false
+}
+
+// validText is valid on the JSON text s itself, for an instance that was never decoded:
+// it reports whether the value at s[i:] (after any whitespace) is certainly valid, and
+// the index after it. s must be valid JSON (valid UTF-8): on anything else the answer
+// means nothing, though it never panics. It is unsure (false) wherever reading the text
+// would take more than slicing it: a string with an escape sequence, a format on an
+// object or array. A repeated key is checked with every value it has, so the value a
+// decoder keeps (the last) is checked too.
+func (c *fastCheck) validText(s string, i int) (int, bool) {
+	i = skipJSONSpace(s, i)
+	if i >= len(s) {
+		return i, false
+	}
+	switch ch := s[i]; {
+	case ch == '"':
+		j := i + 1
+		for j < len(s) && s[j] != '"' && s[j] != '\\' {
+			j++
+		}
+		if j >= len(s) || s[j] != '"' {
+			return j, false
+		}
+		return j + 1, c.validString(s[i+1 : j])
+	case ch == '-' || ch >= '0' && ch <= '9':
+		j := i + 1
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || s[j] == 'e' || s[j] == 'E' || s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		return j, c.validNumber(json.Number(s[i:j]))
+	case ch == 't':
+		return i + 4, strings.HasPrefix(s[i:], "true") && c.valid(true)
+	case ch == 'f':
+		return i + 5, strings.HasPrefix(s[i:], "false") && c.valid(false)
+	case ch == 'n':
+		return i + 4, strings.HasPrefix(s[i:], "null") && c.valid(nil)
+	case ch == '[':
+		if !c.allows(typeArray) || c.enum != nil || c.format != nil {
+			return i, false
+		}
+		n := 0
+		i = skipJSONSpace(s, i+1)
+		if i < len(s) && s[i] == ']' {
+			return i + 1, c.minItems <= 0
+		}
+		for {
+			var ok bool
+			if c.items != nil {
+				i, ok = c.items.validText(s, i)
+			} else {
+				i, ok = skipJSONValue(s, i)
+			}
+			if !ok {
+				return i, false
+			}
+			n++
+			i = skipJSONSpace(s, i)
+			if i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i++
+				continue
+			case ']':
+				return i + 1, (c.minItems < 0 || n >= c.minItems) && (c.maxItems < 0 || n <= c.maxItems)
+			}
+			return i, false
+		}
+	case ch == '{':
+		if !c.allows(typeObject) || c.enum != nil || c.format != nil || len(c.required) > 64 {
+			return i, false
+		}
+		var seen uint64 // required members present, by index in c.required
+		i = skipJSONSpace(s, i+1)
+		if i < len(s) && s[i] == '}' {
+			return i + 1, len(c.required) == 0
+		}
+		for {
+			if i >= len(s) || s[i] != '"' {
+				return i, false
+			}
+			j := i + 1
+			for j < len(s) && s[j] != '"' && s[j] != '\\' {
+				j++
+			}
+			if j >= len(s) || s[j] != '"' {
+				return j, false
+			}
+			key := s[i+1 : j]
+			for r, name := range c.required {
+				if name == key {
+					seen |= 1 << r
+				}
+			}
+			i = skipJSONSpace(s, j+1)
+			if i >= len(s) || s[i] != ':' {
+				return i, false
+			}
+			var ok bool
+			switch p, known := c.props[key]; {
+			case known:
+				i, ok = p.validText(s, i+1)
+			case c.noExtra:
+				return i, false
+			case c.extra != nil:
+				i, ok = c.extra.validText(s, i+1)
+			default:
+				i, ok = skipJSONValue(s, i+1)
+			}
+			if !ok {
+				return i, false
+			}
+			i = skipJSONSpace(s, i)
+			if i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i = skipJSONSpace(s, i+1)
+				continue
+			case '}':
+				return i + 1, seen == 1<<len(c.required)-1
+			}
+			return i, false
+		}
+	}
+	return i, false
+}
+
+func skipJSONSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipJSONValue returns the index after the value at s[i:] (after any whitespace) of
+// the valid JSON s, and false when s ends first.
+func skipJSONValue(s string, i int) (int, bool) {
+	i = skipJSONSpace(s, i)
+	if i >= len(s) {
+		return i, false
+	}
+	switch s[i] {
+	case '"':
+		return skipJSONString(s, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(s); i++ {
+			switch s[i] {
+			case '"':
+				j, ok := skipJSONString(s, i)
+				if !ok {
+					return j, false
+				}
+				i = j - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return i, false
+	}
+	j := i // a number or a literal
+	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && s[j] != ' ' && s[j] != '\t' && s[j] != '\r' && s[j] != '\n' {
+		j++
+	}
+	return j, j > i
+}
+
+// skipJSONString returns the index after the string whose quote is at s[i].
+func skipJSONString(s string, i int) (int, bool) {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return len(s), false
 }

@@ -5,8 +5,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestFastCheckAgreesWithValidator holds fastCheck against the general validator over
@@ -22,7 +24,7 @@ func TestFastCheckAgreesWithValidator(t *testing.T) {
 		fsys fs.FS
 	}
 	sources := []source{{"embedded", EmbeddedSchemas()}, {"iglu-central", os.DirFS(filepath.Join(sharedDir(t), "iglu-central", "schemas"))}}
-	schemas, fast, accepted, fastAccepted := 0, 0, 0, 0
+	schemas, fast, accepted, fastAccepted, textAccepted := 0, 0, 0, 0, 0
 	for _, src := range sources {
 		err := fs.WalkDir(src.fsys, ".", func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.Contains(path, "/jsonschema/") {
@@ -48,10 +50,28 @@ func TestFastCheckAgreesWithValidator(t *testing.T) {
 					enc, _ := json.Marshal(doc)
 					t.Errorf("%s %s: fastCheck accepts %s, the validator rejects it: %v", src.name, path, truncate(string(enc), 300), v.schema.Validate(doc))
 				}
+				// The same from the document's text, which must answer as fastCheck on
+				// the decoded document wherever the text has no escape sequence.
+				enc, err := json.Marshal(doc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				text := string(enc)
+				end, fromText := v.fast.validText(text, 0)
+				fromText = fromText && end == len(text)
+				if fromText && !quick {
+					t.Errorf("%s %s: validText accepts %s, fastCheck on the decoded document does not", src.name, path, truncate(text, 300))
+				}
+				if quick && !fromText && !strings.Contains(text, `\`) {
+					t.Errorf("%s %s: fastCheck accepts %s, validText does not", src.name, path, truncate(text, 300))
+				}
 				if full {
 					accepted++
 					if quick {
 						fastAccepted++
+					}
+					if fromText {
+						textAccepted++
 					}
 				}
 			}
@@ -61,8 +81,8 @@ func TestFastCheckAgreesWithValidator(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("%d schemas, %d with a fastCheck; fastCheck accepted %d of the %d documents they accept", schemas, fast, fastAccepted, accepted)
-	if schemas < 200 || fast < schemas/2 || fastAccepted < accepted*9/10 {
+	t.Logf("%d schemas, %d with a fastCheck; fastCheck accepted %d of the %d documents they accept, validText %d", schemas, fast, fastAccepted, accepted, textAccepted)
+	if schemas < 200 || fast < schemas/2 || fastAccepted < accepted*9/10 || textAccepted < accepted*8/10 {
 		t.Errorf("%d schemas, %d with a fastCheck, %d of %d valid documents accepted by it: want most", schemas, fast, fastAccepted, accepted)
 	}
 }
@@ -76,6 +96,8 @@ func FuzzFastCheck(f *testing.F) {
 		{`{"type":"object","properties":{"e":{"enum":["a","b",null]},"t":{"type":"string","maxLength":3,"pattern":"^[a-z]+$"}}}`, `{"e":null,"t":"abc"}`},
 		{`{"type":"array","items":{"type":"string","format":"date-time"},"minItems":1,"maxItems":2}`, `["2024-03-01T12:00:00.123Z"]`},
 		{`{"type":"object","additionalProperties":{"type":"integer"}}`, `{"a":1,"b":1.0,"c":1e2}`},
+		{`{"type":"object","properties":{"a":{"type":"string","maxLength":2}},"required":["a","b"]}`, `{ "a" : "xy", "b":[{"c":"\"}"}], "a":"xyz" }`},
+		{`{"type":"object","properties":{"l":{"type":"array","items":{"type":"string"},"maxItems":2}}}`, `{"l":[ "a" , "b" ],"m":{"n":[1,{"o":null}]}}`},
 	} {
 		f.Add(s.schema, s.doc)
 	}
@@ -89,9 +111,59 @@ func FuzzFastCheck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if v.fast.valid(inst) {
+		quick := v.fast.valid(inst)
+		if quick {
 			if err := v.schema.Validate(inst); err != nil {
 				t.Errorf("schema %s: fastCheck accepts %s, the validator rejects it: %v", schema, doc, err)
+			}
+		}
+		// From the text (valid JSON, as the callers of ValidText guarantee), only what
+		// fastCheck accepts on the decoded document.
+		if !utf8.ValidString(doc) {
+			return
+		}
+		if end, ok := v.fast.validText(doc, 0); ok && skipJSONSpace(doc, end) == len(doc) && !quick {
+			t.Errorf("schema %s: validText accepts %s, fastCheck on the decoded document does not", schema, doc)
+		}
+	})
+}
+
+// TestKnownPatterns holds the hand-written matchers to regexp on strings at and around
+// what each pattern accepts.
+func TestKnownPatterns(t *testing.T) {
+	inputs := []string{"", "0123456789abcdef", "0123456789abcdeF", "0123456789abcde", "0123456789abcdef0",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5B", "5b3e2f3a-1c2d-4e5f-8a9b0c1d2e3f4a5b",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5", "5b3e2f3a1c2d-4e5f-8a9b-0c1d2e3f4a5b-",
+		"0123456789abcdef\n", "g123456789abcdef", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5g"}
+	for p, m := range knownPatterns {
+		re := regexp.MustCompile(p)
+		n := 0
+		for _, s := range inputs {
+			if got, want := m(s), re.MatchString(s); got != want {
+				t.Errorf("known pattern %s on %q = %v, regexp says %v", p, s, got, want)
+			}
+			if re.MatchString(s) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no input matches %s: the test shows nothing", p)
+		}
+	}
+}
+
+func FuzzKnownPatterns(f *testing.F) {
+	f.Add("5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+	f.Add("0123456789abcdef")
+	var res []*regexp.Regexp
+	var ms []func(string) bool
+	for p, m := range knownPatterns {
+		res, ms = append(res, regexp.MustCompile(p)), append(ms, m)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, re := range res {
+			if got, want := ms[i](s), re.MatchString(s); got != want {
+				t.Errorf("known pattern %s on %q = %v, regexp says %v", re, s, got, want)
 			}
 		}
 	})

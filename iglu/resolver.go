@@ -281,10 +281,9 @@ func (s *Schema) validator() (*validator, *ClientError) {
 // another caller goes on. A key that fails SchemaKey.Validate is never asked of a
 // repository: it is a ResolutionError with no lookup history.
 func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
-	if key.Validate() != nil {
-		return nil, &ClientError{Kind: ResolutionError}
-	}
 	now := r.now()
+	// Only keys that passed SchemaKey.Validate are ever resolved and cached: a key
+	// found in the cache need not be checked again.
 	if e := r.cache.get(key); e != nil {
 		switch {
 		case e.fresh(now):
@@ -306,6 +305,9 @@ func (r *Resolver) Lookup(ctx context.Context, key SchemaKey) (*Schema, error) {
 			})
 			return e.schema, nil
 		}
+	}
+	if key.Validate() != nil {
+		return nil, &ClientError{Kind: ResolutionError}
 	}
 	r.m.cacheMiss.Inc()
 	ch := r.group.DoChan(key.String(), func() (any, error) {
@@ -531,6 +533,28 @@ func (r *Resolver) Validate(ctx context.Context, key SchemaKey, instance any) (V
 	}
 	r.m.valid.Inc()
 	return Validation{Schema: s, SupersededBy: by}, nil
+}
+
+// ValidText reports whether instance, the text of a valid JSON value, is certainly valid
+// against key's schema, telling it from the text without decoding it: ok true is the
+// answer Validate gives to the decoded instance (a Validation against key itself). ok
+// false means only that it cannot tell (no such schema, one superseded, one using
+// keywords the quick check does not implement, an instance it is unsure of, a lookup
+// cut short by ctx): then Validate decides, with its reports and errors.
+func (r *Resolver) ValidText(ctx context.Context, key SchemaKey, instance string) (v Validation, ok bool) {
+	s, err := r.Lookup(ctx, key)
+	if err != nil || !s.SupersededBy.IsZero() {
+		return Validation{}, false
+	}
+	val, cerr := s.validator()
+	if cerr != nil || val.fast == nil {
+		return Validation{}, false
+	}
+	if end, ok := val.fast.validText(instance, 0); !ok || skipJSONSpace(instance, end) != len(instance) {
+		return Validation{}, false
+	}
+	r.m.valid.Inc()
+	return Validation{Schema: s}, true
 }
 
 // CheckSchema reports whether a schema document can be used to validate instances

@@ -29,7 +29,8 @@ func benchEvent(b testing.TB) (*event.EnrichedEvent, *rawInput) {
 		{"duid", "5e1a8f2c-7b3d-4c9e-8f1a-2b3c4d5e6f70"}, {"res", "1920x1080"}, {"stm", "1709294400200"},
 		{"co", `{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"a8c8e3d1-5b2f-4e0b-9c1d-7e6f5a4b3c2d"}}]}`},
 	} {
-		in.params = append(in.params, param{name: kv[0], value: kv[1]})
+		v := kv[1]
+		in.params = append(in.params, event.NVP{Name: kv[0], Value: &v})
 	}
 	return ev, in
 }

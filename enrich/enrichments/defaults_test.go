@@ -1,12 +1,16 @@
 package enrichments
 
 import (
+	"crypto/md5"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 )
 
 var mktFields = []string{"mkt_medium", "mkt_source", "mkt_term", "mkt_content", "mkt_campaign", "mkt_clickid", "mkt_network"}
@@ -72,7 +76,8 @@ func TestEventFingerprint(t *testing.T) {
 	params := func(kv ...string) *rawInput {
 		in := &rawInput{encoding: "UTF-8"}
 		for i := 0; i < len(kv); i += 2 {
-			in.params = append(in.params, param{name: kv[i], value: kv[i+1]})
+			v := kv[i+1]
+			in.params = append(in.params, event.NVP{Name: kv[i], Value: &v})
 		}
 		return in
 	}
@@ -90,19 +95,53 @@ func TestEventFingerprint(t *testing.T) {
 		{"sha256", "SHA256", base, "d57a4a5357967e6199ad4701f95f7ec1536579f7827bf10e78e9005086e02ff4"},
 		{"order and duplicates do not matter", "MD5",
 			params("p", "web", "aid", "x", "e", "pv", "url", "http://a.com/", "aid", "shop"), "d7ef448959c9d32740628b6c9004a882"},
+		{"names sharing their first letters", "MD5", params("pp_mix", "1", "page", "T", "p", "web", "e", "pp", "aid", "a"),
+			fmt.Sprintf("%x", md5.Sum([]byte("aid\x1fa\x1fe\x1fpp\x1fp\x1fweb\x1fpage\x1fT\x1fpp_mix\x1f1\x1f")))},
 		{"null values are skipped", "MD5",
-			&rawInput{params: append(append([]param(nil), base.params...), param{name: "tv", null: true})}, "d7ef448959c9d32740628b6c9004a882"},
+			&rawInput{params: append(append([]event.NVP(nil), base.params...), event.NVP{Name: "tv"})}, "d7ef448959c9d32740628b6c9004a882"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", `{"hashAlgorithm":"`+tt.algo+`","excludeParameters":["eid","stm","nuid","cv"]}`))
-			ev := fields(t)
-			run(t, s, ev, tt.in)
-			if got := get(ev, "event_fingerprint")["event_fingerprint"]; got != tt.want {
-				t.Errorf("fingerprint(%s) = %q, want %q", tt.algo, got, tt.want)
-			}
-		})
+		// A long exclusion list is looked up differently from a short one.
+		for _, exclude := range []string{`["eid","stm","nuid","cv"]`, `["eid","x1","x2","x3","x4","x5","x6","stm","nuid","cv"]`} {
+			t.Run(tt.name, func(t *testing.T) {
+				s := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", `{"hashAlgorithm":"`+tt.algo+`","excludeParameters":`+exclude+`}`))
+				ev := fields(t)
+				run(t, s, ev, tt.in)
+				if got := get(ev, "event_fingerprint")["event_fingerprint"]; got != tt.want {
+					t.Errorf("fingerprint(%s) excluding %s = %q, want %q", tt.algo, exclude, got, tt.want)
+				}
+			})
+		}
 	}
+	t.Run("remembered orders", func(t *testing.T) {
+		// One set hashes events whose names come in sequences it has seen, with other
+		// values (a null among them), and sequences that would collide if names were
+		// simply joined; each must hash as a set that never saw another event.
+		const cfg = `{"hashAlgorithm":"MD5","excludeParameters":["eid","stm","nuid","cv"]}`
+		withNull := params("p", "web", "aid", "x", "e", "pv", "url", "http://a.com/", "aid", "shop")
+		withNull.params[1].Value = nil
+		last := params("p", "web", "aid", "x", "e", "pv", "url", "http://a.com/", "aid", "shop")
+		last.params[4].Value = nil
+		ins := []*rawInput{
+			base, params("url", "http://b.com/", "e", "pv", "p", "web", "aid", "blog", "eid", "x", "stm", "1"),
+			params("p", "web", "aid", "x", "e", "pv", "url", "http://a.com/", "aid", "shop"), withNull, last,
+			params("ab", "1"), params("a", "", "b", "1"), params("a", "b1"),
+		}
+		warm := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", cfg))
+		for round := range 2 {
+			for i, in := range ins {
+				ev := fields(t)
+				run(t, warm, ev, in)
+				cold := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", cfg))
+				evCold := fields(t)
+				run(t, cold, evCold, in)
+				got, want := get(ev, "event_fingerprint")["event_fingerprint"], get(evCold, "event_fingerprint")["event_fingerprint"]
+				if got != want || got == "" {
+					t.Errorf("round %d, event %d: fingerprint %q, want %q", round, i, got, want)
+				}
+			}
+		}
+	})
 	t.Run("lengths", func(t *testing.T) {
 		for algo, n := range map[string]int{"SHA384": 96, "SHA512": 128} {
 			s := newSet(t, conf(sp, "event_fingerprint_config", "1-0-1", `{"hashAlgorithm":"`+algo+`","excludeParameters":[]}`))

@@ -171,19 +171,13 @@ type closer interface {
 
 // rawInput is the part of the raw event the enrichments read.
 type rawInput struct {
-	params   []param   // tracker-protocol parameters of this event, in order
-	headers  []string  // "Name: value" as recorded by the collector
-	encoding string    // payload character encoding, e.g. "UTF-8"
-	tstamp   time.Time // collector timestamp; zero when absent
+	params   []event.NVP // tracker-protocol parameters of this event, in order (read only)
+	headers  []string    // "Name: value" as recorded by the collector
+	encoding string      // payload character encoding, e.g. "UTF-8"
+	tstamp   time.Time   // collector timestamp; zero when absent
 
 	contexts []event.SelfDescribing // validated input entities
 	unstruct *event.SelfDescribing  // validated self-describing event, nil when none
-}
-
-type param struct {
-	name  string
-	value string
-	null  bool
 }
 
 // state is the working state of one Apply call.

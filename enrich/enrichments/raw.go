@@ -23,17 +23,9 @@ func (s *Set) Apply(ctx context.Context, ev *event.EnrichedEvent, raw *event.Raw
 }
 
 func fromRaw(raw *event.RawEvent) rawInput {
-	in := rawInput{encoding: raw.Encoding, headers: raw.Headers, tstamp: raw.Timestamp}
+	in := rawInput{params: raw.Parameters, encoding: raw.Encoding, headers: raw.Headers, tstamp: raw.Timestamp}
 	if in.encoding == "" {
 		in.encoding = "UTF-8"
-	}
-	in.params = make([]param, len(raw.Parameters))
-	for i, p := range raw.Parameters {
-		if p.Value == nil {
-			in.params[i] = param{name: p.Name, null: true}
-		} else {
-			in.params[i] = param{name: p.Name, value: *p.Value}
-		}
 	}
 	return in
 }

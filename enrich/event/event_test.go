@@ -379,6 +379,10 @@ func TestAppendJSONString(t *testing.T) {
 		{"<&>", `"<&>"`},
 		{"é–😀", `"é–😀"`},
 		{"bad\xffutf8", "\"bad\ufffdutf8\""},
+		// Long enough for eight bytes at a time, with what stops it at several offsets.
+		{"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0", `"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0"`},
+		{"abcdefghijklmnop\"qrstuvwxyz\\0123456789\x7f", `"abcdefghijklmnop\"qrstuvwxyz\\0123456789` + "\x7f\""},
+		{"abcdefghijklmno\nqrstuvwxyzé0123456789\xffabcdefgh", "\"abcdefghijklmno\\nqrstuvwxyzé0123456789\ufffdabcdefgh\""},
 	}
 	for _, tt := range tests {
 		got := string(AppendJSONString(nil, tt.in))

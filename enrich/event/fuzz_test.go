@@ -3,8 +3,10 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzParseTSV(f *testing.F) {
@@ -156,6 +158,43 @@ func FuzzValidJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := validJSON(b), json.Valid(b); got != want {
 			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}
+
+// FuzzAppendJSONString holds AppendJSONString (plain ASCII eight bytes at a time) to
+// escaping byte by byte.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"plain", "abcdefghijklmnop\"q\\r\x00\x1f\x7f", "é–😀 abcdefghij\xff\xfe", "iglu:com.acme/x/jsonschema/1-0-0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want []byte
+		want = append(want, '"')
+		for _, r := range s { // an invalid byte ranges as U+FFFD, one by one
+
+			switch {
+			case r == '"' || r == '\\':
+				want = append(want, '\\', byte(r))
+			case r == '\n':
+				want = append(want, `\n`...)
+			case r == '\r':
+				want = append(want, `\r`...)
+			case r == '\t':
+				want = append(want, `\t`...)
+			case r == '\b':
+				want = append(want, `\b`...)
+			case r == '\f':
+				want = append(want, `\f`...)
+			case r < 0x20:
+				want = append(want, fmt.Sprintf(`\u%04x`, r)...)
+			default:
+				want = utf8.AppendRune(want, r)
+			}
+		}
+		want = append(want, '"')
+		if got := AppendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Fatalf("AppendJSONString(%q) = %s, want %s", s, got[1:], want)
 		}
 	})
 }

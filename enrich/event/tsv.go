@@ -102,6 +102,9 @@ func (e *EnrichedEvent) AppendTSV(dst []byte) []byte {
 			dst = append(dst, '\t')
 		}
 		v := e.Fields[i]
+		if v == "" { // most of the 131 fields of an event
+			continue
+		}
 		if !hasSeparator(v) {
 			dst = append(dst, v...)
 			continue

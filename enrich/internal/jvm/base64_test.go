@@ -11,6 +11,8 @@ func TestDecodeBase64(t *testing.T) {
 		{"+/+/", "\xfb\xff\xbf"},     // standard alphabet
 		{"QQ", "A"},                  // 12 bits: one byte
 		{"QUI", "AB"},                // 18 bits: two bytes
+		{"QR", "A"},                  // the dropped bits need not be zero
+		{"QUJ\r\nD", "ABC"},          // line breaks skipped
 		{"QUJDR", "ABC"},             // one leftover character ignored
 		{"QU=JD", "A"},               // the first '=' ends the input
 		{"", ""},

@@ -9,7 +9,10 @@ import (
 )
 
 func FuzzParseJSON(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `[1,2.5e3,-0,"\u00e9\/",true,null]`, `{"a":{"b":[{}]}}`, `{test:`, ``, ` "x" `, `{"a":1,"a":2}`, "\"\x7f\u0085\"", `[1,]`, `01`, `{"a":[-0,{"b":"c"}],"d":{}}`, `{"id":"x","n":null,"t":true,"f":-1.5e3,"a":[]}`, "{\"a\":\"\xff\"}", `{"a":1,"b":{"a":2},"a":3}`} {
+	for _, s := range []string{`{"a":1}`, `[1,2.5e3,-0,"\u00e9\/",true,null]`, `{"a":{"b":[{}]}}`, `{test:`, ``, ` "x" `, `{"a":1,"a":2}`, "\"\x7f\u0085\"", `[1,]`, `01`, `{"a":[-0,{"b":"c"}],"d":{}}`, `{"id":"x","n":null,"t":true,"f":-1.5e3,"a":[]}`, "{\"a\":\"\xff\"}", `{"a":1,"b":{"a":2},"a":3}`,
+		// Long strings, with what stops the eight-bytes-at-a-time scans at several offsets.
+		"{\"abcdefghijkl\":\"0123456789abcdef\\\"ghijklmnop\"}", "[\"abcdefghijklmnopq\x7frstuvwxyz\"]", "[\"abcdefghijklmn\u0085opqrstuvwxyz\"]",
+		"[\"abcdefghijklmnopqrstuvw\u00e9xyz\", \"abcdefghijklmnopqrstuvwxyz\\u0041\"]", "[\"abcdefghijklmnopqrstuvwxyz\x01\"]", "[\"abcdefghijklmnopqrstuvwxyz\\\"\x7f\"]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -81,11 +84,19 @@ func FuzzQueryString(f *testing.F) {
 }
 
 func FuzzDecodeBase64(f *testing.F) {
-	for _, s := range []string{"eyJhIjoxfQ", "-_+/==", "QUJD\nREVG", "!"} {
+	for _, s := range []string{"eyJhIjoxfQ", "-_+/==", "QUJD\nREVG", "!", "QUJDR", "QUI", "QQ", "QR", "QUJD\r\nRA", "QUJDRA=="} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := DecodeBase64(nil, s)
+		// The standard library's fast path must give what the byte-by-byte reading gives,
+		// also when appending.
+		if want := decodeBase64Lenient(nil, s); string(out) != string(want) {
+			t.Fatalf("DecodeBase64(%q) = %q, lenient reading %q", s, out, want)
+		}
+		if got := DecodeBase64([]byte("x"), s); string(got) != "x"+string(out) {
+			t.Fatalf("DecodeBase64(\"x\", %q) = %q, want %q", s, got, "x"+string(out))
+		}
 		if len(out) > len(s)*3/4+1 {
 			t.Fatalf("DecodeBase64(%q) gave %d bytes", s, len(out))
 		}
@@ -114,6 +125,22 @@ func FuzzParseURI(f *testing.F) {
 		if enc := LenientEncode(s); u.HasScheme && u.HasHost && enc != s {
 			if _, err := ParseURI(enc); err != nil {
 				t.Fatalf("ParseURI(LenientEncode(%q)) = %v", s, err)
+			}
+		}
+	})
+}
+
+// FuzzSkipPlain holds skipPlain (eight bytes at a time, then vector searches) to the
+// byte-by-byte reading, from every starting offset.
+func FuzzSkipPlain(f *testing.F) {
+	for _, s := range []string{"abc\"", "abcdefghijklmnopqrstuvwxyz0123456789\"x", "abcdefghijklmnopqrstu\\\"vwxyz\"",
+		"abcdefghijklmnopqrstuvwxyz\x01abc\"", "abcdefghijklmnopqrst\"uvwxyz\x1f\"", "abcdefghijklmnopqrstuvwxyz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i := 0; i <= len(s); i++ {
+			if got, want := skipPlain(s, i), skipPlainBytes(s, i); got != want {
+				t.Fatalf("skipPlain(%q, %d) = %d, want %d", s, i, got, want)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package jvm
 
 import (
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -469,22 +470,55 @@ func (p *jsonParser) array(i, depth int) (any, int, *JSONError) {
 }
 
 // skipPlain returns the index of the first byte at or after i that is a quote, a
-// backslash or a control character (or len(s)), eight bytes at a time.
+// backslash or a control character (or len(s)). Short strings (keys, most values) are
+// scanned eight bytes at a time; past 64 bytes, the quote and the backslash are found
+// with strings.IndexByte (vector instructions) and only control characters are looked
+// for eight bytes at a time.
 func skipPlain(s string, i int) int {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
 	)
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	for n := 0; n < 8 && i+8 <= len(s); n, i = n+1, i+8 {
+		w := s[i : i+8] // one bounds check for the eight bytes
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		q := x ^ (ones * '"')
 		b := x ^ (ones * '\\')
-		// A byte is flagged when it is below 0x20 or equals one of the two.
-		if ((x-ones*0x20)&^x|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
-			break
+		// A byte is flagged when it is below 0x20 or equals one of the two; a flag can
+		// be wrong only above a right one, so the lowest is the byte sought.
+		if m := ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
+	if i+8 > len(s) {
+		return skipPlainBytes(s, i)
+	}
+	end := len(s)
+	if q := strings.IndexByte(s[i:], '"'); q >= 0 {
+		end = i + q
+	}
+	if b := strings.IndexByte(s[i:end], '\\'); b >= 0 {
+		end = i + b
+	}
+	for ; i+8 <= end; i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if m := (x - ones*0x20) &^ x & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < end; i++ {
+		if s[i] < 0x20 {
+			return i
+		}
+	}
+	return end
+}
+
+// skipPlainBytes is skipPlain byte by byte.
+func skipPlainBytes(s string, i int) int {
 	for i < len(s) {
 		if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
 			return i

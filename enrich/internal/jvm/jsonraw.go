@@ -1,6 +1,7 @@
 package jvm
 
 import (
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -118,6 +119,35 @@ func RawMembers(s string, fn func(key, val string) bool) bool {
 		i = SkipWS(s, i+1) // ','
 	}
 	return true
+}
+
+// RawObjectAt is RawMembers for the object starting at s[i] (not whitespace) of the
+// valid JSON s: it returns the index after the object, and false when s[i] is not an
+// object or fn stopped the walk.
+func RawObjectAt(s string, i int, fn func(key, val string) bool) (int, bool) {
+	if i >= len(s) || s[i] != '{' {
+		return i, false
+	}
+	i = SkipWS(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return i + 1, true
+	}
+	for i < len(s) {
+		ke := rawSkipString(s, i)
+		key := RawString(s[i:ke])
+		i = SkipWS(s, ke)
+		i = SkipWS(s, i+1) // ':'
+		ve := rawSkipValue(s, i)
+		if !fn(key, s[i:ve]) {
+			return ve, false
+		}
+		i = SkipWS(s, ve)
+		if i >= len(s) || s[i] == '}' {
+			return i + 1, true
+		}
+		i = SkipWS(s, i+1) // ','
+	}
+	return i, true
 }
 
 // RawElements calls fn for each element of the array s (trimmed). It returns false if s is
@@ -332,6 +362,10 @@ func canonicalString(s string, i int) (int, bool) {
 		return i, false
 	}
 	for j := i + 1; j < len(s); {
+		j = skipCanonicalASCII(s, j)
+		if j >= len(s) {
+			break
+		}
 		c := s[j]
 		if c < utf8.RuneSelf {
 			switch {
@@ -350,6 +384,36 @@ func canonicalString(s string, i int) (int, bool) {
 		j += size
 	}
 	return len(s), false
+}
+
+// skipCanonicalASCII returns the index of the first byte at or after i that
+// canonicalString must look at: a quote, a backslash, a control character, DEL or a
+// non-ASCII byte. Eight bytes at a time: these are most of a tracker's JSON.
+func skipCanonicalASCII(s string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q := x ^ (ones * '"')
+		b := x ^ (ones * '\\')
+		// A byte is flagged when it is below 0x20, equals one of the two, is DEL
+		// ((x&0x7f)+1 carries into the high bit, never into the next byte) or is not ASCII.
+		// The lowest flag is always right (see skipPlain).
+		if m := ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | (x&^highs + ones) | x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(s) {
+		if c := s[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
+			return i
+		}
+		i++
+	}
+	return i
 }
 
 // AppendCirceString appends s as a JSON string literal the way circe's printer escapes it.
