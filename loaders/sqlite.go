@@ -73,6 +73,10 @@ type sqliteStore struct {
 	// connection they belong to; only the writer goroutine uses them.
 	rawOwner any
 	rawStmts map[string]driver.StmtExecContext
+	// direct runs the event INSERTs below the driver, on rawOwner too; noDirect
+	// makes the writer use the driver's statements for them (tests compare both).
+	direct   sqliteDirect
+	noDirect bool
 	// wbuf holds the writer's scratch slices from one transaction to the next.
 	wbuf sqliteWriteBuf
 }
@@ -81,6 +85,7 @@ type sqliteStore struct {
 // allocate per row what it only needs while binding.
 type sqliteWriteBuf struct {
 	args   []driver.NamedValue
+	vals   []any
 	used   []bool // per column, whether some row of the chunk has a value
 	colIdx []int  // the used columns
 	key    []byte // the statement cache key
@@ -483,6 +488,7 @@ func (s *sqliteStore) write(ctx context.Context, b *txBatch) error {
 			// the old one (after a cancelled or failed statement). Its statements went
 			// with it; finalizing them now would touch a closed database.
 			clear(s.rawStmts)
+			s.direct.forget()
 			s.rawOwner = dc
 		}
 		if err := s.writeRaw(ctx, c, b); err != nil {
@@ -538,7 +544,7 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			}
 		}
 		w.key = strconv.AppendInt(w.key, int64(n), 10)
-		st, err := s.rawStmt(c, w.key, func() string {
+		query := func() string {
 			names := make([]string, len(w.colIdx))
 			for i, j := range w.colIdx {
 				names[i] = cols[j]
@@ -548,11 +554,8 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			// the statement changes); the writer rolls the whole transaction back on
 			// any error anyway.
 			return insertSQL("events", names, n, func(int) string { return "?" }, "OR FAIL")
-		})
-		if err != nil {
-			return err
 		}
-		args := w.args[:0]
+		vals := w.vals[:0]
 		for _, e := range chunk {
 			for _, j := range w.colIdx {
 				var v any
@@ -564,14 +567,14 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 				default:
 					v = e.wideValue(b.wide[j-nv-1])
 				}
-				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
+				vals = append(vals, v)
 			}
 		}
-		w.args = args
-		_, err = st.ExecContext(bg, args)
-		clear(args) // let the rows' strings go once they are bound
+		w.vals = vals
+		err := s.insertEvents(c, w.key, query, vals)
+		clear(vals) // let the rows' strings go once they are stored
 		if err != nil {
-			return sqliteError("inserting events", err)
+			return err
 		}
 		rest = rest[n:]
 	}
@@ -649,6 +652,32 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 		return sqliteError("committing", err)
 	}
 	return nil
+}
+
+// insertEvents runs the events INSERT of key (query() is its text) with vals: below
+// the driver when it can (sqliteDirect), through the driver's statement otherwise.
+func (s *sqliteStore) insertEvents(c rawConn, key []byte, query func() string, vals []any) error {
+	if !s.noDirect && directValues(vals) {
+		if db, tls, ok := sqliteHandle(c); ok {
+			p, err := s.direct.prepare(tls, db, key, query)
+			if err != nil {
+				return err
+			}
+			return sqliteError("inserting events", s.direct.exec(tls, db, p, vals))
+		}
+	}
+	st, err := s.rawStmt(c, key, query)
+	if err != nil {
+		return err
+	}
+	args := s.wbuf.args[:0]
+	for i, v := range vals {
+		args = append(args, driver.NamedValue{Ordinal: i + 1, Value: v})
+	}
+	s.wbuf.args = args
+	_, err = st.ExecContext(context.Background(), args)
+	clear(args)
+	return sqliteError("inserting events", err)
 }
 
 const sqliteCheckpointUpsert = `INSERT INTO checkpoints (consumer_group, stream, shard_id, sequence_number, updated_at)
@@ -752,15 +781,27 @@ func (s *sqliteStore) findRejected(ctx context.Context, b *txBatch) ([]rejection
 	return rejected, nil
 }
 
+// sqliteCode returns SQLite's result code in err, from the driver or the direct path.
+func sqliteCode(err error) (int, bool) {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code(), true
+	}
+	var de *sqliteCodeError
+	if errors.As(err, &de) {
+		return de.Code(), true
+	}
+	return 0, false
+}
+
 // sqliteError wraps err with what failed, as a *rowsError when SQLite refused a value
 // rather than failed.
 func sqliteError(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
+	if code, ok := sqliteCode(err); ok {
+		switch code & 0xff {
 		case sqliteTooBig, sqliteConstraint, sqliteMismatch, sqliteRange:
 			return &rowsError{err: err}
 		}
@@ -804,11 +845,11 @@ func (s *sqliteStore) transient(err error) bool {
 	if errors.Is(err, errColumnLimit) || errors.Is(err, errPermanent) {
 		return false
 	}
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
+	code, ok := sqliteCode(err)
+	if !ok {
 		return true
 	}
-	switch se.Code() & 0xff {
+	switch code & 0xff {
 	case sqliteBusy, sqliteLocked, sqliteNoMem, sqliteIOErr, sqliteFull, sqliteCantOpen, sqliteProtocol:
 		return true
 	}
@@ -1066,11 +1107,14 @@ func (s *sqliteStore) maintain(ctx context.Context) error {
 func (s *sqliteStore) close() error {
 	// The cached statements are finalized on the connection they belong to, if it is
 	// still the writer's; otherwise they went with their connection.
-	if len(s.rawStmts) > 0 {
+	if len(s.rawStmts) > 0 || len(s.direct.stmts) > 0 {
 		if conn, err := s.w.Conn(context.Background()); err == nil {
 			_ = conn.Raw(func(dc any) error {
 				if dc == s.rawOwner {
 					s.closeRawStmts()
+					if _, tls, ok := sqliteHandle(dc); ok {
+						s.direct.finalize(tls)
+					}
 				}
 				return nil
 			})
@@ -1079,6 +1123,8 @@ func (s *sqliteStore) close() error {
 		clear(s.rawStmts)
 		s.rawOwner = nil
 	}
+	s.direct.forget()
+	s.direct.free()
 	return errors.Join(s.c.Close(), s.r.Close(), s.w.Close())
 }
 
