@@ -78,15 +78,19 @@ func directValues(args []any) bool {
 	return true
 }
 
-// grow makes the block at least n bytes.
+// grow makes the block at least n bytes. A block grown past 4 MiB by a batch of large
+// values is given back once a statement needs less than a quarter of it.
 func (d *sqliteDirect) grow(n int) error {
-	if n <= len(d.mem) {
+	if n <= len(d.mem) && (len(d.mem) <= 4<<20 || n >= len(d.mem)/4) {
 		return nil
 	}
 	if d.own == nil {
 		d.own = libc.NewTLS()
 	}
-	n = max(n, 2*len(d.mem), 64<<10)
+	if n > len(d.mem) {
+		n = max(n, 2*len(d.mem))
+	}
+	n = max(n, 64<<10)
 	p := libc.Xmalloc(d.own, libc.Tsize_t(n))
 	if p == 0 {
 		return fmt.Errorf("allocating %d bytes for binding values: out of memory", n)

@@ -190,3 +190,27 @@ BEGIN SELECT RAISE(FAIL, 'refused by test'); END`); err != nil {
 		t.Errorf("error on the direct path %q, through the driver %q", msgs[0], msgs[1])
 	}
 }
+
+// TestSQLiteDirectBlock checks that the binding block grows as needed and is given back
+// after a large batch.
+func TestSQLiteDirectBlock(t *testing.T) {
+	var d sqliteDirect
+	defer d.free()
+	for _, tt := range []struct{ need, want int }{
+		{100, 64 << 10},
+		{64 << 10, 64 << 10},
+		{100 << 10, 128 << 10},
+		{5 << 20, 5 << 20},
+		{2 << 20, 5 << 20},
+		{1 << 20, 1 << 20},
+		{100, 1 << 20}, // 4 MiB or less is kept
+	} {
+		if err := d.grow(tt.need); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.mem) != tt.want {
+			t.Errorf("grow(%d): block of %d bytes, want %d", tt.need, len(d.mem), tt.want)
+		}
+		d.mem[len(d.mem)-1] = 1 // the whole block is usable
+	}
+}
