@@ -33,6 +33,7 @@ func FuzzTP2Body(f *testing.F) {
 		if len(res.Good)+len(res.Bad)+res.Dropped == 0 {
 			t.Fatal("no output")
 		}
+		checkGoodLines(t, res)
 		for _, b := range res.Bad {
 			if !json.Valid(b.JSON) {
 				t.Fatalf("bad row is not JSON: %s", b.JSON)
@@ -61,6 +62,7 @@ func FuzzProcess(f *testing.F) {
 				t.Fatalf("malformed TSV %q", g.TSV)
 			}
 		}
+		checkGoodLines(t, res)
 	})
 }
 
