@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unsafe"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
@@ -371,7 +372,7 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 			return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
 		}
 	}
-	canonical := jvm.AppendCanonical(nil, dataRaw)
+	canonical := canonicalData(dataRaw)
 	p.verdicts.remember(k, val, canonical)
 	orig := key
 	var vi *validationInfo
@@ -380,6 +381,17 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 		key.Version = val.SupersededBy
 	}
 	return event.SelfDescribing{Schema: key.String(), Data: canonical}, key, vi, nil, nil
+}
+
+// canonicalData returns the valid JSON s as jvm.AppendCanonical prints it: s itself when
+// it is printed so already (what trackers send), else a new copy. The bytes of s are
+// never written (strings are immutable, and nothing writes into an entity's Data), and
+// the slice has no spare capacity, so an append to it copies.
+func canonicalData(s string) []byte {
+	if s != "" && jvm.IsCanonical(s) {
+		return unsafe.Slice(unsafe.StringData(s), len(s))
+	}
+	return jvm.AppendCanonical(nil, s)
 }
 
 // Trackers send plain envelopes: a contexts or unstruct_event envelope whose instance

@@ -34,6 +34,9 @@ func FuzzParseJSON(f *testing.F) {
 		if slow := appendCanonicalSlow(nil, s); !bytes.Equal(c, slow) {
 			t.Fatalf("AppendCanonical(%q) = %q, printing gives %q", s, c, slow)
 		}
+		if IsCanonical(s) && string(appendCanonicalSlow(nil, s)) != s {
+			t.Fatalf("IsCanonical(%q), but printing gives %q", s, appendCanonicalSlow(nil, s))
+		}
 		if !json.Valid(c) {
 			t.Fatalf("canonical form %q of %q is not JSON", c, s)
 		}
