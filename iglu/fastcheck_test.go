@@ -2,6 +2,7 @@ package iglu
 
 import (
 	"encoding/json"
+
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // TestFastCheckAgreesWithValidator holds fastCheck against the general validator over
@@ -164,6 +167,44 @@ func FuzzKnownPatterns(f *testing.F) {
 		for i, re := range res {
 			if got, want := ms[i](s), re.MatchString(s); got != want {
 				t.Errorf("known pattern %s on %q = %v, regexp says %v", re, s, got, want)
+			}
+		}
+	})
+}
+
+// TestStringFormats holds the string formats to jsonschema.Formats on strings at and
+// around what each accepts.
+func TestStringFormats(t *testing.T) {
+	inputs := []string{"", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5B3E2F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5g", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5G", "5b3e2f3a-1c2d-4e5f-8a9b0c1d2e3f4a5b",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5", "5b3e2f3a1c2d-4e5f-8a9b-0c1d2e3f4a5b-",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b0", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a:b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a@b",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a`b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a/b", "5b3e2f3a 1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+		"5b3e2f3a\r1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a\x15b"}
+	for f, m := range stringFormats {
+		want := jsonschema.Formats[f]
+		n := 0
+		for _, s := range inputs {
+			if got, want := m(s), want(s); got != want {
+				t.Errorf("known format %s on %q = %v, jsonschema says %v", f, s, got, want)
+			}
+			if want(s) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no input has format %s: the test shows nothing", f)
+		}
+	}
+}
+
+func FuzzStringFormats(f *testing.F) {
+	f.Add("5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+	f.Add("5B3E2F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5:")
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, m := range stringFormats {
+			if got, want := m(s), jsonschema.Formats[name](s); got != want {
+				t.Errorf("known format %s on %q = %v, jsonschema says %v", name, s, got, want)
 			}
 		}
 	})
