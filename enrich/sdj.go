@@ -380,7 +380,13 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 		vi = &validationInfo{original: orig.String(), with: val.SupersededBy.String()}
 		key.Version = val.SupersededBy
 	}
-	return event.SelfDescribing{Schema: key.String(), Data: canonical}, key, vi, nil, nil
+	uri := ""
+	if val.Schema != nil && val.Schema.Key == key {
+		uri = val.Schema.URI() // made once per schema
+	} else {
+		uri = key.String()
+	}
+	return event.SelfDescribing{Schema: uri, Data: canonical}, key, vi, nil, nil
 }
 
 // canonicalData returns the valid JSON s as jvm.AppendCanonical prints it: s itself when

@@ -1,6 +1,7 @@
 package iglu
 
 import (
+	"context"
 	"encoding/json"
 
 	"io/fs"
@@ -208,4 +209,20 @@ func FuzzStringFormats(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSchemaURI checks that a resolved schema's URI is its key's Iglu URI.
+func TestSchemaURI(t *testing.T) {
+	schema, _ := schema20()
+	cfg := offlineConfig(writeSchemas(t, map[string]string{"com.acme/wide/jsonschema/1-0-0": schema}))
+	r := newTestResolver(t, cfg, nil)
+	for _, uri := range []string{"iglu:com.acme/wide/jsonschema/1-0-0", "iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0"} {
+		s, err := r.Lookup(context.Background(), mustKey(t, uri))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.URI() != uri || s.URI() != s.Key.String() {
+			t.Errorf("URI() = %q, key %q, want %q", s.URI(), s.Key, uri)
+		}
+	}
 }
