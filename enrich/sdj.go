@@ -410,12 +410,11 @@ func canonicalData(s string) []byte {
 // plainEnvelopeText reads the valid JSON text raw (valid UTF-8) as an envelope matching
 // crit that plainEnvelopeName knows, returning its key and data text.
 func (p *pipeline) plainEnvelopeText(raw string, crit iglu.Criterion) (iglu.SchemaKey, string, bool) {
-	var small [4]jvm.KeyVal
-	members := small[:0]
-	if jerr := jvm.CheckValidJSON(raw, p.maxDepth, &members); jerr != nil {
+	top, n, jerr := jvm.CheckValidJSONTop(raw, p.maxDepth)
+	if jerr != nil || n > len(top) { // more members: the general path decides
 		return iglu.SchemaKey{}, "", false
 	}
-	key, dataRaw, code := rawSDJ(members)
+	key, dataRaw, code := rawSDJ(top[:n])
 	if code != "" || !crit.Matches(key) || plainEnvelopeName(key) == "" {
 		return iglu.SchemaKey{}, "", false
 	}
