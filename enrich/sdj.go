@@ -502,6 +502,25 @@ type plainEntityText struct {
 	data string
 }
 
+// extractedWith is an extracted with room for the entities and keys of up to three
+// contexts (what the browser tracker attaches by default), made in one allocation no
+// larger than the three it replaces.
+type extractedWith struct {
+	x        extracted
+	entities [3]event.SelfDescribing
+	keys     [3]iglu.SchemaKey
+}
+
+// newExtracted returns an extracted with room for n entities and keys.
+func newExtracted(n int) *extracted {
+	if n <= len(extractedWith{}.entities) {
+		w := &extractedWith{}
+		w.x.entities, w.x.keys = w.entities[:0:n], w.keys[:0:n]
+		return &w.x
+	}
+	return &extracted{entities: make([]event.SelfDescribing, 0, n), keys: make([]iglu.SchemaKey, 0, n)}
+}
+
 func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extracted, bool, error) {
 	key, dataRaw, ok := p.plainEnvelopeText(raw, p.contextsCriterion)
 	if !ok || plainEnvelopeName(key) != "contexts" {
@@ -512,7 +531,7 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extra
 	if !ok || (key.Version.Addition == 0 && len(ents) == 0) {
 		return nil, false, nil
 	}
-	x := &extracted{entities: make([]event.SelfDescribing, 0, len(ents)), keys: make([]iglu.SchemaKey, 0, len(ents))}
+	x := newExtracted(len(ents))
 	for _, e := range ents {
 		ent, k, vi, m, err := p.validateEntity(ctx, e.key, e.data, nil, false)
 		if err != nil {
