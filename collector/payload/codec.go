@@ -232,7 +232,7 @@ func malformed(what string, err error) error {
 
 // decoder reads field headers and skips unknown fields with the thrift library, and
 // takes string values straight from the input buffer (one copy, no intermediate
-// growth) after checking their declared length against what is left.
+// growth; none for the body) after checking their declared length against what is left.
 type decoder struct {
 	r   *thrift.TBinaryProtocol
 	buf *bytes.Buffer
