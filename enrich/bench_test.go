@@ -200,7 +200,7 @@ type browserRecords struct {
 	rec    []byte
 }
 
-func newBrowserRecords(b *testing.B) *browserRecords {
+func newBrowserRecords(b testing.TB) *browserRecords {
 	b.Helper()
 	r := &browserRecords{}
 	for n := uint64(0); ; n++ {
@@ -219,7 +219,7 @@ func newBrowserRecords(b *testing.B) *browserRecords {
 }
 
 // record returns the raw record of request n, valid until the next call.
-func (r *browserRecords) record(b *testing.B, n uint64) []byte {
+func (r *browserRecords) record(b testing.TB, n uint64) []byte {
 	cp := r.cps[n%uint64(len(r.cps))]
 	cp.NetworkUserID = browserload.NetworkUserID(n)
 	cp.Headers[r.cookie] = "Cookie: sp=" + cp.NetworkUserID
@@ -243,6 +243,7 @@ func benchProcessBrowser(b *testing.B, e *Enricher, check func(Result)) {
 		b.Fatalf("Process = %d good, %v, %v; want %d good", len(res.Good), res.Bad, err, browserload.EventsPerRequest)
 	}
 	check(res)
+	checkGoodLines(b, res)
 	// A running pipeline has seen these browsers: parse their user agents before timing.
 	for n := range uint64(len(r.cps)) {
 		if _, err := e.Process(ctx, r.record(b, 1_000_001+n)); err != nil {
@@ -296,11 +297,24 @@ func BenchmarkProcessBrowserDefaultEnrichments(b *testing.B) {
 }
 
 // newDefaultEnricher is a test enricher with Snowplow Mini's four default enrichments.
-func newDefaultEnricher(b *testing.B) *Enricher {
+func newDefaultEnricher(b testing.TB) *Enricher {
 	set, err := enrichments.Defaults(b.Context(), enrichments.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = set.Close() })
 	return newTestEnricher(b, testResolver(b), func(_ *Config, d *Deps) { d.Enrichments = set })
+}
+
+// TestBrowserLines runs browserload's requests (new visitors, the default enrichments)
+// through process, which holds every good line to what the event store relies on.
+func TestBrowserLines(t *testing.T) {
+	r := newBrowserRecords(t)
+	e := newDefaultEnricher(t)
+	for n := range uint64(2 * len(r.cps)) {
+		res := process(t, e, r.record(t, n))
+		if len(res.Good) != browserload.EventsPerRequest || len(res.Bad) != 0 {
+			t.Fatalf("record %d: %d good, %v; want %d good", n, len(res.Good), res.Bad, browserload.EventsPerRequest)
+		}
+	}
 }

@@ -223,7 +223,16 @@ func convDims(s string) (w, h string, msg string) {
 	if !ok1 || !ok2 {
 		return "", "", msgDimsInt
 	}
-	return strconv.Itoa(int(wv)), strconv.Itoa(int(hv)), ""
+	return intText(s[:x], wv), intText(s[x+1:], hv), ""
+}
+
+// intText is strconv.Itoa of v, the value of the digits s: s itself unless it has a
+// leading zero.
+func intText(s string, v int32) string {
+	if len(s) == 1 || s[0] != '0' {
+		return s
+	}
+	return strconv.Itoa(int(v))
 }
 
 func asciiDigits(s string) bool {

@@ -103,6 +103,9 @@ func TestConvUUIDAndDims(t *testing.T) {
 	dims := []struct{ in, w, h, msg string }{
 		{"1920x1080", "1920", "1080", ""},
 		{"0x0", "0", "0", ""},
+		{"01920x00", "1920", "0", ""},
+		{"7x0001080", "7", "1080", ""},
+		{"2147483647x2147483648", "", "", msgDimsInt},
 		{"1920X1080", "", "", msgDimsRegex},
 		{"x1", "", "", msgDimsRegex},
 		{"1x", "", "", msgDimsRegex},

@@ -276,7 +276,16 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 		return err
 	}
 
-	var good, bad []streams.Entry
+	nGood, nBad := 0, 0
+	for _, r := range results {
+		nGood += len(r.Good)
+		nBad += len(r.Bad)
+	}
+	good := make([]streams.Entry, 0, nGood)
+	var bad []streams.Entry
+	if nBad > 0 {
+		bad = make([]streams.Entry, 0, nBad)
+	}
 	for i, r := range results {
 		k := 0
 		for _, gd := range r.Good {
@@ -316,23 +325,24 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 	}
 
 	e.m.records.Add(float64(len(recs)))
+	e.m.good.Add(float64(nGood))
+	dropped := 0
+	debug := e.log.Enabled(ctx, slog.LevelDebug)
 	for _, r := range results {
-		e.m.good.Add(float64(len(r.Good)))
-		e.m.dropped.Add(float64(r.Dropped))
+		dropped += r.Dropped
 		for _, b := range r.Bad {
 			e.m.bad(b.Type).Inc()
 		}
-		for _, gd := range r.Good {
-			if e.log.Enabled(ctx, slog.LevelDebug) {
+		if debug {
+			for _, gd := range r.Good {
 				e.log.Debug("good event", "event_id", gd.Event.Fields[event.EventID])
 			}
-		}
-		if e.log.Enabled(ctx, slog.LevelDebug) {
 			for _, b := range r.Bad {
 				e.log.Debug("bad row", "type", b.Type)
 			}
 		}
 	}
+	e.m.dropped.Add(float64(dropped))
 	return nil
 }
 

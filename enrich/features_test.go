@@ -286,6 +286,10 @@ func TestEnrichmentsOutcome(t *testing.T) {
 	}
 	extra := &event.EnrichedEvent{}
 	extra.Fields[event.EventID] = "00000000-0000-4000-8000-00000000abcd"
+	// A side event has what every good event has (the PII enrichment's does).
+	extra.Fields[event.CollectorTstamp] = "2026-11-22 02:08:00.000"
+	extra.Fields[event.VCollector] = "c"
+	extra.Fields[event.VEtl] = "e"
 	tests := []struct {
 		name      string
 		fake      *fakeEnrichments

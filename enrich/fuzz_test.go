@@ -33,6 +33,7 @@ func FuzzTP2Body(f *testing.F) {
 		if len(res.Good)+len(res.Bad)+res.Dropped == 0 {
 			t.Fatal("no output")
 		}
+		checkGoodLines(t, res)
 		for _, b := range res.Bad {
 			if !json.Valid(b.JSON) {
 				t.Fatalf("bad row is not JSON: %s", b.JSON)
@@ -61,6 +62,7 @@ func FuzzProcess(f *testing.F) {
 				t.Fatalf("malformed TSV %q", g.TSV)
 			}
 		}
+		checkGoodLines(t, res)
 	})
 }
 
@@ -115,6 +117,9 @@ func FuzzPlainExtraction(f *testing.F) {
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x","b":null}}}`)
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"data":{"a":"x"},"schema":"iglu:com.acme/button/jsonschema/1-0-0"}}`)
 	f.Add(`{"data":{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":-0,"z":"\u00e9"}},"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"}`)
+	// Four contexts (more than newExtracted makes room for); an envelope with five members.
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"1"}},{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":1}},{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"2"}},{"schema":"iglu:com.acme/derived/jsonschema/1-0-0","data":{"v":"x"}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"1"}}],"a":1,"b":2,"c":3}`)
 	dir := schemaDir(f, acmeSchemas)
 	warm := newTestEnricher(f, testResolver(f, dir), nil).p
 	cold := newTestEnricher(f, testResolver(f, dir), func(c *Config, _ *Deps) { c.ValidationCacheSize = 0 }).p

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/snowplow-mini/snowplow-mini/collector/payload"
+	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/iglu"
 	"github.com/snowplow-mini/snowplow-mini/internal/sharedtest"
 )
@@ -243,5 +245,26 @@ func process(t testing.TB, e *Enricher, record []byte) Result {
 	if err != nil {
 		t.Fatalf("Process: %v", err)
 	}
+	checkGoodLines(t, res)
 	return res
+}
+
+// checkGoodLines checks what the event store relies on when it takes a line enrich
+// handed over without checking it again: every good event's TSV line is its Event's
+// line, parses with event.UnmarshalTSV without error (so passes event.Check), and, when
+// no field holds a TAB, CR or LF, splits into exactly the Event's fields.
+func checkGoodLines(t testing.TB, res Result) {
+	t.Helper()
+	for i, g := range res.Good {
+		if want := g.Event.AppendTSV(nil); !bytes.Equal(g.TSV, want) {
+			t.Fatalf("good event %d: TSV line %q, its event's line %q", i, g.TSV, want)
+		}
+		var parsed event.EnrichedEvent
+		if err := parsed.UnmarshalTSV(g.TSV); err != nil {
+			t.Fatalf("good event %d: UnmarshalTSV(%q): %v", i, g.TSV, err)
+		}
+		if !slices.ContainsFunc(g.Event.Fields[:], func(f string) bool { return strings.ContainsAny(f, "\t\r\n") }) && parsed.Fields != g.Event.Fields {
+			t.Fatalf("good event %d: line %q splits into other fields than the event's", i, g.TSV)
+		}
+	}
 }

@@ -377,7 +377,8 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 
 	// Post-enrichment validation: derived contexts and atomic field lengths.
 	var postViolations []badrow.Message
-	valid := derived[:0:0]
+	var validBuf [4]event.SelfDescribing // not derived[:0]: its array may be the enrichment's
+	valid := validBuf[:0]
 	for _, d := range derived {
 		m, err := p.validateDerived(ctx, d)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unsafe"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
@@ -371,7 +372,7 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 			return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
 		}
 	}
-	canonical := jvm.AppendCanonical(nil, dataRaw)
+	canonical := canonicalData(dataRaw)
 	p.verdicts.remember(k, val, canonical)
 	orig := key
 	var vi *validationInfo
@@ -379,7 +380,24 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 		vi = &validationInfo{original: orig.String(), with: val.SupersededBy.String()}
 		key.Version = val.SupersededBy
 	}
-	return event.SelfDescribing{Schema: key.String(), Data: canonical}, key, vi, nil, nil
+	uri := ""
+	if val.Schema != nil && val.Schema.Key == key {
+		uri = val.Schema.URI() // made once per schema
+	} else {
+		uri = key.String()
+	}
+	return event.SelfDescribing{Schema: uri, Data: canonical}, key, vi, nil, nil
+}
+
+// canonicalData returns the valid JSON s as jvm.AppendCanonical prints it: s itself when
+// it is printed so already (what trackers send), else a new copy. The bytes of s are
+// never written (strings are immutable, and nothing writes into an entity's Data), and
+// the slice has no spare capacity, so an append to it copies.
+func canonicalData(s string) []byte {
+	if s != "" && jvm.IsCanonical(s) {
+		return unsafe.Slice(unsafe.StringData(s), len(s))
+	}
+	return jvm.AppendCanonical(nil, s)
 }
 
 // Trackers send plain envelopes: a contexts or unstruct_event envelope whose instance
@@ -392,12 +410,11 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 // plainEnvelopeText reads the valid JSON text raw (valid UTF-8) as an envelope matching
 // crit that plainEnvelopeName knows, returning its key and data text.
 func (p *pipeline) plainEnvelopeText(raw string, crit iglu.Criterion) (iglu.SchemaKey, string, bool) {
-	var small [4]jvm.KeyVal
-	members := small[:0]
-	if jerr := jvm.CheckValidJSON(raw, p.maxDepth, &members); jerr != nil {
+	top, n, jerr := jvm.CheckValidJSONTop(raw, p.maxDepth)
+	if jerr != nil || n > len(top) { // more members: the general path decides
 		return iglu.SchemaKey{}, "", false
 	}
-	key, dataRaw, code := rawSDJ(members)
+	key, dataRaw, code := rawSDJ(top[:n])
 	if code != "" || !crit.Matches(key) || plainEnvelopeName(key) == "" {
 		return iglu.SchemaKey{}, "", false
 	}
@@ -485,6 +502,25 @@ type plainEntityText struct {
 	data string
 }
 
+// extractedWith is an extracted with room for the entities and keys of up to three
+// contexts (what the browser tracker attaches by default), made in one allocation no
+// larger than the three it replaces.
+type extractedWith struct {
+	x        extracted
+	entities [3]event.SelfDescribing
+	keys     [3]iglu.SchemaKey
+}
+
+// newExtracted returns an extracted with room for n entities and keys.
+func newExtracted(n int) *extracted {
+	if n <= len(extractedWith{}.entities) {
+		w := &extractedWith{}
+		w.x.entities, w.x.keys = w.entities[:0:n], w.keys[:0:n]
+		return &w.x
+	}
+	return &extracted{entities: make([]event.SelfDescribing, 0, n), keys: make([]iglu.SchemaKey, 0, n)}
+}
+
 func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extracted, bool, error) {
 	key, dataRaw, ok := p.plainEnvelopeText(raw, p.contextsCriterion)
 	if !ok || plainEnvelopeName(key) != "contexts" {
@@ -495,7 +531,7 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extra
 	if !ok || (key.Version.Addition == 0 && len(ents) == 0) {
 		return nil, false, nil
 	}
-	x := &extracted{entities: make([]event.SelfDescribing, 0, len(ents)), keys: make([]iglu.SchemaKey, 0, len(ents))}
+	x := newExtracted(len(ents))
 	for _, e := range ents {
 		ent, k, vi, m, err := p.validateEntity(ctx, e.key, e.data, nil, false)
 		if err != nil {

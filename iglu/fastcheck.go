@@ -34,6 +34,7 @@ type fastCheck struct {
 	minLen, maxLen int               // -1: none
 	pattern        func(string) bool // matches "pattern"
 	format         func(any) bool
+	formatString   func(string) bool // format on a string, when stringFormats has it
 
 	// numbers
 	min, max           *bound
@@ -139,6 +140,9 @@ func compileFastNode(m map[string]any) *fastCheck {
 			var f string
 			if f, ok = v.(string); ok {
 				c.format = jsonschema.Formats[f] // unknown formats assert nothing, as in the validator
+				if c.format != nil {
+					c.formatString = stringFormats[f]
+				}
 			}
 		case "minimum":
 			c.min, ok = fastBound(v)
@@ -187,6 +191,30 @@ var knownPatterns = map[string]func(string) bool{
 		return len(s) == 16 && lowerHex(s) ||
 			len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' &&
 				lowerHex(s[:8]) && lowerHex(s[9:13]) && lowerHex(s[14:18]) && lowerHex(s[19:23]) && lowerHex(s[24:])
+	},
+}
+
+// stringFormats check as jsonschema.Formats would the string formats of the contexts
+// trackers send with every event, without boxing the string into an interface (an
+// allocation per call). TestStringFormats and FuzzStringFormats hold them to
+// jsonschema.Formats.
+var stringFormats = map[string]func(string) bool{
+	// web_page's id, browser_context's tabId, client_session's ids: 8-4-4-4-12 hex
+	// digits of either case.
+	"uuid": func(s string) bool {
+		if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			switch i {
+			case 8, 13, 18, 23:
+				continue
+			}
+			if c := s[i]; !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f') {
+				return false
+			}
+		}
+		return true
 	},
 }
 
@@ -371,6 +399,9 @@ func (c *fastCheck) validString(x string) bool {
 	}
 	if c.pattern != nil && !c.pattern(x) {
 		return false
+	}
+	if c.formatString != nil {
+		return c.formatString(x)
 	}
 	return c.format == nil || c.format(x)
 }

@@ -1,7 +1,9 @@
 package iglu
 
 import (
+	"context"
 	"encoding/json"
+
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // TestFastCheckAgreesWithValidator holds fastCheck against the general validator over
@@ -167,4 +171,58 @@ func FuzzKnownPatterns(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStringFormats holds the string formats to jsonschema.Formats on strings at and
+// around what each accepts.
+func TestStringFormats(t *testing.T) {
+	inputs := []string{"", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5B3E2F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5g", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5G", "5b3e2f3a-1c2d-4e5f-8a9b0c1d2e3f4a5b",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5", "5b3e2f3a1c2d-4e5f-8a9b-0c1d2e3f4a5b-",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b0", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a:b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a@b",
+		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a`b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a/b", "5b3e2f3a 1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+		"5b3e2f3a\r1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a\x15b"}
+	for f, m := range stringFormats {
+		want := jsonschema.Formats[f]
+		n := 0
+		for _, s := range inputs {
+			if got, want := m(s), want(s); got != want {
+				t.Errorf("known format %s on %q = %v, jsonschema says %v", f, s, got, want)
+			}
+			if want(s) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no input has format %s: the test shows nothing", f)
+		}
+	}
+}
+
+func FuzzStringFormats(f *testing.F) {
+	f.Add("5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+	f.Add("5B3E2F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5:")
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, m := range stringFormats {
+			if got, want := m(s), jsonschema.Formats[name](s); got != want {
+				t.Errorf("known format %s on %q = %v, jsonschema says %v", name, s, got, want)
+			}
+		}
+	})
+}
+
+// TestSchemaURI checks that a resolved schema's URI is its key's Iglu URI.
+func TestSchemaURI(t *testing.T) {
+	schema, _ := schema20()
+	cfg := offlineConfig(writeSchemas(t, map[string]string{"com.acme/wide/jsonschema/1-0-0": schema}))
+	r := newTestResolver(t, cfg, nil)
+	for _, uri := range []string{"iglu:com.acme/wide/jsonschema/1-0-0", "iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0"} {
+		s, err := r.Lookup(context.Background(), mustKey(t, uri))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.URI() != uri || s.URI() != s.Key.String() {
+			t.Errorf("URI() = %q, key %q, want %q", s.URI(), s.Key, uri)
+		}
+	}
 }

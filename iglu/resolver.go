@@ -235,6 +235,7 @@ type Schema struct {
 	// SupersededBy is the version named by the schema's "$supersededBy", zero if none.
 	SupersededBy SchemaVer
 
+	uri          string // Key.String() as made
 	supersedeErr string
 	compile      *compileOptions
 	once         sync.Once
@@ -242,8 +243,11 @@ type Schema struct {
 	err          *ClientError
 }
 
+// URI returns the schema's Iglu URI (Key.String()), made once with the schema.
+func (s *Schema) URI() string { return s.uri }
+
 func newSchema(key SchemaKey, raw []byte, repository string, opts *compileOptions) *Schema {
-	s := &Schema{Key: key, Raw: raw, Repository: repository, compile: opts}
+	s := &Schema{Key: key, Raw: raw, Repository: repository, compile: opts, uri: key.String()}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(raw, &top) != nil {
 		return s // reported when the schema is compiled

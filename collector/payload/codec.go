@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/thrift/lib/go/thrift"
 )
@@ -195,6 +196,12 @@ const maxInt32 = 1<<31 - 1
 // with an unexpected type), and ignores bytes after the closing STOP. Every declared
 // string, list or skipped container length is bounded by the size of data, so garbage
 // costs no more memory than its own length. Errors wrap ErrMalformed.
+//
+// The body, nearly all of a tracker's record, is not copied: p.Body shares data's memory,
+// so data must not be modified while p or any part of its body is in use. Records read
+// from a stream are never modified (streams.Stream.Read), so enrich decodes them in
+// place. The other fields are copies, small strings that may outlive the record (a cache
+// key, an event id) without holding on to it.
 func Decode(data []byte) (*CollectorPayload, error) {
 	buf := &thrift.TMemoryBuffer{Buffer: bytes.NewBuffer(data)}
 	limit := int32(min(len(data), maxInt32))
@@ -225,7 +232,7 @@ func malformed(what string, err error) error {
 
 // decoder reads field headers and skips unknown fields with the thrift library, and
 // takes string values straight from the input buffer (one copy, no intermediate
-// growth) after checking their declared length against what is left.
+// growth; none for the body) after checking their declared length against what is left.
 type decoder struct {
 	r   *thrift.TBinaryProtocol
 	buf *bytes.Buffer
@@ -252,7 +259,12 @@ func (d *decoder) field(p *CollectorPayload, typ thrift.TType, id int16) error {
 	case idQuerystring:
 		dst = &p.Querystring
 	case idBody:
-		dst = &p.Body
+		if typ != thrift.STRING {
+			return d.r.Skip(d.ctx, typ)
+		}
+		b, err := d.bytes()
+		p.Body = unsafe.String(unsafe.SliceData(b), len(b))
+		return err
 	case idContentType:
 		dst = &p.ContentType
 	case idHostname:
@@ -284,17 +296,23 @@ func (d *decoder) field(p *CollectorPayload, typ thrift.TType, id int16) error {
 }
 
 func (d *decoder) string() (string, error) {
+	b, err := d.bytes()
+	return string(b), err
+}
+
+// bytes returns the next string's bytes in the input buffer, not copied.
+func (d *decoder) bytes() ([]byte, error) {
 	n, err := d.r.ReadI32(d.ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if n < 0 {
-		return "", fmt.Errorf("negative string length %d", n)
+		return nil, fmt.Errorf("negative string length %d", n)
 	}
 	if int(n) > d.buf.Len() {
-		return "", fmt.Errorf("string length %d exceeds the %d bytes left", n, d.buf.Len())
+		return nil, fmt.Errorf("string length %d exceeds the %d bytes left", n, d.buf.Len())
 	}
-	return string(d.buf.Next(int(n))), nil
+	return d.buf.Next(int(n)), nil
 }
 
 func (d *decoder) headers(p *CollectorPayload) error {

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/browserload"
 )
 
 // wire builds TBinaryProtocol bytes by hand, independently of the thrift library, so
@@ -368,6 +372,71 @@ func TestEncodeBody(t *testing.T) {
 		appended, err := AppendEncodeBody([]byte("x"), p, []byte(body))
 		if err != nil || !bytes.Equal(appended, append([]byte("x"), want...)) {
 			t.Errorf("AppendEncodeBody(x, %d bytes) = %v, want x followed by the encoding", len(body), err)
+		}
+	}
+}
+
+// within reports whether s's bytes lie inside b.
+func within(s string, b []byte) bool {
+	if s == "" || len(b) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= start && p+uintptr(len(s)) <= start+uintptr(len(b))
+}
+
+// TestDecodeSharesOnlyTheBody checks Decode's memory contract: the body is read in place,
+// every other string is a copy that does not hold on to the record.
+func TestDecodeSharesOnlyTheBody(t *testing.T) {
+	data, err := Encode(&CollectorPayload{
+		Schema: SchemaURI, IPAddress: "203.0.113.9", Timestamp: 1, Encoding: "UTF-8", Collector: "c",
+		UserAgent: "ua", RefererURI: "https://r.example/", Path: "/com.snowplowanalytics.snowplow/tp2",
+		Querystring: "q=1", Body: `{"schema":"s","data":[]}`, Headers: []string{"Host: h", "Cookie: sp=1"},
+		ContentType: "application/json", Hostname: "h", NetworkUserID: "n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !within(p.Body, data) {
+		t.Errorf("Decode: Body %q is a copy, want it read in place", p.Body)
+	}
+	others := map[string]string{
+		"Schema": p.Schema, "IPAddress": p.IPAddress, "Encoding": p.Encoding, "Collector": p.Collector,
+		"UserAgent": p.UserAgent, "RefererURI": p.RefererURI, "Path": p.Path, "Querystring": p.Querystring,
+		"ContentType": p.ContentType, "Hostname": p.Hostname, "NetworkUserID": p.NetworkUserID,
+	}
+	for i, h := range p.Headers {
+		others[fmt.Sprintf("Headers[%d]", i)] = h
+	}
+	for name, v := range others {
+		if v == "" {
+			t.Errorf("Decode: %s is empty, want a value", name)
+		}
+		if within(v, data) {
+			t.Errorf("Decode: %s %q shares the record's memory, want a copy", name, v)
+		}
+	}
+}
+
+// BenchmarkDecodeBrowser decodes the record the collector writes for a browser tracker's
+// 10-event POST (about 20 KB).
+func BenchmarkDecodeBrowser(b *testing.B) {
+	_, p := realRecord()
+	p.Body = string((&browserload.Generator{}).Body(1))
+	data, err := Encode(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

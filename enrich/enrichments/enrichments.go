@@ -196,6 +196,13 @@ func (st *state) fail(in Info, identifier string, m Message) {
 	st.failures = append(st.failures, Failure{SchemaKey: in.SchemaKey, Identifier: identifier, Message: m})
 }
 
+// stateWith is a state with room for two derived contexts (the ua_parser_context and
+// one more) in the same allocation.
+type stateWith struct {
+	state
+	derivedBuf [2]event.SelfDescribing
+}
+
 // Set is a loaded set of enrichments, run in Snowplow's order. It is safe for concurrent
 // use by several goroutines.
 type Set struct {
@@ -204,9 +211,13 @@ type Set struct {
 }
 
 func (s *Set) apply(ctx context.Context, ev *event.EnrichedEvent, in *rawInput) (Result, error) {
-	st := state{ev: ev, raw: in}
+	// st escapes (enrichments get a pointer through an interface): its first derived
+	// contexts go in its own array rather than in a second allocation.
+	st := &stateWith{}
+	st.ev, st.raw = ev, in
+	st.derived = st.derivedBuf[:0:len(st.derivedBuf)]
 	for _, e := range s.steps {
-		e.enrich(ctx, &st)
+		e.enrich(ctx, &st.state)
 		if st.drop {
 			return Result{Drop: true}, nil
 		}
@@ -214,7 +225,11 @@ func (s *Set) apply(ctx context.Context, ev *event.EnrichedEvent, in *rawInput) 
 			return Result{}, err
 		}
 	}
-	return Result{Derived: st.derived, Failures: st.failures, Extra: st.extra, Revalidate: st.revalidate}, nil
+	derived := st.derived
+	if len(derived) == 0 {
+		derived = nil // as when nothing was appended
+	}
+	return Result{Derived: derived, Failures: st.failures, Extra: st.extra, Revalidate: st.revalidate}, nil
 }
 
 // Enabled returns the enrichments of s in the order they run.

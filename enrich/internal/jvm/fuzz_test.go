@@ -3,6 +3,7 @@ package jvm
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,7 +16,20 @@ func FuzzParseJSON(f *testing.F) {
 		"[\"abcdefghijklmnopqrstuvw\u00e9xyz\", \"abcdefghijklmnopqrstuvwxyz\\u0041\"]", "[\"abcdefghijklmnopqrstuvwxyz\x01\"]", "[\"abcdefghijklmnopqrstuvwxyz\\\"\x7f\"]"} {
 		f.Add(s)
 	}
+	f.Add(`{"a":1,"b":2,"c":3,"d":4,"e":5}`)
+	f.Add(`{"schema":"x","data":[1],"a":{"b":2}}`)
 	f.Fuzz(func(t *testing.T, s string) {
+		if utf8.ValidString(s) {
+			var members []KeyVal
+			cerr := CheckValidJSON(s, 50, &members)
+			top, n, terr := CheckValidJSONTop(s, 50)
+			if (cerr == nil) != (terr == nil) || cerr != nil && cerr.Error() != terr.Error() {
+				t.Fatalf("CheckValidJSONTop(%q) error %v, CheckValidJSON %v", s, terr, cerr)
+			}
+			if cerr == nil && (n != len(members) || !slices.Equal(top[:min(n, len(top))], members[:min(n, len(top))])) {
+				t.Fatalf("CheckValidJSONTop(%q) = %q (%d), CheckValidJSON members %q", s, top, n, members)
+			}
+		}
 		v, err := ParseJSON(s, 50)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "invalid json: ") {
@@ -33,6 +47,9 @@ func FuzzParseJSON(f *testing.F) {
 		c := AppendCanonical(nil, s)
 		if slow := appendCanonicalSlow(nil, s); !bytes.Equal(c, slow) {
 			t.Fatalf("AppendCanonical(%q) = %q, printing gives %q", s, c, slow)
+		}
+		if IsCanonical(s) && string(appendCanonicalSlow(nil, s)) != s {
+			t.Fatalf("IsCanonical(%q), but printing gives %q", s, appendCanonicalSlow(nil, s))
 		}
 		if !json.Valid(c) {
 			t.Fatalf("canonical form %q of %q is not JSON", c, s)

@@ -33,6 +33,12 @@ type jsonParser struct {
 	// top, when set, receives the members of a top-level object: key text (with quotes)
 	// and value text.
 	top *[]KeyVal
+	// With collectTop, the first len(topBuf) members of a top-level object go to
+	// topBuf instead, and topN counts them all. They stay in the parser, which does not
+	// escape, where a slice given by the caller would be moved to the heap.
+	collectTop bool
+	topN       int
+	topBuf     [4]KeyVal
 }
 
 // exhausted is raised (by position) when the input ends inside a value.
@@ -61,7 +67,17 @@ func CheckValidJSON(s string, maxDepth int, top *[]KeyVal) *JSONError {
 	return err
 }
 
-func (p jsonParser) parse() (any, *JSONError) {
+// CheckValidJSONTop is CheckValidJSON returning the members of a top-level object
+// (n of them; the first len(top) are in top) without allocating.
+func CheckValidJSONTop(s string, maxDepth int) (top [4]KeyVal, n int, err *JSONError) {
+	p := jsonParser{s: s, maxDepth: maxDepth, scanOnly: true, utf8OK: true, collectTop: true}
+	_, err = p.run()
+	return p.topBuf, p.topN, err
+}
+
+func (p jsonParser) parse() (any, *JSONError) { return p.run() }
+
+func (p *jsonParser) run() (any, *JSONError) {
 	s := p.s
 	i := p.skipWS(0)
 	if i >= len(s) {
@@ -408,6 +424,12 @@ func (p *jsonParser) object(i, depth int) (any, int, *JSONError) {
 		}
 		if depth == 1 && p.top != nil {
 			*p.top = append(*p.top, KeyVal{Key: s[keyStart:keyEnd], Val: s[j:next]})
+		}
+		if depth == 1 && p.collectTop {
+			if p.topN < len(p.topBuf) {
+				p.topBuf[p.topN] = KeyVal{Key: s[keyStart:keyEnd], Val: s[j:next]}
+			}
+			p.topN++
 		}
 		j = p.skipWS(next)
 		if j >= len(s) {

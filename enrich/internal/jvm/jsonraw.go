@@ -195,10 +195,18 @@ func RawMember(s, key string) (string, bool) {
 func AppendCanonical(dst []byte, s string) []byte {
 	// Trackers send compact JSON that is already canonical: checking that is a third of
 	// the cost of printing it again.
-	if end, ok := canonicalValue(s, 0, 0); ok && end == len(s) {
+	if IsCanonical(s) {
 		return append(dst, s...)
 	}
 	return appendCanonicalSlow(dst, s)
+}
+
+// IsCanonical reports whether the valid JSON s is printed as AppendCanonical prints it,
+// by the check AppendCanonical starts with: true means AppendCanonical(dst, s) appends s
+// itself. It may answer false for some canonical texts (AppendCanonical then prints them).
+func IsCanonical(s string) bool {
+	end, ok := canonicalValue(s, 0, 0)
+	return ok && end == len(s)
 }
 
 // appendCanonicalSlow is AppendCanonical printing every value.

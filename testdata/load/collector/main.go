@@ -210,17 +210,23 @@ func runLoad(fixtures string, duration, warmup time.Duration, conns, rounds int,
 				continue
 			}
 			cpu0, cpuErr := procstat.CPU(child.Process.Pid)
+			self0, selfErr := procstat.CPU(os.Getpid())
 			rps, err := load(addrs[i], req, conns, duration)
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", name, r+1, err)
 			}
 			cpu1, cpuErr1 := procstat.CPU(child.Process.Pid)
+			self1, selfErr1 := procstat.CPU(os.Getpid())
 			results[name] = append(results[name], rps)
 			cpuText := ""
 			if cpuErr == nil && cpuErr1 == nil {
 				perReq := (cpu1 - cpu0).Seconds() / (rps * duration.Seconds()) * 1e6
 				cpus[name] = append(cpus[name], perReq)
 				cpuText = fmt.Sprintf("  %6.1f µs server CPU per request", perReq)
+			}
+			if selfErr == nil && selfErr1 == nil {
+				// The generator shares the cores with the server it measures.
+				cpuText += fmt.Sprintf("  %5.1f µs generator CPU per request", (self1-self0).Seconds()/(rps*duration.Seconds())*1e6)
 			}
 			fmt.Printf("round %d %-9s %8.0f req/s%s\n", r+1, name, rps, cpuText)
 		}
