@@ -116,34 +116,26 @@ func BenchmarkPostgresSink(b *testing.B) {
 // BenchmarkSQLiteWrite measures the writer alone: one 1,000-row transaction of
 // prepared rows per operation.
 func BenchmarkSQLiteWrite(b *testing.B) {
+	st := openBenchSQLite(b)
+	benchWrite(b, st, testBatch(b, st, testTSV(1000, "bench"), nil))
+}
+
+// openBenchSQLite returns an open SQLite event store in a temporary folder.
+func openBenchSQLite(b *testing.B) *sqliteStore {
 	st, err := newSQLiteStore(b.TempDir()+"/events.db", testLogger(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.close()
+	b.Cleanup(func() { st.close() })
+	if err := st.open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// benchWrite writes batch as one transaction per operation and reports rows/s and CPU.
+func benchWrite(b *testing.B, st *sqliteStore, batch *txBatch) {
 	ctx := context.Background()
-	if err := st.open(ctx); err != nil {
-		b.Fatal(err)
-	}
-	s := &Sink{store: st, raws: newPendingRaw(nil)}
-	batch := &txBatch{}
-	seen := map[string]bool{}
-	for _, line := range testTSV(1000, "bench") {
-		row, bad := s.prepareEvent(&streams.Record{Data: line}, nil)
-		if bad != nil {
-			b.Fatalf("bad row: %s", bad.data)
-		}
-		batch.events = append(batch.events, row)
-		for _, w := range row.wide {
-			if !seen[w.name] {
-				seen[w.name] = true
-				batch.wide = append(batch.wide, w.name)
-			}
-		}
-	}
-	if err := st.addColumns(ctx, batch.wide); err != nil {
-		b.Fatal(err)
-	}
 	cpu := cpuTime(b)
 	for b.Loop() {
 		batch.loadTstamp = time.Now()

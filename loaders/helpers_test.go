@@ -430,3 +430,33 @@ func (s *Sink) RecentBad(ctx context.Context, q Query) ([]StoredBadRow, error) {
 	})
 	return out, err
 }
+
+// testBatch returns the events of lines as one transaction's batch of st, with the
+// columns of their types added to st. each, when not nil, is called with every row
+// before it joins the batch.
+func testBatch(tb testing.TB, st *sqliteStore, lines [][]byte, each func(*eventRow)) *txBatch {
+	tb.Helper()
+	s := &Sink{store: st, raws: newPendingRaw(nil)}
+	b := &txBatch{loadTstamp: time.Date(2026, 12, 6, 8, 0, 0, 123e6, time.UTC)}
+	seen := map[string]bool{}
+	for _, line := range lines {
+		row, bad := s.prepareEvent(&streams.Record{Data: line}, nil)
+		if bad != nil {
+			tb.Fatalf("bad row: %s", bad.data)
+		}
+		if each != nil {
+			each(row)
+		}
+		b.events = append(b.events, row)
+		for _, w := range row.wide {
+			if !seen[w.name] {
+				seen[w.name] = true
+				b.wide = append(b.wide, w.name)
+			}
+		}
+	}
+	if err := st.addColumns(context.Background(), b.wide); err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}

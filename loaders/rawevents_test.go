@@ -13,7 +13,6 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/internal/poll"
-	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
 // testRaw returns the raw request of event number i: a browser-like request whose
@@ -192,49 +191,17 @@ func BenchmarkSQLiteWriteRawEvent(b *testing.B) {
 		{"compact", (*event.RawEvent).CompactString},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			st, err := newSQLiteStore(b.TempDir()+"/events.db", testLogger(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.close()
-			ctx := context.Background()
-			if err := st.open(ctx); err != nil {
-				b.Fatal(err)
-			}
-			s := &Sink{store: st, raws: newPendingRaw(nil)}
-			batch := &txBatch{}
-			seen := map[string]bool{}
+			st := openBenchSQLite(b)
 			bytes := 0
-			for _, line := range testTSV(1000, "bench") {
-				row, bad := s.prepareEvent(&streams.Record{Data: line}, nil)
-				if bad != nil {
-					b.Fatalf("bad row: %s", bad.data)
-				}
+			batch := testBatch(b, st, testTSV(1000, "bench"), func(row *eventRow) {
 				if tt.value != nil {
 					// raw_event follows the values of convert.
 					v := tt.value(raw)
 					bytes += len(v)
 					row.values[len(row.values)-1] = v
 				}
-				batch.events = append(batch.events, row)
-				for _, w := range row.wide {
-					if !seen[w.name] {
-						seen[w.name] = true
-						batch.wide = append(batch.wide, w.name)
-					}
-				}
-			}
-			if err := st.addColumns(ctx, batch.wide); err != nil {
-				b.Fatal(err)
-			}
-			cpu := cpuTime(b)
-			for b.Loop() {
-				batch.loadTstamp = time.Now()
-				if err := st.write(ctx, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportRates(b, int64(b.N*len(batch.events)), cpu)
+			})
+			benchWrite(b, st, batch)
 			b.ReportMetric(float64(bytes)/float64(len(batch.events)), "raw-bytes/event")
 		})
 	}

@@ -735,7 +735,7 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 // of an event enrich handed over (ObserveGood) is a good event's already: its fields are
 // not checked again (observed is true).
 func (s *Sink) parseRecord(ev *event.EnrichedEvent, line []byte) (observed bool, err error) {
-	if id, ok := tsvEventID(line); ok && s.raws.observed(id, line) && splitTSV(ev, line) {
+	if id, ok := tsvEventID(line); ok && s.raws.observed(id, line) && ev.SplitTSV(line) == nil {
 		return true, nil
 	}
 	return false, ev.UnmarshalTSV(line)
@@ -754,28 +754,6 @@ func tsvEventID(line []byte) ([]byte, bool) {
 		return line[:i], true
 	}
 	return nil, false
-}
-
-// splitTSV sets the fields of ev to those of line, as UnmarshalTSV does but without
-// checking them. It reports false, leaving ev empty, when line has not exactly
-// event.NumFields fields.
-func splitTSV(ev *event.EnrichedEvent, line []byte) bool {
-	s := string(line)
-	for i := 0; i < event.NumFields-1; i++ {
-		j := strings.IndexByte(s, '\t')
-		if j < 0 {
-			ev.Reset()
-			return false
-		}
-		ev.Fields[i] = s[:j]
-		s = s[j+1:]
-	}
-	if strings.IndexByte(s, '\t') >= 0 {
-		ev.Reset()
-		return false
-	}
-	ev.Fields[event.NumFields-1] = s
-	return true
 }
 
 // recycle takes back a row nothing refers to any more, for prepareEvent to reuse its

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
-	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
 // TestSQLiteDirectHandle fails when the driver's connection no longer has the layout
@@ -47,31 +45,6 @@ func openTestSQLiteStore(t *testing.T, noDirect bool) *sqliteStore {
 		t.Fatal(err)
 	}
 	return st
-}
-
-// directTestBatch returns the events of lines as one transaction's batch.
-func directTestBatch(t *testing.T, st *sqliteStore, lines [][]byte) *txBatch {
-	t.Helper()
-	s := &Sink{store: st, raws: newPendingRaw(nil)}
-	b := &txBatch{loadTstamp: time.Date(2026, 12, 6, 8, 0, 0, 123e6, time.UTC)}
-	seen := map[string]bool{}
-	for _, line := range lines {
-		row, bad := s.prepareEvent(&streams.Record{Data: line}, nil)
-		if bad != nil {
-			t.Fatalf("bad row: %s", bad.data)
-		}
-		b.events = append(b.events, row)
-		for _, w := range row.wide {
-			if !seen[w.name] {
-				seen[w.name] = true
-				b.wide = append(b.wide, w.name)
-			}
-		}
-	}
-	if err := st.addColumns(context.Background(), b.wide); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // typedRows returns every column of every events row: its SQLite type and its bytes.
@@ -128,7 +101,7 @@ func TestSQLiteDirectRowsAreDriverRows(t *testing.T) {
 		// Two transactions, so that the second reuses the prepared statements and
 		// the binding block.
 		for _, part := range [][][]byte{lines[:len(lines)/2], lines[len(lines)/2:]} {
-			if err := st.write(ctx, directTestBatch(t, st, part)); err != nil {
+			if err := st.write(ctx, testBatch(t, st, part, nil)); err != nil {
 				t.Fatalf("noDirect %v: write: %v", noDirect, err)
 			}
 		}
@@ -169,7 +142,7 @@ func TestSQLiteDirectRefusedRow(t *testing.T) {
 BEGIN SELECT RAISE(FAIL, 'refused by test'); END`); err != nil {
 			t.Fatal(err)
 		}
-		b := directTestBatch(t, st, lines)
+		b := testBatch(t, st, lines, nil)
 		err := st.write(ctx, b)
 		if !isRowsError(err) {
 			t.Fatalf("noDirect %v: write = %v, want a rows error", noDirect, err)
