@@ -132,7 +132,8 @@ type inputMemo struct {
 
 	// The plain schema URIs read (see schemaKey): the contexts of a record's events have
 	// the same few schemas.
-	keys []memoKey
+	keys  [maxMemoKeys]memoKey
+	nkeys int
 }
 
 // memoKey is a schema URI text and what schemaKey made of it.
@@ -143,13 +144,13 @@ type memoKey struct {
 }
 
 // maxMemoKeys bounds the schema URIs a record remembers; more are read every time.
-const maxMemoKeys = 16
+const maxMemoKeys = 8
 
 // schemaKey returns the key of the schema URI text uri when plainSchemaURI accepts it and
 // iglu.ParseSchemaKey reads it, reading each text once per record (m may be nil).
 func (m *inputMemo) schemaKey(uri string) (iglu.SchemaKey, bool) {
 	if m != nil {
-		for i := range m.keys {
+		for i := range m.keys[:m.nkeys] {
 			if m.keys[i].uri == uri {
 				return m.keys[i].key, m.keys[i].ok
 			}
@@ -162,8 +163,9 @@ func (m *inputMemo) schemaKey(uri string) (iglu.SchemaKey, bool) {
 		key, err = iglu.ParseSchemaKey(uri)
 		ok = err == nil
 	}
-	if m != nil && len(m.keys) < maxMemoKeys {
-		m.keys = append(m.keys, memoKey{uri, key, ok})
+	if m != nil && m.nkeys < len(m.keys) {
+		m.keys[m.nkeys] = memoKey{uri, key, ok}
+		m.nkeys++
 	}
 	return key, ok
 }
