@@ -134,6 +134,22 @@ type inputMemo struct {
 	// the same few schemas.
 	keys  [maxMemoKeys]memoKey
 	nkeys int
+
+	// The derived contexts found valid (see validateDerivedOnce).
+	derived  [2]event.SelfDescribing
+	nderived int
+
+	// The user agent header and what cleanUserAgent made of it, the same for every event
+	// of a record.
+	userAgent, cleanedUserAgent string
+}
+
+// cleanUserAgent is cleanUserAgent(ua), computed once per record.
+func (m *inputMemo) cleanUserAgent(ua string) string {
+	if ua != m.userAgent || m.cleanedUserAgent == "" {
+		m.userAgent, m.cleanedUserAgent = ua, cleanUserAgent(ua)
+	}
+	return m.cleanedUserAgent
 }
 
 // memoKey is a schema URI text and what schemaKey made of it.
