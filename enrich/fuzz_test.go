@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -183,6 +184,13 @@ func FuzzPlainExtraction(f *testing.F) {
 				}
 				if !ok {
 					t.Fatalf("canonicalEnvelope took %s (array %v), the plain reading does not", raw, array)
+				}
+				for i := range ents {
+					e := ents[i]
+					if k, err := iglu.ParseSchemaKey(e.uri); err != nil || k != e.key || !strings.Contains(raw, `{"schema":"`+e.uri+`","data":`+e.data+`}`) {
+						t.Fatalf("canonicalEnvelope(%s) gave URI %q for the entity %s of data %s", raw, e.uri, e.key, e.data)
+					}
+					ents[i].uri = ""
 				}
 				if diff := cmp.Diff(want, ents, cmp.AllowUnexported(plainEntityText{})); diff != "" {
 					t.Fatalf("canonicalEnvelope(%s) entities differ (-plain +canonical):\n%s", raw, diff)

@@ -547,7 +547,7 @@ func plainEntities(s string, ents []plainEntityText) ([]plainEntityText, bool) {
 		if !ok {
 			return ents, false
 		}
-		ents = append(ents, plainEntityText{k, d})
+		ents = append(ents, plainEntityText{key: k, data: d})
 		i = jvm.SkipWS(s, end)
 		if i >= len(s) || s[i] == ']' {
 			return ents, true
@@ -561,6 +561,7 @@ func plainEntities(s string, ents []plainEntityText) ([]plainEntityText, bool) {
 type plainEntityText struct {
 	key  iglu.SchemaKey
 	data string
+	uri  string // the schema URI as written, when canonicalEnvelope read it
 }
 
 // extractedWith is an extracted with room for the entities and keys of up to three
@@ -604,7 +605,7 @@ func (p *pipeline) plainUnstruct(raw string) (plainEntityText, bool) {
 		return plainEntityText{}, false
 	}
 	k, d, ok := plainEntity(dataRaw)
-	return plainEntityText{k, d}, ok
+	return plainEntityText{key: k, data: d}, ok
 }
 
 // canonicalEnvelope is plainContexts (array) or plainUnstruct (!array) for the text
@@ -658,6 +659,7 @@ func (p *pipeline) canonicalEnvelope(memo *inputMemo, raw string, array bool, en
 // canonicalEntity reads the entity object at raw[i], nested in depth containers, for
 // canonicalEnvelope, and returns the index after it.
 func (p *pipeline) canonicalEntity(memo *inputMemo, raw string, i, depth int) (plainEntityText, int, bool) {
+	start := i
 	key, i, ok := canonicalSDJHead(memo, raw, i)
 	if !ok {
 		return plainEntityText{}, i, false
@@ -666,7 +668,8 @@ func (p *pipeline) canonicalEntity(memo *inputMemo, raw string, i, depth int) (p
 	if !ok || end >= len(raw) || raw[end] != '}' {
 		return plainEntityText{}, i, false
 	}
-	return plainEntityText{key, raw[i:end]}, end + 1, true
+	uri := raw[start+len(`{"schema":"`) : i-len(`","data":`)]
+	return plainEntityText{key: key, data: raw[i:end], uri: uri}, end + 1, true
 }
 
 // canonicalSDJHead reads {"schema":"<URI>","data": at raw[i], the URI one that
@@ -712,8 +715,36 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, memo *inputMemo, ra
 			x.infos = append(x.infos, *vi)
 		}
 	}
-	x.column = event.MarshalContexts(x.entities)
+	if canonical && sameEntities(x, ents) {
+		x.column = canonicalContextsColumn(raw)
+	} else {
+		x.column = event.MarshalContexts(x.entities)
+	}
 	return x, true, nil
+}
+
+// sameEntities reports whether x holds every entity of ents, read by canonicalEnvelope,
+// as written: all valid, none with a superseding schema, and each named by its URI as
+// written. Their data is as written then (a canonical text prints as itself).
+func sameEntities(x *extracted, ents []plainEntityText) bool {
+	if len(x.entities) != len(ents) || len(x.infos) != 0 {
+		return false
+	}
+	for i := range ents {
+		if x.entities[i].Schema != ents[i].uri {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalContextsColumn is event.MarshalContexts of the entities of raw, a contexts
+// envelope canonicalEnvelope read whose entities are as written (sameEntities): the
+// column's envelope around raw's data array, copied at once.
+func canonicalContextsColumn(raw string) string {
+	const head, data = `{"schema":"`, `","data":`
+	at := len(head) + strings.IndexByte(raw[len(head):], '"') + len(data)
+	return `{"schema":"` + event.ContextsSchema + `","data":` + raw[at:]
 }
 
 func (p *pipeline) extractUnstructPlain(ctx context.Context, memo *inputMemo, raw string) (*extracted, bool, error) {
