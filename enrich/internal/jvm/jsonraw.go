@@ -539,10 +539,12 @@ func skipCanonicalASCII(s string, i int) int {
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		q := x ^ (ones * '"')
 		b := x ^ (ones * '\\')
-		// A byte is flagged when it is below 0x20, equals one of the two, is DEL
-		// ((x&0x7f)+1 carries into the high bit, never into the next byte) or is not ASCII.
-		// The lowest flag is always right (see skipPlain).
-		if m := ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | (x&^highs + ones) | x) & highs; m != 0 {
+		// A byte is flagged when it is below 0x20 (x-0x20 borrows), DEL or not ASCII
+		// (x+1 is at least 0x80, but for 0xFF, whose x-0x20 is) or one of the two (q-1
+		// or b-1 borrows). A borrow or carry out of a byte, or a flag of q-1 or b-1 on a
+		// byte that is not ASCII, can flag a byte wrongly only at or above a rightly
+		// flagged one, so the lowest flag is right.
+		if m := ((x - ones*0x20) | (x + ones) | (q - ones) | (b - ones)) & highs; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 	}

@@ -31,3 +31,29 @@ func TestRawObjectAt(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipCanonicalASCII holds skipCanonicalASCII (eight bytes at a time) to a byte by
+// byte reading, with every pair of byte values at each place of a block, so that every
+// borrow and carry between neighbouring bytes is seen.
+func TestSkipCanonicalASCII(t *testing.T) {
+	stops := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x7f }
+	b := []byte("abcdefghijklmnopqrstuvwx")
+	for at := range 9 {
+		for c1 := range 256 {
+			for c2 := range 256 {
+				s := append([]byte(nil), b...)
+				s[at], s[at+1] = byte(c1), byte(c2)
+				want := len(s)
+				for i, c := range s {
+					if stops(c) {
+						want = i
+						break
+					}
+				}
+				if got := skipCanonicalASCII(string(s), 0); got != want {
+					t.Fatalf("skipCanonicalASCII(%q, 0) = %d, want %d", s, got, want)
+				}
+			}
+		}
+	}
+}
