@@ -2,6 +2,7 @@ package iglu
 
 import (
 	"encoding/json"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"strings"
@@ -504,10 +505,7 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 	}
 	switch ch := s[i]; {
 	case ch == '"':
-		j := i + 1
-		for j < len(s) && s[j] != '"' && s[j] != '\\' {
-			j++
-		}
+		j := quoteOrBackslash(s, i+1)
 		if j >= len(s) || s[j] != '"' {
 			return j, false
 		}
@@ -570,10 +568,7 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 			if i >= len(s) || s[i] != '"' {
 				return i, false
 			}
-			j := i + 1
-			for j < len(s) && s[j] != '"' && s[j] != '\\' {
-				j++
-			}
+			j := quoteOrBackslash(s, i+1)
 			if j >= len(s) || s[j] != '"' {
 				return j, false
 			}
@@ -616,6 +611,34 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 		}
 	}
 	return i, false
+}
+
+// quoteOrBackslash returns the index of the first quote or backslash at or after i (or
+// len(s)), the end of a string without escapes: eight bytes at a time, as most strings
+// of an instance are UUIDs, URLs and other texts longer than a few bytes.
+func quoteOrBackslash(s string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q := x ^ (ones * '"')
+		b := x ^ (ones * '\\')
+		// A zero byte of q or b borrows its high bit; a borrow can flag a byte wrongly
+		// only above a rightly flagged one, so the lowest flag is right.
+		if m := ((q-ones)&^q | (b-ones)&^b) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			return i
+		}
+	}
+	return i
 }
 
 func skipJSONSpace(s string, i int) int {

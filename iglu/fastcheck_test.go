@@ -1,6 +1,7 @@
 package iglu
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -230,6 +231,27 @@ func TestSchemaURI(t *testing.T) {
 		}
 		if s.URI() != uri || s.URI() != s.Key.String() {
 			t.Errorf("URI() = %q, key %q, want %q", s.URI(), s.Key, uri)
+		}
+	}
+}
+
+// TestQuoteOrBackslash holds quoteOrBackslash (eight bytes at a time) to a byte by byte
+// search, with every pair of byte values at each place of a block.
+func TestQuoteOrBackslash(t *testing.T) {
+	b := []byte("abcdefghijklmnopqrstuvwx")
+	for at := range 9 {
+		for c1 := range 256 {
+			for c2 := range 256 {
+				s := append([]byte(nil), b...)
+				s[at], s[at+1] = byte(c1), byte(c2)
+				want := len(s)
+				if i := bytes.IndexAny(s, "\"\\"); i >= 0 {
+					want = i
+				}
+				if got := quoteOrBackslash(string(s), 0); got != want {
+					t.Fatalf("quoteOrBackslash(%q, 0) = %d, want %d", s, got, want)
+				}
+			}
 		}
 	}
 }
