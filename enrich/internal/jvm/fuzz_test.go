@@ -162,6 +162,10 @@ func FuzzSkipPlain(f *testing.F) {
 		"abcdefghijklmnopqrstuvwxyz\x01abc\"", "abcdefghijklmnopqrst\"uvwxyz\x1f\"", "abcdefghijklmnopqrstuvwxyz"} {
 		f.Add(s)
 	}
+	long := strings.Repeat("eyJzY2hlbWEiOiJpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9", 4)
+	f.Add(long + "\"")
+	f.Add(long[:150] + "\x1f" + long[151:] + "\"")
+	f.Add(long[:170] + "\u00e9\x7f" + long[175:] + "\"")
 	f.Fuzz(func(t *testing.T, s string) {
 		for i := 0; i <= len(s); i++ {
 			if got, want := skipPlain(s, i), skipPlainBytes(s, i); got != want {

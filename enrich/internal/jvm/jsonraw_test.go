@@ -57,3 +57,21 @@ func TestSkipCanonicalASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipPlainLong holds skipPlain to the byte by byte reading on strings long enough
+// for its 32-byte rounds, with a control character, a non-ASCII byte or a backslash at
+// every place.
+func TestSkipPlainLong(t *testing.T) {
+	long := []byte(strings.Repeat("eyJzY2hlbWEiOiJpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvd2", 4) + "\"")
+	for at := range len(long) {
+		for _, c := range []byte{0, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff, '\\'} {
+			s := append([]byte(nil), long...)
+			s[at] = c
+			for _, i := range []int{0, 1, 7} {
+				if got, want := skipPlain(string(s), i), skipPlainBytes(string(s), i); got != want {
+					t.Fatalf("skipPlain(%q, %d) = %d, want %d", s, i, got, want)
+				}
+			}
+		}
+	}
+}
