@@ -281,7 +281,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 		}
 		f[event.CollectorTstamp] = memo.collectorTstamp
 	}
-	t := transform(ps, ev)
+	t := transform(ps, ev, &memo.conv)
 	if f[event.EventID] == "" {
 		// Snowplow generates the id first and lets eid replace it; generating it only
 		// when needed gives the same events.
@@ -320,7 +320,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 			u.parts.setPage(ev)
 		}
 	}
-	f[event.DerivedTstamp] = derivedTstamp(f[event.DvceSentTstamp], f[event.DvceCreatedTstamp], f[event.CollectorTstamp], f[event.TrueTstamp])
+	f[event.DerivedTstamp] = derivedTstamp(f[event.DvceSentTstamp], f[event.DvceCreatedTstamp], f[event.CollectorTstamp], f[event.TrueTstamp], memo.conv.parseMillis)
 	if r := f[event.PageReferrer]; r != "" {
 		u := memo.uri(r)
 		if u.msg != "" {

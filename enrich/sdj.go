@@ -135,6 +135,9 @@ type inputMemo struct {
 	keys  [maxMemoKeys]memoKey
 	nkeys int
 
+	// The conversions of tracker parameters the events repeat.
+	conv convMemo
+
 	// The derived contexts found valid (see validateDerivedOnce).
 	derived  [2]event.SelfDescribing
 	nderived int
