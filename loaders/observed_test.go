@@ -137,7 +137,13 @@ func TestObservedRowsAreParsedRows(t *testing.T) {
 					} else {
 						// The raw event only, as a sink that was not told of the
 						// event's TSV (a record of the durable replay) has it.
-						s.raws.put(ev.Fields[event.EventID], s.rawEventValue(raw(ev)), tsvMark{})
+						// The same value as ObserveGood's: it refers to the row's
+						// fields unless the TSV rewrites them.
+						var row *event.EnrichedEvent
+						if s.raws.markOf(ev).len > 0 {
+							row = ev
+						}
+						s.raws.put(ev.Fields[event.EventID], s.rawEventValue(raw(ev), row), tsvMark{})
 					}
 				}
 				put(t, p.enriched, lines...)

@@ -190,19 +190,26 @@ func (s *Sink) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent) {
 	mark := s.raws.markOf(ev)
 	js := ""
 	if raw != nil {
-		js = s.rawEventValue(raw)
+		// Only fields the TSV holds as they are (a mark) are what the row will hold.
+		var row *event.EnrichedEvent
+		if mark.len > 0 {
+			row = ev
+		}
+		js = s.rawEventValue(raw, row)
 	}
 	s.raws.put(id, js, mark)
 }
 
-// rawEventValue is what the store keeps in the raw_event column of a good event. SQLite
-// keeps the compact form (event.RawEvent.AppendCompact; for a browser event, 63 % of
-// the JSON's size and a seventh of its instructions to make), from which Events renders
-// Micro's rawEvent JSON. PostgreSQL keeps the JSON: its TEXT column takes only UTF-8
-// text without NUL bytes.
-func (s *Sink) rawEventValue(raw *event.RawEvent) string {
+// rawEventValue is what the store keeps in the raw_event column of a good event whose
+// row will hold row's fields (nil: not known). SQLite keeps the compact form, which
+// refers to the row's fields for what the request repeats of them
+// (event.RawEvent.AppendCompactRow: cx, ue_px, the page URL, the user agent…; for a
+// browser event, a sixth of the JSON's size), from which Events renders Micro's
+// rawEvent JSON with the row's fields. PostgreSQL keeps the JSON: its TEXT column takes
+// only UTF-8 text without NUL bytes.
+func (s *Sink) rawEventValue(raw *event.RawEvent, row *event.EnrichedEvent) string {
 	if _, ok := s.store.(*sqliteStore); ok {
-		return raw.CompactString()
+		return raw.CompactRowString(row)
 	}
 	return string(raw.AppendMicroJSON(nil))
 }
