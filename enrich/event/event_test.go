@@ -480,3 +480,38 @@ func TestHasSeparator(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTSVSeparators holds AppendTSV, which copies the fields as they are and
+// checks the whole line once, to the rule field by field: a TAB in a field written as
+// four spaces, CR and LF dropped. Each field in turn gets each separator at its start,
+// middle and end, and a line of no separators is copied as it is.
+func TestAppendTSVSeparators(t *testing.T) {
+	clean := strings.NewReplacer("\t", "    ", "\n", "", "\r", "")
+	want := func(e *EnrichedEvent) string {
+		fs := make([]string, NumFields)
+		for i, v := range e.Fields {
+			fs[i] = clean.Replace(v)
+		}
+		return strings.Join(fs, "\t")
+	}
+	base := sampleEvent()
+	check := func(e *EnrichedEvent) {
+		t.Helper()
+		prefix := []byte("kept")
+		got := e.AppendTSV(prefix)
+		if string(got[:4]) != "kept" || string(got[4:]) != want(e) {
+			t.Fatalf("AppendTSV(%q) = %q, want %q", e.Fields, got[4:], want(e))
+		}
+	}
+	check(base)
+	check(&EnrichedEvent{})
+	for f := range NumFields {
+		for _, sep := range []string{"\t", "\n", "\r", "\r\n", "\t\t"} {
+			for _, v := range []string{sep + "ab", "a" + sep + "b", "ab" + sep, sep} {
+				e := *base
+				e.Fields[f] = v
+				check(&e)
+			}
+		}
+	}
+}
