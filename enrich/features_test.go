@@ -448,3 +448,81 @@ func TestValidateDerivedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestLastEntity holds the record's memory of the last valid entity of each schema
+// (canonicalEntity, extractContextsPlain, extractUnstructPlain) to the general path:
+// texts read one after the other with one memo, where an entity's data repeats, starts
+// like the last one's, is the last one's at another depth, or is invalid or superseded.
+func TestLastEntity(t *testing.T) {
+	schemas := map[string]string{
+		"com.acme/num/jsonschema/1-0-0": selfDescSchema("com.acme", "num", "1-0-0", `"type":"integer"`),
+	}
+	for k, v := range acmeSchemas {
+		schemas[k] = v
+	}
+	dir := schemaDir(t, schemas)
+	const (
+		button = `{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":`
+		ctx100 = `{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":`
+		ctx101 = `{"schema":"iglu:com.acme/ctx/jsonschema/1-0-1","data":`
+		num    = `{"schema":"iglu:com.acme/num/jsonschema/1-0-0","data":`
+	)
+	contexts := func(ents ...string) string {
+		return `{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[` + strings.Join(ents, ",") + `]}`
+	}
+	unstruct := func(ent string) string {
+		return `{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":` + ent + `}`
+	}
+	texts := []struct {
+		raw   string
+		array bool
+	}{
+		{contexts(button+`{"a":"x"}}`, ctx101+`{"n":1}}`, num+`1}`), true},
+		{contexts(button+`{"a":"x"}}`, ctx101+`{"n":1}}`, num+`1}`), true},
+		{contexts(button+`{"a":"x","b":null}}`, ctx101+`{"n":12}}`, num+`12}`), true},
+		{contexts(num+`1}`, num+`12}`, num+`1}`, num+`1.5}`), true},
+		{contexts(button+`{"a":"x"}}`, button+`{"a":"y"}}`, button+`{"a":"x"}}`), true},
+		{unstruct(button + `{"a":"x"}}`), false},
+		{unstruct(button + `{"a":"x"}}`), false},
+		{contexts(button+`{"a":"x"}}`, button+`{"a":1}}`, button+`{"a":1}}`), true},
+		{contexts(ctx100+`{"n":1}}`, ctx100+`{"n":1}}`), true},
+		{unstruct(ctx101 + `{"n":1,"o":{"p":{}}}}`), false},
+		{contexts(ctx101 + `{"n":1,"o":{"p":{}}}}`), true},
+		{contexts(ctx101+`{"n":1,"o":{"p":{}}}}`, num+`1}`), true},
+		// The last entity's data, not followed by the '}' that would close the entity.
+		{contexts(button+`{"a":"x"}}`, button+`{"a":"x"} `), true},
+	}
+	for _, depth := range []int{4, 5, 50} {
+		p := newTestEnricher(t, testResolver(t, dir), func(c *Config, _ *Deps) { c.MaxJSONDepth = depth }).p
+		ctx := context.Background()
+		var memo inputMemo
+		known := 0
+		for _, c := range texts {
+			if ents, ok := p.canonicalEnvelope(&memo, c.raw, c.array, nil); ok {
+				for _, e := range ents {
+					if e.known {
+						known++
+					}
+				}
+			}
+			extract, general := p.extractContexts, p.extractContextsGeneral
+			if !c.array {
+				extract, general = p.extractUnstruct, p.extractUnstructGeneral
+			}
+			got, err := extract(ctx, &memo, c.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := general(ctx, c.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(showExtracted(want), showExtracted(got)); diff != "" {
+				t.Errorf("depth %d: extracting %s after the texts before it (-general +memo):\n%s", depth, c.raw, diff)
+			}
+		}
+		if known == 0 {
+			t.Errorf("depth %d: no entity was known from the last of its schema", depth)
+		}
+	}
+}

@@ -160,6 +160,19 @@ type memoKey struct {
 	uri string
 	key iglu.SchemaKey
 	ok  bool
+	// last is the latest entity of this schema that canonicalEntity read and
+	// validateEntity found valid as written (no superseding schema): a record's events
+	// mostly repeat their page and browser contexts, which are then neither walked nor
+	// looked up again (see canonicalEntity).
+	last lastEntity
+}
+
+// lastEntity is an entity's data text, the depths canonicalEntity accepted it at, and
+// what validateEntity made of it.
+type lastEntity struct {
+	data            string // "" when none
+	depth, maxDepth int
+	ent             event.SelfDescribing
 }
 
 // maxMemoKeys bounds the schema URIs a record remembers; more are read every time.
@@ -168,10 +181,17 @@ const maxMemoKeys = 8
 // schemaKey returns the key of the schema URI text uri when plainSchemaURI accepts it and
 // iglu.ParseSchemaKey reads it, reading each text once per record (m may be nil).
 func (m *inputMemo) schemaKey(uri string) (iglu.SchemaKey, bool) {
+	key, _, ok := m.schemaSlot(uri)
+	return key, ok
+}
+
+// schemaSlot is schemaKey, also returning the record's memo of uri (nil when m is nil or
+// full).
+func (m *inputMemo) schemaSlot(uri string) (iglu.SchemaKey, *memoKey, bool) {
 	if m != nil {
 		for i := range m.keys[:m.nkeys] {
 			if m.keys[i].uri == uri {
-				return m.keys[i].key, m.keys[i].ok
+				return m.keys[i].key, &m.keys[i], m.keys[i].ok
 			}
 		}
 	}
@@ -183,10 +203,11 @@ func (m *inputMemo) schemaKey(uri string) (iglu.SchemaKey, bool) {
 		ok = err == nil
 	}
 	if m != nil && m.nkeys < len(m.keys) {
-		m.keys[m.nkeys] = memoKey{uri, key, ok}
+		m.keys[m.nkeys] = memoKey{uri: uri, key: key, ok: ok}
 		m.nkeys++
+		return key, &m.keys[m.nkeys-1], ok
 	}
-	return key, ok
+	return key, nil, ok
 }
 
 // parsedURI is what stringToURI and explode make of a URL text.
@@ -565,6 +586,22 @@ type plainEntityText struct {
 	key  iglu.SchemaKey
 	data string
 	uri  string // the schema URI as written, when canonicalEnvelope read it
+
+	// When canonicalEnvelope read it: the record's memo of its schema (nil when full)
+	// and the depth its data was read at; known says that the data is the memo's last
+	// entity's, whose outcome is then ent.
+	slot  *memoKey
+	depth int
+	known bool
+	ent   event.SelfDescribing
+}
+
+// remember makes e, valid as written with the outcome ent, the last entity of its
+// schema.
+func (p *pipeline) remember(e *plainEntityText, ent event.SelfDescribing) {
+	if e.slot != nil {
+		e.slot.last = lastEntity{data: e.data, depth: e.depth, maxDepth: p.maxDepth, ent: ent}
+	}
 }
 
 // extractedWith is an extracted with room for the entities and keys of up to three
@@ -622,7 +659,7 @@ func (p *pipeline) canonicalEnvelope(memo *inputMemo, raw string, array bool, en
 	if p.maxDepth < entityDepth+1 {
 		return ents, false
 	}
-	key, i, ok := canonicalSDJHead(memo, raw, 0)
+	key, _, i, ok := canonicalSDJHead(memo, raw, 0)
 	if !ok {
 		return ents, false
 	}
@@ -663,34 +700,47 @@ func (p *pipeline) canonicalEnvelope(memo *inputMemo, raw string, array bool, en
 // canonicalEnvelope, and returns the index after it.
 func (p *pipeline) canonicalEntity(memo *inputMemo, raw string, i, depth int) (plainEntityText, int, bool) {
 	start := i
-	key, i, ok := canonicalSDJHead(memo, raw, i)
+	key, slot, i, ok := canonicalSDJHead(memo, raw, i)
 	if !ok {
 		return plainEntityText{}, i, false
 	}
-	end, ok := jvm.CanonicalAt(raw, i, depth+1, p.maxDepth)
-	if !ok || end >= len(raw) || raw[end] != '}' {
+	e := plainEntityText{key: key, slot: slot, depth: depth + 1}
+	// The data of the schema's last entity, followed by the '}' that closes this one, is
+	// this entity's whole data: a JSON value ends where its text says (a number, at the
+	// '}'). It was accepted at the same depths, so CanonicalAt would answer the same.
+	if slot != nil {
+		if l := &slot.last; l.data != "" && l.depth == e.depth && l.maxDepth == p.maxDepth &&
+			len(raw)-i > len(l.data) && raw[i+len(l.data)] == '}' && raw[i:i+len(l.data)] == l.data {
+			e.known, e.ent = true, l.ent
+		}
+	}
+	end := i
+	if e.known {
+		end += len(slot.last.data)
+	} else if end, ok = jvm.CanonicalAt(raw, i, e.depth, p.maxDepth); !ok || end >= len(raw) || raw[end] != '}' {
 		return plainEntityText{}, i, false
 	}
-	uri := raw[start+len(`{"schema":"`) : i-len(`","data":`)]
-	return plainEntityText{key: key, data: raw[i:end], uri: uri}, end + 1, true
+	e.uri, e.data = raw[start+len(`{"schema":"`):i-len(`","data":`)], raw[i:end]
+	return e, end + 1, true
 }
 
 // canonicalSDJHead reads {"schema":"<URI>","data": at raw[i], the URI one that
-// plainSchemaURI accepts, and returns its key and the index of the data value.
-func canonicalSDJHead(memo *inputMemo, raw string, i int) (iglu.SchemaKey, int, bool) {
+// plainSchemaURI accepts, and returns its key, the record's memo of it (see schemaSlot)
+// and the index of the data value.
+func canonicalSDJHead(memo *inputMemo, raw string, i int) (iglu.SchemaKey, *memoKey, int, bool) {
 	const head, data = `{"schema":"`, `","data":`
 	if !strings.HasPrefix(raw[i:], head) {
-		return iglu.SchemaKey{}, i, false
+		return iglu.SchemaKey{}, nil, i, false
 	}
 	i += len(head)
 	n := strings.IndexByte(raw[i:], '"')
 	if n < 0 || !strings.HasPrefix(raw[i+n:], data) {
-		return iglu.SchemaKey{}, i, false
+		return iglu.SchemaKey{}, nil, i, false
 	}
 	// plainSchemaURI allows only letters, digits and "_.:/-": the string literal is
 	// valid and canonical.
-	key, ok := memo.schemaKey(raw[i : i+n])
-	return key, i + n + len(data), ok
+	key, slot, ok := memo.schemaSlot(raw[i : i+n])
+	return key, slot, i + n + len(data), ok
 }
 
 func (p *pipeline) extractContextsPlain(ctx context.Context, memo *inputMemo, raw string) (*extracted, bool, error) {
@@ -703,7 +753,13 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, memo *inputMemo, ra
 		}
 	}
 	x := newExtracted(len(ents))
-	for _, e := range ents {
+	for i := range ents {
+		e := &ents[i]
+		if e.known {
+			x.entities = append(x.entities, e.ent)
+			x.keys = append(x.keys, e.key)
+			continue
+		}
 		ent, k, vi, m, err := p.validateEntity(ctx, e.key, e.data, nil, false, canonical)
 		if err != nil {
 			return nil, true, err
@@ -716,6 +772,8 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, memo *inputMemo, ra
 		x.keys = append(x.keys, k)
 		if vi != nil {
 			x.infos = append(x.infos, *vi)
+		} else if canonical {
+			p.remember(e, ent)
 		}
 	}
 	if canonical && sameEntities(x, ents) {
@@ -760,20 +818,28 @@ func (p *pipeline) extractUnstructPlain(ctx context.Context, memo *inputMemo, ra
 		}
 		ents = append(one[:0], e)
 	}
-	k, d := ents[0].key, ents[0].data
+	e := &ents[0]
 	x := &extracted{}
-	ent, k, vi, m, err := p.validateEntity(ctx, k, d, nil, false, canonical)
-	if err != nil {
-		return nil, true, err
-	}
-	if m != nil {
-		x.msgs = append(x.msgs, m)
-		return x, true, nil
+	ent, k := e.ent, e.key
+	if !e.known {
+		var vi *validationInfo
+		var m badrow.Message
+		var err error
+		ent, k, vi, m, err = p.validateEntity(ctx, e.key, e.data, nil, false, canonical)
+		if err != nil {
+			return nil, true, err
+		}
+		if m != nil {
+			x.msgs = append(x.msgs, m)
+			return x, true, nil
+		}
+		if vi != nil {
+			x.infos = append(x.infos, *vi)
+		} else if canonical {
+			p.remember(e, ent)
+		}
 	}
 	x.entities, x.keys = []event.SelfDescribing{ent}, []iglu.SchemaKey{k}
 	x.column = event.MarshalUnstruct(ent)
-	if vi != nil {
-		x.infos = append(x.infos, *vi)
-	}
 	return x, true, nil
 }
