@@ -40,8 +40,8 @@ type Config struct {
 	AcceptInvalid bool `yaml:"acceptInvalid" json:"acceptInvalid"`
 
 	// ValidationCacheSize is how many valid (schema, data) pairs of contexts and
-	// self-describing events enrich remembers across records, so that an entity seen
-	// again (the ua_parser_context of a user agent, a browser or session context) is not
+	// self-describing events enrich remembers across records, so that an entity found
+	// valid twice (the ua_parser_context of a user agent, a browser context) is not
 	// validated again while its schema is unchanged. Entities whose data is over 2 KB
 	// are always validated. 0 turns the cache off. Default 8192 (at most about 20 MB,
 	// typically 2 MB).

@@ -2,6 +2,8 @@ package enrich
 
 import (
 	"context"
+	"hash/maphash"
+	"math/bits"
 	"strings"
 	"sync"
 	"unsafe"
@@ -35,16 +37,25 @@ const maxVerdictKey = 2048
 //
 // Only verdicts of valid instances validated directly against their own key (no
 // $supersededBy) are kept: failures carry reports that are cheap to recompute and rare.
-// It holds at most size pairs in two generations: a hit in the older one moves to the
-// newer one, and when the newer one is full the older one is dropped. It is safe for
-// concurrent use.
+// A pair is kept the second time it is found valid, not the first: many never come back
+// (the session context, whose event index changes with every event), and those then
+// take neither an allocation nor room that pairs which do come back would use. It holds
+// at most size pairs in two generations: a hit in the older one moves to the newer one,
+// and when the newer one is full the older one is dropped. It is safe for concurrent
+// use.
 type verdicts struct {
 	lookup       schemaLookup
 	half         int
 	hits, misses prometheus.Counter
+	seed         maphash.Seed
 
 	mu       sync.Mutex
 	cur, old map[string]*verdict
+	// once holds, by slot, the hash of a pair found valid once and not kept yet; a
+	// pair whose slot holds its hash is kept. Another pair taking the slot makes the
+	// pair wait for a third time, two pairs with one hash make the second kept at
+	// once: either way only the work saved changes, never an answer.
+	once []uint64
 }
 
 // verdict is a remembered valid pair. It is never changed once in the cache.
@@ -68,7 +79,11 @@ func newVerdicts(r Resolver, size int, hits, misses prometheus.Counter) *verdict
 		return nil
 	}
 	half := max(size/2, 1)
-	return &verdicts{lookup: l, half: half, hits: hits, misses: misses, cur: make(map[string]*verdict, half)}
+	// As many slots as pairs kept, rounded up to a power of two: a pair seen once is
+	// remembered about as long as a kept one.
+	slots := 1 << bits.Len(uint(size-1))
+	return &verdicts{lookup: l, half: half, hits: hits, misses: misses, seed: maphash.MakeSeed(),
+		cur: make(map[string]*verdict, half), once: make([]uint64, slots)}
 }
 
 // verdictKey appends the map key of (key, data) to b: the canonical schema URI, a space
@@ -107,11 +122,20 @@ func (v *verdicts) valid(ctx context.Context, key iglu.SchemaKey, k []byte) *ver
 	return nil
 }
 
-// remember records that the pair k (from verdictKey) validated with val. canonical is
-// the data printed by jvm.AppendCanonical (kept, and shared with the callers of valid),
-// nil for a derived context.
+// remember records that the pair k (from verdictKey) validated with val, keeping it the
+// second time. canonical is the data printed by jvm.AppendCanonical (kept, and shared with
+// the callers of valid), nil for a derived context.
 func (v *verdicts) remember(k []byte, val iglu.Validation, canonical []byte) {
 	if v == nil || k == nil || val.Schema == nil || !val.SupersededBy.IsZero() || !val.Schema.SupersededBy.IsZero() {
+		return
+	}
+	h := maphash.Bytes(v.seed, k)
+	v.mu.Lock()
+	slot := &v.once[h&uint64(len(v.once)-1)]
+	first := *slot != h
+	*slot = h
+	v.mu.Unlock()
+	if first {
 		return
 	}
 	ks := string(k)
