@@ -30,6 +30,13 @@ type fastCheck struct {
 	required []string
 	noExtra  bool       // additionalProperties: false
 	extra    *fastCheck // additionalProperties as a schema
+	// The members as validText reads them: a few names compared one by one cost less
+	// than hashing each key (propIndex is used instead above maxPropList), each with
+	// the bits of c.required naming it; otherRequired are the indexes in c.required
+	// of names that are not properties.
+	propList      []fastProp
+	propIndex     map[string]int
+	otherRequired []int
 
 	// strings
 	minLen, maxLen int               // -1: none
@@ -180,7 +187,56 @@ func compileFastNode(m map[string]any) *fastCheck {
 			return nil
 		}
 	}
+	c.listProps()
 	return c
+}
+
+// fastProp is a property of an object schema, for validText.
+type fastProp struct {
+	name     string
+	check    *fastCheck
+	required uint64 // the bits of the indexes in required that name it (of the first 64)
+}
+
+// maxPropList is the most properties validText finds by comparing names.
+const maxPropList = 16
+
+// listProps sets propList, propIndex and otherRequired from props and required.
+func (c *fastCheck) listProps() {
+	for name, p := range c.props {
+		c.propList = append(c.propList, fastProp{name: name, check: p})
+	}
+	if len(c.propList) > maxPropList {
+		c.propIndex = make(map[string]int, len(c.propList))
+		for x, p := range c.propList {
+			c.propIndex[p.name] = x
+		}
+	}
+	for r, name := range c.required {
+		x := c.prop(name)
+		switch {
+		case x < 0:
+			c.otherRequired = append(c.otherRequired, r)
+		case r < 64:
+			c.propList[x].required |= 1 << r
+		}
+	}
+}
+
+// prop returns the index in propList of the property name, -1 when there is none.
+func (c *fastCheck) prop(name string) int {
+	if c.propIndex != nil {
+		if x, ok := c.propIndex[name]; ok {
+			return x
+		}
+		return -1
+	}
+	for x := range c.propList {
+		if c.propList[x].name == name {
+			return x
+		}
+	}
+	return -1
 }
 
 // knownPatterns match as regexp would the patterns of the contexts trackers send with
@@ -573,8 +629,12 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 				return j, false
 			}
 			key := s[i+1 : j]
-			for r, name := range c.required {
-				if name == key {
+			x := c.prop(key)
+			if x >= 0 {
+				seen |= c.propList[x].required
+			}
+			for _, r := range c.otherRequired {
+				if c.required[r] == key {
 					seen |= 1 << r
 				}
 			}
@@ -583,9 +643,9 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 				return i, false
 			}
 			var ok bool
-			switch p, known := c.props[key]; {
-			case known:
-				i, ok = p.validText(s, i+1)
+			switch {
+			case x >= 0:
+				i, ok = c.propList[x].check.validText(s, i+1)
 			case c.noExtra:
 				return i, false
 			case c.extra != nil:

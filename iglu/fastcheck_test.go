@@ -103,6 +103,10 @@ func FuzzFastCheck(f *testing.F) {
 		{`{"type":"object","additionalProperties":{"type":"integer"}}`, `{"a":1,"b":1.0,"c":1e2}`},
 		{`{"type":"object","properties":{"a":{"type":"string","maxLength":2}},"required":["a","b"]}`, `{ "a" : "xy", "b":[{"c":"\"}"}], "a":"xyz" }`},
 		{`{"type":"object","properties":{"l":{"type":"array","items":{"type":"string"},"maxItems":2}}}`, `{"l":[ "a" , "b" ],"m":{"n":[1,{"o":null}]}}`},
+		// validText's list of properties: a required name twice, or not a property; more
+		// properties than it compares one by one.
+		{`{"type":"object","properties":{"a":{"type":"string"},"b":{}},"required":["b","a","c","a"]}`, `{"a":"x","c":1,"b":null}`},
+		{`{"type":"object","properties":{"p0":{"type":"integer"},"p1":{"type":"integer"},"p2":{"type":"integer"},"p3":{"type":"integer"},"p4":{"type":"integer"},"p5":{"type":"integer"},"p6":{"type":"integer"},"p7":{"type":"integer"},"p8":{"type":"integer"},"p9":{"type":"integer"},"p10":{"type":"integer"},"p11":{"type":"integer"},"p12":{"type":"integer"},"p13":{"type":"integer"},"p14":{"type":"integer"},"p15":{"type":"integer"},"p16":{"type":"integer"},"p17":{"type":"integer"}},"required":["p17","p0"],"additionalProperties":false}`, `{"p0":1,"p9":2,"p17":3}`},
 	} {
 		f.Add(s.schema, s.doc)
 	}
