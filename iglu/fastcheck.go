@@ -406,11 +406,43 @@ func fastBound(v any) (*bound, bool) {
 // cmpBound compares the number literal n with b: -1, 0 or 1, and false when it cannot
 // tell exactly (then the caller answers "unsure").
 func cmpBound(n string, b *bound) (int, bool) {
-	if b.isInt && isIntegerLiteral(n) && len(n) <= 18 {
-		i, err := strconv.ParseInt(n, 10, 64)
-		if err != nil {
+	x := readNumber(n)
+	return cmpNumber(&x, b)
+}
+
+// number is a number literal as cmpNumber compares it: read once for both bounds of a
+// schema.
+type number struct {
+	text   string
+	isInt  bool  // an integer literal (no fraction, no exponent)
+	parsed bool  // i and ok are set
+	i      int64 // the value of an integer literal of at most 18 bytes...
+	ok     bool  // ...when it parsed
+}
+
+func readNumber(n string) number {
+	x := number{text: n, isInt: true}
+	for j := 0; j < len(n); j++ {
+		if c := n[j]; c == '.' || c == 'e' || c == 'E' {
+			x.isInt = false
+			break
+		}
+	}
+	return x
+}
+
+// cmpNumber is cmpBound of a number readNumber read.
+func cmpNumber(n *number, b *bound) (int, bool) {
+	if b.isInt && n.isInt && len(n.text) <= 18 {
+		if !n.parsed {
+			var err error
+			n.i, err = strconv.ParseInt(n.text, 10, 64)
+			n.parsed, n.ok = true, err == nil
+		}
+		if !n.ok {
 			return 0, false
 		}
+		i := n.i
 		switch {
 		case i < b.i:
 			return -1, true
@@ -421,7 +453,7 @@ func cmpBound(n string, b *bound) (int, bool) {
 	}
 	// Rounding to the nearest float64 is monotonic: a strict inequality between the
 	// rounded values holds between the exact ones. Equal roundings are left undecided.
-	f, err := strconv.ParseFloat(n, 64)
+	f, err := strconv.ParseFloat(n.text, 64)
 	if err != nil {
 		return 0, false
 	}
@@ -510,21 +542,22 @@ func (c *fastCheck) validString(x string) bool {
 
 // validNumber is valid of a number.
 func (c *fastCheck) validNumber(x json.Number) bool {
+	n := readNumber(string(x))
 	bit := typeNumber
-	if isIntegerLiteral(string(x)) {
+	if n.isInt {
 		bit = typeInteger
 	}
 	if !c.allows(bit) || c.enum != nil {
 		return false
 	}
 	if c.min != nil {
-		r, ok := cmpBound(string(x), c.min)
+		r, ok := cmpNumber(&n, c.min)
 		if !ok || r < 0 || (r == 0 && c.exclMin) {
 			return false
 		}
 	}
 	if c.max != nil {
-		r, ok := cmpBound(string(x), c.max)
+		r, ok := cmpNumber(&n, c.max)
 		if !ok || r > 0 || (r == 0 && c.exclMax) {
 			return false
 		}
