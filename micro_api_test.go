@@ -3,17 +3,22 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snowplow-mini/snowplow-mini/internal/browserload"
+	"github.com/snowplow-mini/snowplow-mini/internal/poll"
 )
 
 // The test API over the event store, on SQLite and on PostgreSQL: every route and
@@ -454,4 +459,93 @@ func TestMicroAPIPostgres(t *testing.T) {
 	s := startServe(t, t.TempDir(), nil, "--config", cfgFile)
 	testMicroAPI(t, s)
 	testMicroReset(t, s)
+}
+
+// TestMicroBrowserRawEvents sends what the browser tracker sends (internal/browserload)
+// and checks that /micro/good gives each event's request back as sent: its parameters,
+// cx and ue_px among them, exactly, and the headers, address and user agent. The event
+// store keeps those requests referring to the rows' fields (contexts, page_url…), which
+// the file's size shows.
+func TestMicroBrowserRawEvents(t *testing.T) {
+	dir := t.TempDir()
+	s := startServe(t, dir, nil)
+	const requests = 3
+	var gen browserload.Generator
+	sent := map[string]map[string]string{} // parameters by eid
+	headers := map[string][]string{}       // by eid
+	for n := range uint64(requests) {
+		body := gen.Body(n)
+		var payload struct {
+			Data []map[string]string `json:"data"`
+		}
+		if err := json.Unmarshal(body, &payload); err != nil {
+			t.Fatal(err)
+		}
+		var hs []string
+		req, err := http.NewRequest(http.MethodPost, s.base+browserload.Path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range browserload.Headers(n) {
+			req.Header.Set(h[0], h[1])
+			hs = append(hs, h[0]+": "+h[1])
+		}
+		for _, p := range payload.Data {
+			sent[p["eid"]], headers[p["eid"]] = p, hs
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: status %d", n, resp.StatusCode)
+		}
+	}
+	poll.UntilState(t, "every browser event in /micro/all", 20*time.Second, func() (bool, string) {
+		var sum summary
+		s.getJSON(t, "/micro/all", &sum)
+		return sum.Good == len(sent) || sum.Bad > 0, fmt.Sprintf("%+v, want good=%d", sum, len(sent))
+	})
+	var good []struct {
+		RawEvent struct {
+			Parameters map[string]string `json:"parameters"`
+			Context    struct {
+				IPAddress string   `json:"ipAddress"`
+				UserAgent string   `json:"useragent"`
+				Headers   []string `json:"headers"`
+				UserID    string   `json:"userId"`
+			} `json:"context"`
+		} `json:"rawEvent"`
+	}
+	s.getJSON(t, "/micro/good", &good)
+	if len(good) != len(sent) {
+		t.Fatalf("/micro/good has %d events, want %d", len(good), len(sent))
+	}
+	for _, g := range good {
+		eid := g.RawEvent.Parameters["eid"]
+		if diff := cmp.Diff(sent[eid], g.RawEvent.Parameters); diff != "" {
+			t.Errorf("event %s: rawEvent.parameters (-sent +got):\n%s", eid, diff)
+		}
+		for _, h := range headers[eid] {
+			if !slices.Contains(g.RawEvent.Context.Headers, h) {
+				t.Errorf("event %s: rawEvent.context.headers = %q, want %q among them", eid, g.RawEvent.Context.Headers, h)
+			}
+		}
+		if c := g.RawEvent.Context; c.IPAddress != "127.0.0.1" || !strings.HasPrefix(c.UserAgent, "Mozilla/5.0 (") || len(c.UserID) != 36 {
+			t.Errorf("event %s: rawEvent.context ipAddress %q, useragent %q, userId %q", eid, c.IPAddress, c.UserAgent, c.UserID)
+		}
+	}
+	s.stop(t)
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "events.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// On its own, the compact form of these requests is 1.9 KB.
+	if avg := countRows(t, db, "SELECT CAST(avg(length(CAST(raw_event AS BLOB))) AS INTEGER) FROM events"); avg > 700 {
+		t.Errorf("raw_event values of %d bytes on average, want at most 700", avg)
+	}
 }

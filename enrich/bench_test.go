@@ -320,3 +320,28 @@ func TestBrowserLines(t *testing.T) {
 		checkGoodEntities(t, res)
 	}
 }
+
+// TestBrowserRawEventRows holds what the event store's compact raw_event relies on for
+// browser events: enrich's contexts, unstruct_event, page_url… repeat the tracker's
+// cx, ue_px, url… (the contexts envelope's version aside), so the compact form that
+// refers to the row is a fraction of the one on its own, and it reads back to the
+// same rawEvent with the event's fields.
+func TestBrowserRawEventRows(t *testing.T) {
+	r := newBrowserRecords(t)
+	e := newDefaultEnricher(t)
+	var self, row int
+	for n := range uint64(2 * len(r.cps)) {
+		for _, g := range process(t, e, r.record(t, n)).Good {
+			c := g.Raw.CompactRowString(g.Event)
+			self += len(g.Raw.CompactString())
+			row += len(c)
+			want := g.Raw.AppendMicroJSON(nil)
+			if got, err := event.AppendMicroJSONOf(nil, []byte(c), g.Event); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("AppendMicroJSONOf(CompactRowString(event), event) = %s, %v, want %s", got, err, want)
+			}
+		}
+	}
+	if row*3 > self {
+		t.Errorf("browser events: %d bytes referring to their rows, %d on their own, want at most a third", row, self)
+	}
+}

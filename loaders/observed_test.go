@@ -119,6 +119,40 @@ func TestParseRecord(t *testing.T) {
 	}
 }
 
+// TestObservedHolds: the fields of an observed event are told for the event's own only
+// when no field was rewritten for the TSV, as a field by field comparison says.
+func TestObservedHolds(t *testing.T) {
+	tests := []struct {
+		name  string
+		title string
+		want  bool
+	}{
+		{"plain", "Running shoes", true},
+		{"four spaces", "Running    shoes", true},
+		{"a TAB, rewritten to another length", "Running\tshoes", false},
+		{"a TAB and three CRs, rewritten to the same length", "Running\t\r\r\rshoes", false},
+		{"LF", "Running shoes\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := testEvent(1, "shop")
+			ev.Fields[event.PageTitle] = tt.title
+			line := ev.MarshalTSV()
+			obs := observe(ev, line)
+			var split event.EnrichedEvent
+			if err := split.SplitTSV(line); err != nil {
+				t.Fatal(err)
+			}
+			if want := split.Fields == ev.Fields; want != tt.want {
+				t.Fatalf("test case: the line splits into the event's fields = %v, want %v", want, tt.want)
+			}
+			if got := obs.holds(ev); got != tt.want {
+				t.Errorf("observe(%q).holds = %v, want %v", tt.title, got, tt.want)
+			}
+		})
+	}
+}
+
 // TestEntityColumns: the wide-row columns ObserveGood makes from enrich's entities are
 // those wideColumns reads from the fields, or are not used.
 func TestEntityColumns(t *testing.T) {
@@ -320,7 +354,13 @@ func TestObservedRowsAreParsedRows(t *testing.T) {
 					default:
 						// The raw event only, as a sink that was not told of the
 						// event's TSV (a record of the durable replay) has it.
-						s.raws.put(ev.Fields[event.EventID], s.rawEventValue(raw(ev)), nil)
+						// The same value as ObserveGood's: it refers to the row's
+						// fields unless the TSV rewrites them.
+						var row *event.EnrichedEvent
+						if observe(ev, ev.MarshalTSV()).holds(ev) {
+							row = ev
+						}
+						s.raws.put(ev.Fields[event.EventID], s.rawEventValue(raw(ev), row), nil)
 					}
 				}
 				put(t, p.enriched, lines...)

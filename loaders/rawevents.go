@@ -234,6 +234,26 @@ func observe(ev *event.EnrichedEvent, tsv []byte) *observedEvent {
 
 var tabs = []byte{'\t'}
 
+// holds reports whether the fields of o are those of ev as they are, none rewritten by
+// AppendTSV (false for nil). A field can only be rewritten to its own length (which
+// observe has checked) by turning TABs into four spaces while dropping three times as
+// many CRs and LFs: a line without four spaces in a row has none, and only a line
+// with them is compared field by field.
+func (o *observedEvent) holds(ev *event.EnrichedEvent) bool {
+	if o == nil {
+		return false
+	}
+	if !strings.Contains(o.line, "    ") {
+		return true
+	}
+	for i := range ev.Fields {
+		if o.field(event.Field(i)) != ev.Fields[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // field returns the text of field f.
 func (o *observedEvent) field(f event.Field) string {
 	start := uint32(0)
@@ -287,19 +307,26 @@ func (s *Sink) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, tsv []b
 	}
 	js := ""
 	if raw != nil {
-		js = s.rawEventValue(raw)
+		// Only fields the TSV holds as they are are what the row will hold.
+		var row *event.EnrichedEvent
+		if obs.holds(ev) {
+			row = ev
+		}
+		js = s.rawEventValue(raw, row)
 	}
 	s.raws.put(id, js, obs)
 }
 
-// rawEventValue is what the store keeps in the raw_event column of a good event. SQLite
-// keeps the compact form (event.RawEvent.AppendCompact; for a browser event, 63 % of
-// the JSON's size and a seventh of its instructions to make), from which Events renders
-// Micro's rawEvent JSON. PostgreSQL keeps the JSON: its TEXT column takes only UTF-8
-// text without NUL bytes.
-func (s *Sink) rawEventValue(raw *event.RawEvent) string {
+// rawEventValue is what the store keeps in the raw_event column of a good event whose
+// row will hold row's fields (nil: not known). SQLite keeps the compact form, which
+// refers to the row's fields for what the request repeats of them
+// (event.RawEvent.AppendCompactRow: cx, ue_px, the page URL, the user agent…; for a
+// browser event, a sixth of the JSON's size), from which Events renders Micro's
+// rawEvent JSON with the row's fields. PostgreSQL keeps the JSON: its TEXT column takes
+// only UTF-8 text without NUL bytes.
+func (s *Sink) rawEventValue(raw *event.RawEvent, row *event.EnrichedEvent) string {
 	if _, ok := s.store.(*sqliteStore); ok {
-		return raw.CompactString()
+		return raw.CompactRowString(row)
 	}
 	return string(raw.AppendMicroJSON(nil))
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
 	"github.com/snowplow-mini/snowplow-mini/internal/poll"
+	"github.com/snowplow-mini/snowplow-mini/streams"
 )
 
 // testRaw returns the raw request of event number i: a browser-like request whose
@@ -49,15 +52,27 @@ func testRaw(i int) *event.RawEvent {
 }
 
 // TestSinkStoresRawEvents checks that Events gives back Micro's rawEvent JSON of what
-// ObserveGood was given, byte for byte, whatever form the store keeps.
+// ObserveGood was given, byte for byte, whatever form the store keeps: requests unlike
+// their events (testRaw), the tracker's requests of browser events, whose compact form
+// refers to the row for most of its bytes, and such a request whose event has a TAB in
+// a field it repeats (the TSV, and the row, hold spaces instead).
 func TestSinkStoresRawEvents(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, cfg SinkConfig, dir string) {
 		p := newPipeline(t)
 		s := startSink(t, cfg, dir, p)
 		const n = 12
 		want := make(map[string][]byte)
+		small := make(map[string]int) // the most bytes a compact value may take
 		for i := range n {
 			ev, raw := testEvent(i, "shop"), testRaw(i)
+			switch i % 3 {
+			case 1:
+				raw = trackerRaw(ev)
+				small[ev.Fields[event.EventID]] = len(raw.CompactString()) / 2
+			case 2:
+				ev.Fields[event.PageTitle] += "\tsale"
+				raw = trackerRaw(ev)
+			}
 			if i < n-1 { // the last event comes without its request
 				s.ObserveGood(raw, ev, ev.MarshalTSV(), testEntities(t, ev))
 				want[ev.Fields[event.EventID]] = raw.AppendMicroJSON(nil)
@@ -86,6 +101,17 @@ func TestSinkStoresRawEvents(t *testing.T) {
 		}
 		if len(prefix) != n-1 || strings.Count(strings.Join(prefix, ""), wantPrefix) != n-1 {
 			t.Errorf("raw_event values start with %q, want %d starting with %q", prefix, n-1, wantPrefix)
+		}
+		if s.Dialect() == "sqlite" {
+			for id, most := range small {
+				got := queryStrings(t, s.Sink, "SELECT length(CAST(raw_event AS BLOB)) FROM events WHERE event_id = ?", id)
+				if len(got) != 1 {
+					t.Fatalf("event %s: %d rows", id, len(got))
+				}
+				if size, _ := strconv.Atoi(got[0]); size > most {
+					t.Errorf("event %s: raw_event of %d bytes, want at most %d", id, size, most)
+				}
+			}
 		}
 	})
 }
@@ -172,37 +198,99 @@ func TestObserveGoodCopiesEventID(t *testing.T) {
 	}
 }
 
+// trackerRaw returns the request the JavaScript tracker sent for the browser event ev,
+// as the collector and the tp2 adapter make it: the parameters that enrich copies into
+// fields as they are (cx and ue_px in base64, the contexts envelope at 1-0-0 as the
+// tracker writes it) and the headers of a cross-site POST.
+func trackerRaw(ev *event.EnrichedEvent) *event.RawEvent {
+	f := &ev.Fields
+	var params []event.NVP
+	add := func(name, v string) {
+		if v != "" {
+			params = append(params, event.NewNVP(name, v))
+		}
+	}
+	e := map[string]string{"page_view": "pv", "page_ping": "pp", "struct": "se", "unstruct": "ue", "transaction": "tr"}[f[event.Event]]
+	add("e", e)
+	add("url", f[event.PageURL])
+	add("page", f[event.PageTitle])
+	add("refr", f[event.PageReferrer])
+	add("eid", f[event.EventID])
+	add("tv", f[event.VTracker])
+	add("tna", f[event.NameTracker])
+	add("aid", f[event.AppID])
+	add("p", f[event.Platform])
+	add("cookie", f[event.BrCookies])
+	add("cs", f[event.DocCharset])
+	add("lang", f[event.BrLang])
+	add("res", f[event.DvceScreenWidth]+"x"+f[event.DvceScreenHeight])
+	add("cd", f[event.BrColorDepth])
+	add("tz", f[event.OSTimezone])
+	add("dtm", "1796530292736")
+	add("vp", f[event.BrViewWidth]+"x"+f[event.BrViewHeight])
+	add("ds", f[event.DocWidth]+"x"+f[event.DocHeight])
+	add("vid", f[event.DomainSessionIdx])
+	add("sid", f[event.DomainSessionID])
+	add("duid", f[event.DomainUserID])
+	if u := f[event.UnstructEvent]; u != "" {
+		add("ue_px", base64.RawURLEncoding.EncodeToString([]byte(u)))
+	}
+	if c := f[event.Contexts]; c != "" {
+		add("cx", base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(c, "/contexts/jsonschema/1-0-1", "/contexts/jsonschema/1-0-0", 1))))
+	}
+	add("stm", "1796530302236")
+	const origin = "https://shop.example.com"
+	return &event.RawEvent{
+		Vendor: "com.snowplowanalytics.snowplow", Version: "tp2", Parameters: params,
+		ContentType: "application/json; charset=utf-8", LoaderName: "snowplow-mini-collector-0.1.0", Encoding: "UTF-8",
+		Hostname: "collector.example.com", Timestamp: time.Date(2026, 12, 6, 4, 11, 32, 736e6, time.UTC),
+		IPAddress: f[event.UserIPAddress], UserAgent: f[event.UserAgent], RefererURI: origin + "/", UserID: f[event.NetworkUserID],
+		Headers: []string{
+			"Host: collector.example.com", "Accept: */*", "Accept-Encoding: gzip, deflate, br, zstd",
+			"Accept-Language: en-GB,en;q=0.9", "Content-Length: 19512", "Content-Type: application/json; charset=UTF-8",
+			"Cookie: sp=" + f[event.NetworkUserID], "Origin: " + origin, "Referer: " + origin + "/", "Sec-Fetch-Dest: empty",
+			"Sec-Fetch-Mode: cors", "Sec-Fetch-Site: cross-site", "User-Agent: " + f[event.UserAgent], "application/json; charset=utf-8",
+		},
+	}
+}
+
 // BenchmarkSQLiteWriteRawEvent measures what the raw_event value costs the SQLite
-// writer: 1,000-row transactions of the same events with no raw_event, Micro's JSON of
-// a browser-like request, and its compact form.
+// writer: 1,000-row transactions of browser events (testdata/browser-enriched.tsv.gz)
+// with no raw_event, Micro's JSON of the tracker's request (trackerRaw), its compact
+// form, and the compact form that refers to the row (what the sink stores). It reports
+// the raw_event bytes and the database's bytes per event.
 func BenchmarkSQLiteWriteRawEvent(b *testing.B) {
-	raw := testRaw(0)
-	raw.Headers = append(raw.Headers, "Accept: */*", "Accept-Encoding: gzip, deflate, br, zstd",
-		"Accept-Language: en-GB,en;q=0.9", "Origin: https://shop.example.com", "Sec-Fetch-Dest: empty",
-		"Sec-Fetch-Mode: cors", "Sec-Fetch-Site: cross-site", "Content-Length: 19512")
-	cx := raw.Parameters[2].Value
-	*cx = strings.Repeat(*cx, 13)
+	var lines [][]byte
+	for _, r := range browserRecords(b, streams.Enriched, 1000) {
+		lines = append(lines, r.Data)
+	}
 	for _, tt := range []struct {
 		name  string
-		value func(*event.RawEvent) string
+		value func(*event.RawEvent, *event.EnrichedEvent) string
 	}{
 		{"none", nil},
-		{"json", func(r *event.RawEvent) string { return string(r.AppendMicroJSON(nil)) }},
-		{"compact", (*event.RawEvent).CompactString},
+		{"json", func(r *event.RawEvent, _ *event.EnrichedEvent) string { return string(r.AppendMicroJSON(nil)) }},
+		{"compact", func(r *event.RawEvent, _ *event.EnrichedEvent) string { return r.CompactString() }},
+		{"compact-row", (*event.RawEvent).CompactRowString},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			st := openBenchSQLite(b)
 			bytes := 0
-			batch := testBatch(b, st, testTSV(1000, "bench"), func(row *eventRow) {
+			batch := testBatch(b, st, lines, func(row *eventRow) {
 				if tt.value != nil {
 					// raw_event follows the values of convert.
-					v := tt.value(raw)
+					v := tt.value(trackerRaw(row.ev), row.ev)
 					bytes += len(v)
 					row.values[len(row.values)-1] = v
 				}
 			})
 			benchWrite(b, st, batch)
 			b.ReportMetric(float64(bytes)/float64(len(batch.events)), "raw-bytes/event")
+			var size int64
+			if err := st.r.QueryRow("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").Scan(&size); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(size)/float64(b.N*len(batch.events)), "db-bytes/event")
 		})
 	}
 }

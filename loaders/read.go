@@ -193,8 +193,9 @@ func eventOrder(b *queryBuilder, atomic []column, q EventQuery) string {
 
 // Events calls fn with the events q selects, in q's order, until fn returns false. The
 // event passed to fn (and its slices) is reused for the next row. Its RawEvent is Micro's
-// rawEvent JSON whatever form the store keeps (see Sink.rawEventValue): rows written
-// before the compact form hold the JSON itself.
+// rawEvent JSON whatever form the store keeps (see Sink.rawEventValue), rendered with
+// the row's fields the compact form refers to: rows written before the compact form
+// hold the JSON itself.
 func (s *Sink) Events(ctx context.Context, q EventQuery, fn func(*StoredEvent) bool) error {
 	if err := s.waitReady(ctx); err != nil {
 		return err
@@ -207,8 +208,10 @@ func (s *Sink) Events(ctx context.Context, q EventQuery, fn func(*StoredEvent) b
 	return s.store.scanEvents(ctx, tail, b.args, func(se *StoredEvent) bool {
 		if event.IsCompactRaw(se.RawEvent) {
 			var err error
-			if raw, err = event.AppendMicroJSONOf(raw[:0], se.RawEvent); err != nil {
-				// Only a damaged file gives this: the event reads without its request.
+			if raw, err = event.AppendMicroJSONOf(raw[:0], se.RawEvent, se.Event); err != nil {
+				// Only a damaged file gives this, or a request observed with another
+				// event of the same event_id whose fields it refers to differ (the
+				// checksum of the compact form): the event reads without its request.
 				if !warned {
 					s.log.Warn("reading the raw_event column", "event_id", se.Event.Fields[event.EventID], "err", err)
 					warned = true

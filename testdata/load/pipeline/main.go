@@ -149,7 +149,7 @@ func main() {
 		*kind, *perRequest, size / *requests, *requests, *conns)
 
 	var next, acked, failed atomic.Int64
-	cpuStart, cpuErr := procstat.CPU(cmd.Process.Pid)
+	srvUserStart, srvSysStart, cpuErr := procstat.UserSystem(cmd.Process.Pid)
 	userStart, sysStart, selfErr := procstat.UserSystem(os.Getpid())
 	start := time.Now()
 	profDone := make(chan struct{})
@@ -251,7 +251,7 @@ func main() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	total := time.Since(start)
-	cpuEnd, cpuEndErr := procstat.CPU(cmd.Process.Pid)
+	srvUserEnd, srvSysEnd, cpuEndErr := procstat.UserSystem(cmd.Process.Pid)
 	userEnd, sysEnd, selfEndErr := procstat.UserSystem(os.Getpid())
 	rss, rssErr := procstat.PeakRSS(cmd.Process.Pid)
 	<-profDone
@@ -259,19 +259,28 @@ func main() {
 	fmt.Printf("end to end: %d events queryable in SQLite %s after the first request = %.0f events/s sustained; last event queryable %s after the last acknowledgement\n",
 		n, total.Round(time.Millisecond), float64(n)/total.Seconds(), (total - sent).Round(time.Millisecond))
 	if cpuErr == nil && cpuEndErr == nil && n > 0 {
-		cpu := cpuEnd - cpuStart
+		user, sys := srvUserEnd-srvUserStart, srvSysEnd-srvSysStart
+		cpu := user + sys
 		peak := "unknown"
 		if rssErr == nil {
 			peak = fmt.Sprintf("%d MB", rss>>20)
 		}
-		fmt.Printf("snowplow-mini: %.2f s of CPU during the load = %.0f µs per event; peak RSS %s\n",
-			cpu.Seconds(), float64(cpu.Microseconds())/float64(n), peak)
+		// The system share tells how much of the CPU is the kernel's (file and socket
+		// writes, page faults), which varies more from machine to machine than user time.
+		fmt.Printf("snowplow-mini: %.2f s of CPU during the load (%.2f s user, %.2f s system) = %.0f µs per event; peak RSS %s\n",
+			cpu.Seconds(), user.Seconds(), sys.Seconds(), float64(cpu.Microseconds())/float64(n), peak)
 	}
 	// The generator shares the cores: what it used is CPU the pipeline could not have.
 	if selfErr == nil && selfEndErr == nil && n > 0 {
 		user, sys := userEnd-userStart, sysEnd-sysStart
 		fmt.Printf("load generator: %.2f s of CPU during the load (%.2f s user, %.2f s system) = %.1f µs per event\n",
 			(user + sys).Seconds(), user.Seconds(), sys.Seconds(), float64((user+sys).Microseconds())/float64(n))
+	}
+	// Rows per transaction: the writer batches what is waiting, so under load
+	// transactions grow and their fixed costs (commit, index and checkpoint pages)
+	// spread over more events.
+	if rows, txs := metric(base, "snowplow_mini_sink_transaction_rows_sum"), metric(base, "snowplow_mini_sink_transaction_rows_count"); rows > 0 && txs > 0 {
+		fmt.Printf("sink: %.0f transactions, %.0f rows per transaction on average\n", txs, rows/txs)
 	}
 	// Under a backlog the sink may drop raw requests before their event is loaded (the
 	// event then has a null raw_event): a run where that happened measured less work.
