@@ -290,7 +290,7 @@ func firstIP(s string) string {
 // derivedTstamp is EventEnrichments.getDerivedTimestamp on the TSV texts: true_tstamp when
 // set; else, when dvce_created < dvce_sent, collector_tstamp minus the Joda Period between
 // them; else collector_tstamp.
-func derivedTstamp(sent, created, collector, trueTs string) string {
+func derivedTstamp(sent, created, collector, trueTs string, parseMillis func(string) (int64, bool)) string {
 	if trueTs != "" {
 		return trueTs
 	}
@@ -298,8 +298,8 @@ func derivedTstamp(sent, created, collector, trueTs string) string {
 		return collector
 	}
 	start, ok1 := jvm.ParseMillis(created)
-	end, ok2 := jvm.ParseMillis(sent)
-	ct, ok3 := jvm.ParseMillis(collector)
+	end, ok2 := parseMillis(sent)
+	ct, ok3 := parseMillis(collector)
 	if !ok1 || !ok2 || !ok3 || start >= end {
 		return collector
 	}

@@ -2,6 +2,8 @@ package enrich
 
 import (
 	"testing"
+
+	"github.com/snowplow-mini/snowplow-mini/enrich/internal/jvm"
 )
 
 func TestConvInt(t *testing.T) {
@@ -152,7 +154,7 @@ func TestDerivedTstamp(t *testing.T) {
 		{"year period", "2020-02-29 00:00:00.000", "2021-03-01 00:00:00.000", "2024-03-01 00:00:00.000", "", "2023-02-28 00:00:00.000"},
 	}
 	for _, tt := range tests {
-		if got := derivedTstamp(tt.sent, tt.created, tt.collector, tt.truth); got != tt.want {
+		if got := derivedTstamp(tt.sent, tt.created, tt.collector, tt.truth, jvm.ParseMillis); got != tt.want {
 			t.Errorf("%s: derivedTstamp = %q, want %q", tt.name, got, tt.want)
 		}
 	}
@@ -177,6 +179,33 @@ func TestExtractIP(t *testing.T) {
 	for _, tt := range tests {
 		if got := re.extractIP(tt.headers, "9.9.9.9"); got != tt.want {
 			t.Errorf("%s: extractIP(%q) = %q, want %q", tt.name, tt.headers, got, tt.want)
+		}
+	}
+}
+
+// TestConvMemo holds a record's memory of conversions to the conversions themselves, on
+// texts that repeat, differ, fail and come back, more of them than it keeps.
+func TestConvMemo(t *testing.T) {
+	var m convMemo
+	for _, s := range []string{"1796530292736", "1796530292736", "x", "1796530292737", "1796530292736", "", "253402300800000", "1796530292737"} {
+		got, gmsg := m.sentTstamp(s)
+		want, wmsg := convTstamp(s)
+		if got != want || gmsg != wmsg {
+			t.Errorf("sentTstamp(%q) = %q, %q; convTstamp gives %q, %q", s, got, gmsg, want, wmsg)
+		}
+	}
+	for _, s := range []string{"1903x969", "1903x969", "1512x862", "0x0", "1903x969", "01x2", "x1", "390x664", "412x781", "2560x1440", "1512x862", "99999999999x1"} {
+		gw, gh, gmsg := m.dims(s)
+		ww, wh, wmsg := convDims(s)
+		if gw != ww || gh != wh || gmsg != wmsg {
+			t.Errorf("dims(%q) = %q, %q, %q; convDims gives %q, %q, %q", s, gw, gh, gmsg, ww, wh, wmsg)
+		}
+	}
+	for _, s := range []string{"2026-12-06 04:11:32.736", "2026-12-06 04:11:32.736", "x", "2026-12-06 04:11:33.000", "2026-12-06 04:11:34.000", "2026-12-06 04:11:32.736", "2026-12-06 04:11:33.000"} {
+		gms, gok := m.parseMillis(s)
+		wms, wok := jvm.ParseMillis(s)
+		if gms != wms || gok != wok {
+			t.Errorf("parseMillis(%q) = %d, %v; jvm.ParseMillis gives %d, %v", s, gms, gok, wms, wok)
 		}
 	}
 }

@@ -419,3 +419,32 @@ func TestPagesOfABatch(t *testing.T) {
 		t.Errorf("bad rows %v, want one enrichment failure for the URL that cannot be read", res.Bad)
 	}
 }
+
+// TestValidateDerivedOnce holds the record's memory of valid derived contexts to
+// validateDerived: a context differing from a remembered one in its schema or a byte of
+// its data is validated again.
+func TestValidateDerivedOnce(t *testing.T) {
+	p := newTestEnricher(t, testResolver(t, schemaDir(t, acmeSchemas)), nil).p
+	ctx := context.Background()
+	var memo inputMemo
+	for _, c := range []struct{ schema, data string }{
+		{"iglu:com.acme/derived/jsonschema/1-0-0", `{"v":"1"}`},
+		{"iglu:com.acme/derived/jsonschema/1-0-0", `{"v":"1"}`},
+		{"iglu:com.acme/derived/jsonschema/1-0-0", `{"v":1}`},
+		{"iglu:com.acme/derived/jsonschema/1-0-0", `{"v":"2"}`},
+		{"iglu:com.acme/derived/jsonschema/1-0-0", `{"w":"1"}`},
+		{"iglu:com.acme/button/jsonschema/1-0-0", `{"v":"1"}`},
+		{"iglu:com.acme/derived/jsonschema/1-0-0", `{"v":"3"}`},
+		{"iglu:com.acme/derived/jsonschema/1-0-0", `{"v":"1"}`},
+	} {
+		d := event.SelfDescribing{Schema: c.schema, Data: []byte(c.data)}
+		got, err := p.validateDerivedOnce(ctx, &memo, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := p.validateDerived(ctx, d)
+		if (got == nil) != (want == nil) {
+			t.Errorf("validateDerivedOnce(%s %s) = %v, validateDerived says %v", c.schema, c.data, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -108,7 +109,9 @@ func FuzzPlainFastPaths(f *testing.F) {
 
 // FuzzPlainExtraction checks the paths that read plain contexts and unstruct_event
 // envelopes without decoding them: whenever one takes a text, the outcome must be the
-// general path's, with the verdicts cold and warm.
+// general path's, with the verdicts cold and warm, and whenever the one-walk reading of
+// canonical texts (canonicalEnvelope) takes a text, the plain reading must take it too,
+// with the same entities.
 func FuzzPlainExtraction(f *testing.F) {
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"0b8d2f5e-4a1c-4c7e-9a55-100000000002"}},{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":1}}]}`)
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[]}`)
@@ -120,9 +123,25 @@ func FuzzPlainExtraction(f *testing.F) {
 	// Four contexts (more than newExtracted makes room for); an envelope with five members.
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"1"}},{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":1}},{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"2"}},{"schema":"iglu:com.acme/derived/jsonschema/1-0-0","data":{"v":"x"}}]}`)
 	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"1"}}],"a":1,"b":2,"c":3}`)
+	// Canonical texts, and texts that are not quite: a space, an escape, -0, a repeated
+	// key, a third member, text after the envelope, nesting at the depth limits.
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":1}},{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x","b":null}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n": 1}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"\u0041"}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/ctx/jsonschema/1-0-0","data":{"n":-0}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x","a":"y"}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x"},"x":1}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x"}}]} `)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.acme/derived/jsonschema/1-0-0","data":{"v":{"w":[{}]}}}]}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.acme/derived/jsonschema/1-0-0","data":{"v":[[{}]]}}}`)
+	f.Add(`{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.acme/button/jsonschema/1-0-0","data":{"a":"x"}}}}`)
 	dir := schemaDir(f, acmeSchemas)
 	warm := newTestEnricher(f, testResolver(f, dir), nil).p
 	cold := newTestEnricher(f, testResolver(f, dir), func(c *Config, _ *Deps) { c.ValidationCacheSize = 0 }).p
+	ps := []*pipeline{cold, warm, warm}
+	for _, depth := range []int{2, 3, 4, 5} {
+		ps = append(ps, newTestEnricher(f, testResolver(f, dir), func(c *Config, _ *Deps) { c.MaxJSONDepth = depth }).p)
+	}
 	show := func(x *extracted) string {
 		b := []byte(x.column + "\n")
 		for _, m := range x.msgs {
@@ -145,19 +164,55 @@ func FuzzPlainExtraction(f *testing.F) {
 			return // parameters are valid UTF-8 once decoded
 		}
 		ctx := context.Background()
-		for _, p := range []*pipeline{cold, warm, warm} {
+		memo := &inputMemo{}
+		for _, p := range ps {
+			for _, array := range []bool{true, false} {
+				ents, ok := p.canonicalEnvelope(memo, raw, array, nil)
+				if !ok {
+					continue
+				}
+				if err := jvm.CheckJSON(raw, p.maxDepth, nil); err != nil {
+					t.Fatalf("canonicalEnvelope took %s, jvm.CheckJSON says %v", raw, err)
+				}
+				var want []plainEntityText
+				if array {
+					want, ok = p.plainContexts(raw, nil)
+				} else {
+					var e plainEntityText
+					e, ok = p.plainUnstruct(raw)
+					want = []plainEntityText{e}
+				}
+				if !ok {
+					t.Fatalf("canonicalEnvelope took %s (array %v), the plain reading does not", raw, array)
+				}
+				for i := range ents {
+					e := ents[i]
+					if k, err := iglu.ParseSchemaKey(e.uri); err != nil || k != e.key || !strings.Contains(raw, `{"schema":"`+e.uri+`","data":`+e.data+`}`) {
+						t.Fatalf("canonicalEnvelope(%s) gave URI %q for the entity %s of data %s", raw, e.uri, e.key, e.data)
+					}
+					ents[i].uri = ""
+				}
+				if diff := cmp.Diff(want, ents, cmp.AllowUnexported(plainEntityText{})); diff != "" {
+					t.Fatalf("canonicalEnvelope(%s) entities differ (-plain +canonical):\n%s", raw, diff)
+				}
+				for _, e := range ents {
+					if !jvm.IsCanonical(e.data) {
+						t.Fatalf("canonicalEnvelope(%s) gave data %s, not canonical", raw, e.data)
+					}
+				}
+			}
 			for _, c := range []struct {
 				plain, general func(context.Context, string) (*extracted, error)
 			}{
 				{func(ctx context.Context, raw string) (*extracted, error) {
-					x, ok, err := p.extractContextsPlain(ctx, raw)
+					x, ok, err := p.extractContextsPlain(ctx, memo, raw)
 					if !ok {
 						return nil, err
 					}
 					return x, err
 				}, p.extractContextsGeneral},
 				{func(ctx context.Context, raw string) (*extracted, error) {
-					x, ok, err := p.extractUnstructPlain(ctx, raw)
+					x, ok, err := p.extractUnstructPlain(ctx, memo, raw)
 					if !ok {
 						return nil, err
 					}

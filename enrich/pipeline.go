@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -278,7 +279,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	f[event.NetworkUserID] = raw.UserID
 	f[event.UserIPAddress] = firstIP(raw.IPAddress)
 	if raw.UserAgent != "" {
-		f[event.UserAgent] = cleanUserAgent(raw.UserAgent)
+		f[event.UserAgent] = memo.cleanUserAgent(raw.UserAgent)
 	}
 	var perrs []parseError
 	ct := l.cp.Timestamp
@@ -290,7 +291,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 		}
 		f[event.CollectorTstamp] = memo.collectorTstamp
 	}
-	t := transform(ps, ev)
+	t := transform(ps, ev, &memo.conv)
 	if f[event.EventID] == "" {
 		// Snowplow generates the id first and lets eid replace it; generating it only
 		// when needed gives the same events.
@@ -329,7 +330,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 			u.parts.setPage(ev)
 		}
 	}
-	f[event.DerivedTstamp] = derivedTstamp(f[event.DvceSentTstamp], f[event.DvceCreatedTstamp], f[event.CollectorTstamp], f[event.TrueTstamp])
+	f[event.DerivedTstamp] = derivedTstamp(f[event.DvceSentTstamp], f[event.DvceCreatedTstamp], f[event.CollectorTstamp], f[event.TrueTstamp], memo.conv.parseMillis)
 	if r := f[event.PageReferrer]; r != "" {
 		u := memo.uri(r)
 		if u.msg != "" {
@@ -390,7 +391,7 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	var validBuf [4]event.SelfDescribing // not derived[:0]: its array may be the enrichment's
 	valid := validBuf[:0]
 	for _, d := range derived {
-		m, err := p.validateDerived(ctx, d)
+		m, err := p.validateDerivedOnce(ctx, memo, d)
 		if err != nil {
 			return err
 		}
@@ -427,6 +428,23 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 		p.addGood(res, x, raw, now, event.Entities{})
 	}
 	return nil
+}
+
+// validateDerivedOnce is validateDerived, remembering within a record the contexts found
+// valid: the enrichments derive the same ua_parser_context (the same user agent) for
+// every event of a record.
+func (p *pipeline) validateDerivedOnce(ctx context.Context, memo *inputMemo, d event.SelfDescribing) (badrow.Message, error) {
+	for _, v := range memo.derived[:memo.nderived] {
+		if v.Schema == d.Schema && bytes.Equal(v.Data, d.Data) {
+			return nil, nil
+		}
+	}
+	m, err := p.validateDerived(ctx, d)
+	if m == nil && err == nil && memo.nderived < len(memo.derived) {
+		memo.derived[memo.nderived] = d
+		memo.nderived++
+	}
+	return m, err
 }
 
 // validateDerived validates a context added by the enrichments.

@@ -129,6 +129,64 @@ type inputMemo struct {
 	// The page and referrer URLs read, by text: the events of a record are mostly on
 	// the same few pages.
 	uris map[string]*parsedURI
+
+	// The plain schema URIs read (see schemaKey): the contexts of a record's events have
+	// the same few schemas.
+	keys  [maxMemoKeys]memoKey
+	nkeys int
+
+	// The conversions of tracker parameters the events repeat.
+	conv convMemo
+
+	// The derived contexts found valid (see validateDerivedOnce).
+	derived  [2]event.SelfDescribing
+	nderived int
+
+	// The user agent header and what cleanUserAgent made of it, the same for every event
+	// of a record.
+	userAgent, cleanedUserAgent string
+}
+
+// cleanUserAgent is cleanUserAgent(ua), computed once per record.
+func (m *inputMemo) cleanUserAgent(ua string) string {
+	if ua != m.userAgent || m.cleanedUserAgent == "" {
+		m.userAgent, m.cleanedUserAgent = ua, cleanUserAgent(ua)
+	}
+	return m.cleanedUserAgent
+}
+
+// memoKey is a schema URI text and what schemaKey made of it.
+type memoKey struct {
+	uri string
+	key iglu.SchemaKey
+	ok  bool
+}
+
+// maxMemoKeys bounds the schema URIs a record remembers; more are read every time.
+const maxMemoKeys = 8
+
+// schemaKey returns the key of the schema URI text uri when plainSchemaURI accepts it and
+// iglu.ParseSchemaKey reads it, reading each text once per record (m may be nil).
+func (m *inputMemo) schemaKey(uri string) (iglu.SchemaKey, bool) {
+	if m != nil {
+		for i := range m.keys[:m.nkeys] {
+			if m.keys[i].uri == uri {
+				return m.keys[i].key, m.keys[i].ok
+			}
+		}
+	}
+	var key iglu.SchemaKey
+	ok := plainSchemaURI(uri)
+	if ok {
+		var err error
+		key, err = iglu.ParseSchemaKey(uri)
+		ok = err == nil
+	}
+	if m != nil && m.nkeys < len(m.keys) {
+		m.keys[m.nkeys] = memoKey{uri, key, ok}
+		m.nkeys++
+	}
+	return key, ok
 }
 
 // parsedURI is what stringToURI and explode make of a URL text.
@@ -176,7 +234,7 @@ func (p *pipeline) extractInputs(ctx context.Context, memo *inputMemo, contextsR
 	var in inputs
 	var msgs []badrow.Message
 	if contextsRaw != nil {
-		x, err := memoized(memo.forContexts(contextsRaw), contextsRaw.text, func() (*extracted, error) { return p.extractContexts(ctx, contextsRaw.json()) })
+		x, err := memoized(memo.forContexts(contextsRaw), contextsRaw.text, func() (*extracted, error) { return p.extractContexts(ctx, memo, contextsRaw.json()) })
 		if err != nil {
 			return in, nil, err
 		}
@@ -187,7 +245,7 @@ func (p *pipeline) extractInputs(ctx context.Context, memo *inputMemo, contextsR
 		}
 	}
 	if unstructRaw != nil {
-		x, err := memoized(memo.forUnstruct(unstructRaw), unstructRaw.text, func() (*extracted, error) { return p.extractUnstruct(ctx, unstructRaw.json()) })
+		x, err := memoized(memo.forUnstruct(unstructRaw), unstructRaw.text, func() (*extracted, error) { return p.extractUnstruct(ctx, memo, unstructRaw.json()) })
 		if err != nil {
 			return in, nil, err
 		}
@@ -217,8 +275,8 @@ func memoized(m *map[string]*extracted, key string, f func() (*extracted, error)
 	return x, nil
 }
 
-func (p *pipeline) extractContexts(ctx context.Context, raw string) (*extracted, error) {
-	if x, ok, err := p.extractContextsPlain(ctx, raw); ok || err != nil {
+func (p *pipeline) extractContexts(ctx context.Context, memo *inputMemo, raw string) (*extracted, error) {
+	if x, ok, err := p.extractContextsPlain(ctx, memo, raw); ok || err != nil {
 		return x, err
 	}
 	return p.extractContextsGeneral(ctx, raw)
@@ -266,8 +324,8 @@ func (p *pipeline) extractContextsGeneral(ctx context.Context, raw string) (*ext
 	return x, nil
 }
 
-func (p *pipeline) extractUnstruct(ctx context.Context, raw string) (*extracted, error) {
-	if x, ok, err := p.extractUnstructPlain(ctx, raw); ok || err != nil {
+func (p *pipeline) extractUnstruct(ctx context.Context, memo *inputMemo, raw string) (*extracted, error) {
+	if x, ok, err := p.extractUnstructPlain(ctx, memo, raw); ok || err != nil {
 		return x, err
 	}
 	return p.extractUnstructGeneral(ctx, raw)
@@ -332,13 +390,14 @@ func (p *pipeline) parseAndValidate(ctx context.Context, v any, raw string) (eve
 	if code != "" {
 		return event.SelfDescribing{}, iglu.SchemaKey{}, nil, notIglu(raw, code), nil
 	}
-	return p.validateEntity(ctx, s.key, s.dataRaw, s.data, true)
+	return p.validateEntity(ctx, s.key, s.dataRaw, s.data, true, false)
 }
 
 // validateEntity validates the data of an entity of schema key, given as the text dataRaw
 // and, when decoded is set, as its decoded value data; otherwise dataRaw (part of a text
 // jvm.CheckJSON accepted) is decoded only when the verdicts do not know the pair.
-func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataRaw string, data any, decoded bool) (event.SelfDescribing, iglu.SchemaKey, *validationInfo, badrow.Message, error) {
+// canonical says that dataRaw is known to be printed as jvm.AppendCanonical prints it.
+func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataRaw string, data any, decoded, canonical bool) (event.SelfDescribing, iglu.SchemaKey, *validationInfo, badrow.Message, error) {
 	var buf [512]byte
 	var k []byte
 	if p.verdicts != nil {
@@ -372,8 +431,13 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 			return event.SelfDescribing{}, iglu.SchemaKey{}, nil, badrow.IgluError{SchemaKey: key.String(), Error: ce}, nil
 		}
 	}
-	canonical := canonicalData(dataRaw)
-	p.verdicts.remember(k, val, canonical)
+	var printed []byte
+	if canonical {
+		printed = unsafe.Slice(unsafe.StringData(dataRaw), len(dataRaw)) // as canonicalData
+	} else {
+		printed = canonicalData(dataRaw)
+	}
+	p.verdicts.remember(k, val, printed)
 	orig := key
 	var vi *validationInfo
 	if !val.SupersededBy.IsZero() {
@@ -386,7 +450,7 @@ func (p *pipeline) validateEntity(ctx context.Context, key iglu.SchemaKey, dataR
 	} else {
 		uri = key.String()
 	}
-	return event.SelfDescribing{Schema: uri, Data: canonical}, key, vi, nil, nil
+	return event.SelfDescribing{Schema: uri, Data: printed}, key, vi, nil, nil
 }
 
 // canonicalData returns the valid JSON s as jvm.AppendCanonical prints it: s itself when
@@ -486,7 +550,7 @@ func plainEntities(s string, ents []plainEntityText) ([]plainEntityText, bool) {
 		if !ok {
 			return ents, false
 		}
-		ents = append(ents, plainEntityText{k, d})
+		ents = append(ents, plainEntityText{key: k, data: d})
 		i = jvm.SkipWS(s, end)
 		if i >= len(s) || s[i] == ']' {
 			return ents, true
@@ -500,6 +564,7 @@ func plainEntities(s string, ents []plainEntityText) ([]plainEntityText, bool) {
 type plainEntityText struct {
 	key  iglu.SchemaKey
 	data string
+	uri  string // the schema URI as written, when canonicalEnvelope read it
 }
 
 // extractedWith is an extracted with room for the entities and keys of up to three
@@ -521,19 +586,125 @@ func newExtracted(n int) *extracted {
 	return &extracted{entities: make([]event.SelfDescribing, 0, n), keys: make([]iglu.SchemaKey, 0, n)}
 }
 
-func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extracted, bool, error) {
+// plainContexts reads the entities of the contexts envelope raw, a valid JSON text, for
+// extractContextsPlain.
+func (p *pipeline) plainContexts(raw string, ents []plainEntityText) ([]plainEntityText, bool) {
 	key, dataRaw, ok := p.plainEnvelopeText(raw, p.contextsCriterion)
 	if !ok || plainEnvelopeName(key) != "contexts" {
-		return nil, false, nil
+		return ents, false
 	}
-	var small [8]plainEntityText
-	ents, ok := plainEntities(dataRaw, small[:0])
+	ents, ok = plainEntities(dataRaw, ents)
 	if !ok || (key.Version.Addition == 0 && len(ents) == 0) {
-		return nil, false, nil
+		return ents, false
+	}
+	return ents, true
+}
+
+// plainUnstruct reads the event of the unstruct_event envelope raw, a valid JSON text, for
+// extractUnstructPlain.
+func (p *pipeline) plainUnstruct(raw string) (plainEntityText, bool) {
+	key, dataRaw, ok := p.plainEnvelopeText(raw, p.unstructCriterion)
+	if !ok || plainEnvelopeName(key) != "unstruct_event" {
+		return plainEntityText{}, false
+	}
+	k, d, ok := plainEntity(dataRaw)
+	return plainEntityText{key: k, data: d}, ok
+}
+
+// canonicalEnvelope is plainContexts (array) or plainUnstruct (!array) for the text
+// trackers send: written as jvm.AppendCanonical prints it, the envelope and every entity
+// exactly {"schema":"<URI>","data":…} with plain URIs, and at least one context. For such
+// a text it reads the envelope, the entities and their data, and checks the whole as
+// jvm.CheckJSON does, in one walk; the data texts it returns are canonical. It answers
+// false for anything else, and plainContexts or plainUnstruct decides.
+func (p *pipeline) canonicalEnvelope(memo *inputMemo, raw string, array bool, ents []plainEntityText) ([]plainEntityText, bool) {
+	const entityDepth = 2 // the envelope's object, then its data array for contexts
+	if p.maxDepth < entityDepth+1 {
+		return ents, false
+	}
+	key, i, ok := canonicalSDJHead(memo, raw, 0)
+	if !ok {
+		return ents, false
+	}
+	if array {
+		if !p.contextsCriterion.Matches(key) || plainEnvelopeName(key) != "contexts" || i >= len(raw) || raw[i] != '[' {
+			return ents, false
+		}
+		i++
+		for {
+			var e plainEntityText
+			if e, i, ok = p.canonicalEntity(memo, raw, i, entityDepth); !ok || i >= len(raw) {
+				return ents, false
+			}
+			ents = append(ents, e)
+			if raw[i] == ']' {
+				i++
+				break
+			}
+			if raw[i] != ',' {
+				return ents, false
+			}
+			i++
+		}
+	} else {
+		if !p.unstructCriterion.Matches(key) || plainEnvelopeName(key) != "unstruct_event" {
+			return ents, false
+		}
+		var e plainEntityText
+		if e, i, ok = p.canonicalEntity(memo, raw, i, entityDepth-1); !ok {
+			return ents, false
+		}
+		ents = append(ents, e)
+	}
+	return ents, i == len(raw)-1 && raw[i] == '}'
+}
+
+// canonicalEntity reads the entity object at raw[i], nested in depth containers, for
+// canonicalEnvelope, and returns the index after it.
+func (p *pipeline) canonicalEntity(memo *inputMemo, raw string, i, depth int) (plainEntityText, int, bool) {
+	start := i
+	key, i, ok := canonicalSDJHead(memo, raw, i)
+	if !ok {
+		return plainEntityText{}, i, false
+	}
+	end, ok := jvm.CanonicalAt(raw, i, depth+1, p.maxDepth)
+	if !ok || end >= len(raw) || raw[end] != '}' {
+		return plainEntityText{}, i, false
+	}
+	uri := raw[start+len(`{"schema":"`) : i-len(`","data":`)]
+	return plainEntityText{key: key, data: raw[i:end], uri: uri}, end + 1, true
+}
+
+// canonicalSDJHead reads {"schema":"<URI>","data": at raw[i], the URI one that
+// plainSchemaURI accepts, and returns its key and the index of the data value.
+func canonicalSDJHead(memo *inputMemo, raw string, i int) (iglu.SchemaKey, int, bool) {
+	const head, data = `{"schema":"`, `","data":`
+	if !strings.HasPrefix(raw[i:], head) {
+		return iglu.SchemaKey{}, i, false
+	}
+	i += len(head)
+	n := strings.IndexByte(raw[i:], '"')
+	if n < 0 || !strings.HasPrefix(raw[i+n:], data) {
+		return iglu.SchemaKey{}, i, false
+	}
+	// plainSchemaURI allows only letters, digits and "_.:/-": the string literal is
+	// valid and canonical.
+	key, ok := memo.schemaKey(raw[i : i+n])
+	return key, i + n + len(data), ok
+}
+
+func (p *pipeline) extractContextsPlain(ctx context.Context, memo *inputMemo, raw string) (*extracted, bool, error) {
+	var small [8]plainEntityText
+	ents, canonical := p.canonicalEnvelope(memo, raw, true, small[:0])
+	if !canonical {
+		var ok bool
+		if ents, ok = p.plainContexts(raw, small[:0]); !ok {
+			return nil, false, nil
+		}
 	}
 	x := newExtracted(len(ents))
 	for _, e := range ents {
-		ent, k, vi, m, err := p.validateEntity(ctx, e.key, e.data, nil, false)
+		ent, k, vi, m, err := p.validateEntity(ctx, e.key, e.data, nil, false, canonical)
 		if err != nil {
 			return nil, true, err
 		}
@@ -547,21 +718,51 @@ func (p *pipeline) extractContextsPlain(ctx context.Context, raw string) (*extra
 			x.infos = append(x.infos, *vi)
 		}
 	}
-	x.column = event.MarshalContexts(x.entities)
+	if canonical && sameEntities(x, ents) {
+		x.column = canonicalContextsColumn(raw)
+	} else {
+		x.column = event.MarshalContexts(x.entities)
+	}
 	return x, true, nil
 }
 
-func (p *pipeline) extractUnstructPlain(ctx context.Context, raw string) (*extracted, bool, error) {
-	key, dataRaw, ok := p.plainEnvelopeText(raw, p.unstructCriterion)
-	if !ok || plainEnvelopeName(key) != "unstruct_event" {
-		return nil, false, nil
+// sameEntities reports whether x holds every entity of ents, read by canonicalEnvelope,
+// as written: all valid, none with a superseding schema, and each named by its URI as
+// written. Their data is as written then (a canonical text prints as itself).
+func sameEntities(x *extracted, ents []plainEntityText) bool {
+	if len(x.entities) != len(ents) || len(x.infos) != 0 {
+		return false
 	}
-	k, d, ok := plainEntity(dataRaw)
-	if !ok {
-		return nil, false, nil
+	for i := range ents {
+		if x.entities[i].Schema != ents[i].uri {
+			return false
+		}
 	}
+	return true
+}
+
+// canonicalContextsColumn is event.MarshalContexts of the entities of raw, a contexts
+// envelope canonicalEnvelope read whose entities are as written (sameEntities): the
+// column's envelope around raw's data array, copied at once.
+func canonicalContextsColumn(raw string) string {
+	const head, data = `{"schema":"`, `","data":`
+	at := len(head) + strings.IndexByte(raw[len(head):], '"') + len(data)
+	return `{"schema":"` + event.ContextsSchema + `","data":` + raw[at:]
+}
+
+func (p *pipeline) extractUnstructPlain(ctx context.Context, memo *inputMemo, raw string) (*extracted, bool, error) {
+	var one [1]plainEntityText
+	ents, canonical := p.canonicalEnvelope(memo, raw, false, one[:0])
+	if !canonical {
+		e, ok := p.plainUnstruct(raw)
+		if !ok {
+			return nil, false, nil
+		}
+		ents = append(one[:0], e)
+	}
+	k, d := ents[0].key, ents[0].data
 	x := &extracted{}
-	ent, k, vi, m, err := p.validateEntity(ctx, k, d, nil, false)
+	ent, k, vi, m, err := p.validateEntity(ctx, k, d, nil, false, canonical)
 	if err != nil {
 		return nil, true, err
 	}

@@ -41,7 +41,8 @@ func (j *jsonParam) json() string {
 // Transform.transform: in parameter order (a later parameter for the same field wins),
 // parameters without a value ignored, every conversion failure collected, tnuid applied
 // last.
-func transform(ps params, ev *event.EnrichedEvent) transformed {
+// memo (nil: none) keeps the conversions the events of a record repeat.
+func transform(ps params, ev *event.EnrichedEvent, memo *convMemo) transformed {
 	var t transformed
 	var tnuid *string
 	f := &ev.Fields
@@ -62,7 +63,7 @@ func transform(ps params, ev *event.EnrichedEvent) transformed {
 			f[fld] = out
 		}
 		dims := func(wf, hf event.Field) {
-			w, h, msg := convDims(v)
+			w, h, msg := memo.dims(v)
 			if msg != "" {
 				fail(msg)
 				return
@@ -117,7 +118,7 @@ func transform(ps params, ev *event.EnrichedEvent) transformed {
 		case "ttm":
 			conv(event.TrueTstamp, convTstamp)
 		case "stm":
-			conv(event.DvceSentTstamp, convTstamp)
+			conv(event.DvceSentTstamp, memo.sentTstamp)
 		case "tna":
 			str(event.NameTracker)
 		case "tv":
@@ -222,4 +223,63 @@ func transform(ps params, ev *event.EnrichedEvent) transformed {
 		f[event.NetworkUserID] = *tnuid
 	}
 	return t
+}
+
+// convMemo remembers, within a record, conversions of the texts every event of a batch
+// repeats: stm (the batch was sent once) and the screen, window and page dimensions
+// (one browser). The conversions are functions of the text alone; failures are not
+// kept. The zero value is ready; methods on nil convert every time.
+type convMemo struct {
+	sent, sentOut string
+	dimsIn        [3]string
+	dimsOut       [3][2]string
+	ndims         int
+	millisIn      [2]string
+	millisOut     [2]int64
+	nmillis       int
+}
+
+// sentTstamp is convTstamp.
+func (m *convMemo) sentTstamp(s string) (string, string) {
+	if m != nil && m.sentOut != "" && s == m.sent {
+		return m.sentOut, ""
+	}
+	out, msg := convTstamp(s)
+	if m != nil && msg == "" {
+		m.sent, m.sentOut = s, out
+	}
+	return out, msg
+}
+
+// dims is convDims.
+func (m *convMemo) dims(s string) (w, h, msg string) {
+	if m != nil {
+		for i := range m.ndims {
+			if m.dimsIn[i] == s {
+				return m.dimsOut[i][0], m.dimsOut[i][1], ""
+			}
+		}
+	}
+	w, h, msg = convDims(s)
+	if m != nil && msg == "" && m.ndims < len(m.dimsIn) {
+		m.dimsIn[m.ndims], m.dimsOut[m.ndims] = s, [2]string{w, h}
+		m.ndims++
+	}
+	return w, h, msg
+}
+
+// parseMillis is jvm.ParseMillis, for derivedTstamp: the sent and collector
+// timestamps of a record's events are the same texts.
+func (m *convMemo) parseMillis(s string) (int64, bool) {
+	for i := range m.nmillis {
+		if m.millisIn[i] == s {
+			return m.millisOut[i], true
+		}
+	}
+	ms, ok := jvm.ParseMillis(s)
+	if ok && m.nmillis < len(m.millisIn) {
+		m.millisIn[m.nmillis], m.millisOut[m.nmillis] = s, ms
+		m.nmillis++
+	}
+	return ms, ok
 }

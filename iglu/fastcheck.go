@@ -2,6 +2,7 @@ package iglu
 
 import (
 	"encoding/json"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"strings"
@@ -216,6 +217,51 @@ var stringFormats = map[string]func(string) bool{
 		}
 		return true
 	},
+	// client_session's firstEventTimestamp, as Date.toISOString gives it
+	// (2026-12-06T04:11:32.736Z); other shapes go to jsonschema's check.
+	"date-time": func(s string) bool {
+		if len(s) != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
+			return jsonschema.Formats["date-time"](s)
+		}
+		year, ok1 := decimal(s[0:4])
+		month, ok2 := decimal(s[5:7])
+		day, ok3 := decimal(s[8:10])
+		hour, ok4 := decimal(s[11:13])
+		minute, ok5 := decimal(s[14:16])
+		sec, ok6 := decimal(s[17:19])
+		_, ok7 := decimal(s[20:23])
+		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || sec > 59 {
+			return jsonschema.Formats["date-time"](s) // a leap second is checked there
+		}
+		return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(month, year) && hour <= 23 && minute <= 59
+	},
+}
+
+// decimal reads s, ASCII digits only.
+func decimal(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// daysIn is the number of days of month in year (proleptic Gregorian, as time.Parse).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func lowerHex(s string) bool {
@@ -459,10 +505,7 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 	}
 	switch ch := s[i]; {
 	case ch == '"':
-		j := i + 1
-		for j < len(s) && s[j] != '"' && s[j] != '\\' {
-			j++
-		}
+		j := quoteOrBackslash(s, i+1)
 		if j >= len(s) || s[j] != '"' {
 			return j, false
 		}
@@ -525,10 +568,7 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 			if i >= len(s) || s[i] != '"' {
 				return i, false
 			}
-			j := i + 1
-			for j < len(s) && s[j] != '"' && s[j] != '\\' {
-				j++
-			}
+			j := quoteOrBackslash(s, i+1)
 			if j >= len(s) || s[j] != '"' {
 				return j, false
 			}
@@ -571,6 +611,34 @@ func (c *fastCheck) validText(s string, i int) (int, bool) {
 		}
 	}
 	return i, false
+}
+
+// quoteOrBackslash returns the index of the first quote or backslash at or after i (or
+// len(s)), the end of a string without escapes: eight bytes at a time, as most strings
+// of an instance are UUIDs, URLs and other texts longer than a few bytes.
+func quoteOrBackslash(s string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q := x ^ (ones * '"')
+		b := x ^ (ones * '\\')
+		// A zero byte of q or b borrows its high bit; a borrow can flag a byte wrongly
+		// only above a rightly flagged one, so the lowest flag is right.
+		if m := ((q-ones)&^q | (b-ones)&^b) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			return i
+		}
+	}
+	return i
 }
 
 func skipJSONSpace(s string, i int) int {

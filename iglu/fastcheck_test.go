@@ -1,6 +1,7 @@
 package iglu
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -181,7 +182,13 @@ func TestStringFormats(t *testing.T) {
 		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5", "5b3e2f3a1c2d-4e5f-8a9b-0c1d2e3f4a5b-",
 		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b0", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a:b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a@b",
 		"5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a`b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a/b", "5b3e2f3a 1c2d-4e5f-8a9b-0c1d2e3f4a5b",
-		"5b3e2f3a\r1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a\x15b"}
+		"5b3e2f3a\r1c2d-4e5f-8a9b-0c1d2e3f4a5b", "5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a\x15b",
+		"2026-12-06T04:11:32.736Z", "2024-02-29T23:59:59.999Z", "2023-02-29T00:00:00.000Z", "2000-02-29T00:00:00.000Z",
+		"1900-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2026-12-31T00:00:00.000Z", "2026-13-06T04:11:32.736Z",
+		"2026-00-06T04:11:32.736Z", "2026-12-00T04:11:32.736Z", "2026-12-06T24:11:32.736Z", "2026-12-06T04:60:32.736Z",
+		"2026-12-06T23:59:60.000Z", "2026-12-06T04:11:60.000Z", "2026-12-06t04:11:32.736z", "2026-12-06T04:11:32Z",
+		"2026-12-06T04:11:32.736+01:00", "2026-12-06T04:11:32.7a6Z", "+026-12-06T04:11:32.736Z", "2026-12-06T+4:11:32.736Z",
+		"0000-02-29T00:00:00.000Z"}
 	for f, m := range stringFormats {
 		want := jsonschema.Formats[f]
 		n := 0
@@ -202,6 +209,7 @@ func TestStringFormats(t *testing.T) {
 func FuzzStringFormats(f *testing.F) {
 	f.Add("5b3e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
 	f.Add("5B3E2F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5:")
+	f.Add("2024-02-29T23:59:59.999Z")
 	f.Fuzz(func(t *testing.T, s string) {
 		for name, m := range stringFormats {
 			if got, want := m(s), jsonschema.Formats[name](s); got != want {
@@ -223,6 +231,27 @@ func TestSchemaURI(t *testing.T) {
 		}
 		if s.URI() != uri || s.URI() != s.Key.String() {
 			t.Errorf("URI() = %q, key %q, want %q", s.URI(), s.Key, uri)
+		}
+	}
+}
+
+// TestQuoteOrBackslash holds quoteOrBackslash (eight bytes at a time) to a byte by byte
+// search, with every pair of byte values at each place of a block.
+func TestQuoteOrBackslash(t *testing.T) {
+	b := []byte("abcdefghijklmnopqrstuvwx")
+	for at := range 9 {
+		for c1 := range 256 {
+			for c2 := range 256 {
+				s := append([]byte(nil), b...)
+				s[at], s[at+1] = byte(c1), byte(c2)
+				want := len(s)
+				if i := bytes.IndexAny(s, "\"\\"); i >= 0 {
+					want = i
+				}
+				if got := quoteOrBackslash(string(s), 0); got != want {
+					t.Fatalf("quoteOrBackslash(%q, 0) = %d, want %d", s, got, want)
+				}
+			}
 		}
 	}
 }

@@ -459,3 +459,24 @@ func TestTypedSetters(t *testing.T) {
 		t.Errorf("Reset() left fields set")
 	}
 }
+
+// TestHasSeparator holds hasSeparator (eight bytes at a time below 64 bytes) to
+// strings.ContainsAny with every pair of byte values at each place of a block, in
+// strings of the lengths around its thresholds.
+func TestHasSeparator(t *testing.T) {
+	base := strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 2)
+	for _, n := range []int{2, 7, 8, 9, 15, 16, 17, 24, 63, 64} {
+		b := []byte(base[:n])
+		for at := range n - 1 {
+			for c1 := range 256 {
+				for _, c2 := range []byte{'a', 0, '\t', '\n', '\r', 0x0b, 0x0e, 0x80, 0xff} {
+					s := append([]byte(nil), b...)
+					s[at], s[at+1] = byte(c1), c2
+					if got, want := hasSeparator(string(s)), strings.ContainsAny(string(s), "\t\n\r"); got != want {
+						t.Fatalf("hasSeparator(%q) = %v, want %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}

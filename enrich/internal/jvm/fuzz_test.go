@@ -18,6 +18,9 @@ func FuzzParseJSON(f *testing.F) {
 	}
 	f.Add(`{"a":1,"b":2,"c":3,"d":4,"e":5}`)
 	f.Add(`{"schema":"x","data":[1],"a":{"b":2}}`)
+	f.Add(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`)
+	f.Add(`{"a":-0.0,"b":-0,"c":1e+5,"d":0.5E-2,"e":01}`)
+	f.Add(`{"a":tru,"b":nul}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		if utf8.ValidString(s) {
 			var members []KeyVal
@@ -28,6 +31,11 @@ func FuzzParseJSON(f *testing.F) {
 			}
 			if cerr == nil && (n != len(members) || !slices.Equal(top[:min(n, len(top))], members[:min(n, len(top))])) {
 				t.Fatalf("CheckValidJSONTop(%q) = %q (%d), CheckValidJSON members %q", s, top, n, members)
+			}
+			// CanonicalAt is the two checks in one walk.
+			end, ok := CanonicalAt(s, 0, 0, 50)
+			if want := cerr == nil && IsCanonical(s); (ok && end == len(s)) != want {
+				t.Fatalf("CanonicalAt(%q) = %d, %v; CheckValidJSON %v, IsCanonical %v", s, end, ok, cerr, cerr == nil && IsCanonical(s))
 			}
 		}
 		v, err := ParseJSON(s, 50)
@@ -154,6 +162,10 @@ func FuzzSkipPlain(f *testing.F) {
 		"abcdefghijklmnopqrstuvwxyz\x01abc\"", "abcdefghijklmnopqrst\"uvwxyz\x1f\"", "abcdefghijklmnopqrstuvwxyz"} {
 		f.Add(s)
 	}
+	long := strings.Repeat("eyJzY2hlbWEiOiJpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9", 4)
+	f.Add(long + "\"")
+	f.Add(long[:150] + "\x1f" + long[151:] + "\"")
+	f.Add(long[:170] + "\u00e9\x7f" + long[175:] + "\"")
 	f.Fuzz(func(t *testing.T, s string) {
 		for i := 0; i <= len(s); i++ {
 			if got, want := skipPlain(s, i), skipPlainBytes(s, i); got != want {

@@ -209,6 +209,137 @@ func IsCanonical(s string) bool {
 	return ok && end == len(s)
 }
 
+// CanonicalAt reports whether the value at s[i] of a valid UTF-8 text, nested in depth
+// containers, is both accepted by ParseJSON there (no container deeper than maxDepth)
+// and printed by AppendCanonical exactly as written, and returns the index after it.
+// One walk answers what CheckJSON and IsCanonical answer in two; nothing is said of the
+// text after the value. It answers false when unsure, as IsCanonical does.
+func CanonicalAt(s string, i, depth, maxDepth int) (int, bool) {
+	return canonicalCheck(s, i, depth, min(maxDepth, depth+1000))
+}
+
+// canonicalCheck is CanonicalAt; maxDepth also holds canonicalValue's bound on nesting.
+func canonicalCheck(s string, i, depth, maxDepth int) (int, bool) {
+	if i >= len(s) {
+		return i, false
+	}
+	switch c := s[i]; {
+	case c == '"':
+		return canonicalString(s, i)
+	case c == '{':
+		if depth >= maxDepth {
+			return i, false
+		}
+		i++
+		if i < len(s) && s[i] == '}' {
+			return i + 1, true
+		}
+		var small [maxCanonicalKeys]string
+		keys := small[:0]
+		for {
+			end, ok := canonicalString(s, i)
+			if !ok || end >= len(s) || s[end] != ':' || len(keys) == maxCanonicalKeys {
+				return i, false
+			}
+			key := s[i:end]
+			for _, k := range keys {
+				if k == key {
+					return i, false
+				}
+			}
+			keys = append(keys, key)
+			if i, ok = canonicalCheck(s, end+1, depth+1, maxDepth); !ok || i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i++
+			case '}':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '[':
+		if depth >= maxDepth {
+			return i, false
+		}
+		i++
+		if i < len(s) && s[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = canonicalCheck(s, i, depth+1, maxDepth); !ok || i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i++
+			case ']':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == 't':
+		return i + 4, strings.HasPrefix(s[i:], "true")
+	case c == 'f':
+		return i + 5, strings.HasPrefix(s[i:], "false")
+	case c == 'n':
+		return i + 4, strings.HasPrefix(s[i:], "null")
+	case c == '-' || c >= '0' && c <= '9':
+		j, ok := numberEnd(s, i)
+		return j, ok && s[i:j] != "-0"
+	}
+	return i, false
+}
+
+// numberEnd returns the index after the number at s[i] as the JSON parser reads it, and
+// false when it would fail.
+func numberEnd(s string, i int) (int, bool) {
+	j := i
+	if s[j] == '-' {
+		j++
+	}
+	switch {
+	case j >= len(s):
+		return j, false
+	case s[j] == '0':
+		j++
+	case s[j] >= '1' && s[j] <= '9':
+		j = digitsEnd(s, j+1)
+	default:
+		return j, false
+	}
+	if j < len(s) && s[j] == '.' {
+		k := digitsEnd(s, j+1)
+		if k == j+1 {
+			return k, false
+		}
+		j = k
+	}
+	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+		j++
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		k := digitsEnd(s, j)
+		if k == j {
+			return k, false
+		}
+		j = k
+	}
+	return j, true
+}
+
+func digitsEnd(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
 // appendCanonicalSlow is AppendCanonical printing every value.
 func appendCanonicalSlow(dst []byte, s string) []byte {
 	i := SkipWS(s, 0)
@@ -408,10 +539,12 @@ func skipCanonicalASCII(s string, i int) int {
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		q := x ^ (ones * '"')
 		b := x ^ (ones * '\\')
-		// A byte is flagged when it is below 0x20, equals one of the two, is DEL
-		// ((x&0x7f)+1 carries into the high bit, never into the next byte) or is not ASCII.
-		// The lowest flag is always right (see skipPlain).
-		if m := ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | (x&^highs + ones) | x) & highs; m != 0 {
+		// A byte is flagged when it is below 0x20 (x-0x20 borrows), DEL or not ASCII
+		// (x+1 is at least 0x80, but for 0xFF, whose x-0x20 is) or one of the two (q-1
+		// or b-1 borrows). A borrow or carry out of a byte, or a flag of q-1 or b-1 on a
+		// byte that is not ASCII, can flag a byte wrongly only at or above a rightly
+		// flagged one, so the lowest flag is right.
+		if m := ((x - ones*0x20) | (x + ones) | (q - ones) | (b - ones)) & highs; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
