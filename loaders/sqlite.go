@@ -658,12 +658,12 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 // the driver when it can (sqliteDirect), through the driver's statement otherwise.
 func (s *sqliteStore) insertEvents(c rawConn, key []byte, query func() string, vals []any) error {
 	if !s.noDirect && directValues(vals) {
-		if db, tls, ok := sqliteHandle(c); ok {
-			p, err := s.direct.prepare(tls, db, key, query)
+		if db, tls, ok := s.direct.handle(c); ok {
+			st, err := s.direct.prepare(tls, db, key, query)
 			if err != nil {
 				return err
 			}
-			return sqliteError("inserting events", s.direct.exec(tls, db, p, vals))
+			return sqliteError("inserting events", s.direct.exec(tls, db, st, vals))
 		}
 	}
 	st, err := s.rawStmt(c, key, query)
