@@ -208,6 +208,17 @@ func (d *sqliteDirect) prepare(tls *libc.TLS, db uintptr, key []byte, query func
 // exec binds args (all of types directValues accepts) to the parameters 1… of st,
 // those whose value changed since its last execution, steps it once and resets it.
 func (d *sqliteDirect) exec(tls *libc.TLS, db uintptr, st *directStmt, args []any) error {
+	// Every bind call takes the connection's (recursive) mutex and leaves it; held
+	// here, that is a check of its owner instead of locking and unlocking it.
+	mu := sqlite3.Xsqlite3_db_mutex(tls, db)
+	sqlite3.Xsqlite3_mutex_enter(tls, mu)
+	err := d.bindStep(tls, db, st, args)
+	sqlite3.Xsqlite3_mutex_leave(tls, mu)
+	return err
+}
+
+// bindStep is exec with the connection's mutex held.
+func (d *sqliteDirect) bindStep(tls *libc.TLS, db uintptr, st *directStmt, args []any) error {
 	if len(args) != len(st.slots) {
 		return permanent(fmt.Errorf("sqlite: %d values for %d parameters", len(args), len(st.slots)))
 	}
