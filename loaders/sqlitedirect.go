@@ -55,10 +55,11 @@ type directStmt struct {
 	p uintptr
 	// block is C memory its text values are copied into; mem views it. Each
 	// parameter that was bound to text has a slot in it; top is where the next new
-	// slot goes.
+	// slot goes. total is the room the text values of the last execution took.
 	block uintptr
 	mem   []byte
 	top   int
+	total int
 	slots []bindSlot
 }
 
@@ -222,22 +223,14 @@ func (d *sqliteDirect) bindStep(tls *libc.TLS, db uintptr, st *directStmt, args 
 	if len(args) != len(st.slots) {
 		return permanent(fmt.Errorf("sqlite: %d values for %d parameters", len(args), len(st.slots)))
 	}
-	need, total := 0, 0
-	for i, v := range args {
-		if x, ok := v.(string); ok {
-			total += slotSize(len(x))
-			// A value its slot holds is shorter than the slot: this one either fits
-			// in its slot or needs a new one.
-			if len(x) >= st.slots[i].cap {
-				need += slotSize(len(x))
-			}
-		}
-	}
-	if err := d.layout(st, need, total); err != nil {
+	// A block much larger than the last execution needed is given back.
+	if err := d.layout(st, 0, st.total); err != nil {
 		return err
 	}
 	p := st.p
-	for i, v := range args {
+	total := 0
+	for i := 0; i < len(args); i++ {
+		v := args[i]
 		sl := &st.slots[i]
 		idx := int32(i + 1)
 		var rc int32
@@ -263,12 +256,23 @@ func (d *sqliteDirect) bindStep(tls *libc.TLS, db uintptr, st *directStmt, args 
 			sl.kind, sl.num = boundFloat, b
 			rc = sqlite3.Xsqlite3_bind_double(tls, p, idx, x)
 		case string:
+			total += slotSize(len(x))
 			if sl.holds(st.mem, x) {
 				continue
 			}
 			if len(x) >= sl.cap {
-				sl.off, sl.cap = st.top, slotSize(len(x))
-				st.top += sl.cap
+				c := slotSize(len(x))
+				if st.top+c > len(st.mem) {
+					// No room left: a new block, and every text value is bound
+					// again, from the first parameter.
+					if err := d.layout(st, c, textSize(args)); err != nil {
+						return err
+					}
+					i, total = -1, 0
+					continue
+				}
+				sl.off, sl.cap = st.top, c
+				st.top += c
 			}
 			// NUL-terminated, as the driver's copy is.
 			copy(st.mem[sl.off:], x)
@@ -283,6 +287,7 @@ func (d *sqliteDirect) bindStep(tls *libc.TLS, db uintptr, st *directStmt, args 
 			return directError(tls, db, rc)
 		}
 	}
+	st.total = total
 	rc := sqlite3.Xsqlite3_step(tls, p)
 	var err error
 	if rc != sqlite3.SQLITE_DONE {
@@ -295,6 +300,17 @@ func (d *sqliteDirect) bindStep(tls *libc.TLS, db uintptr, st *directStmt, args 
 	}
 	sqlite3.Xsqlite3_reset(tls, p)
 	return err
+}
+
+// textSize is the room the text values of args take in a new block.
+func textSize(args []any) int {
+	n := 0
+	for _, v := range args {
+		if x, ok := v.(string); ok {
+			n += slotSize(len(x))
+		}
+	}
+	return n
 }
 
 // holds reports whether the parameter is bound to the text x, in mem.
