@@ -307,7 +307,8 @@ func newDefaultEnricher(b testing.TB) *Enricher {
 }
 
 // TestBrowserLines runs browserload's requests (new visitors, the default enrichments)
-// through process, which holds every good line to what the event store relies on.
+// through process, which holds every good line to what the event store relies on, and
+// checks the entities handed over with each event.
 func TestBrowserLines(t *testing.T) {
 	r := newBrowserRecords(t)
 	e := newDefaultEnricher(t)
@@ -316,6 +317,7 @@ func TestBrowserLines(t *testing.T) {
 		if len(res.Good) != browserload.EventsPerRequest || len(res.Bad) != 0 {
 			t.Fatalf("record %d: %d good, %v; want %d good", n, len(res.Good), res.Bad, browserload.EventsPerRequest)
 		}
+		checkGoodEntities(t, res)
 	}
 }
 

@@ -27,11 +27,12 @@ var ErrNoStreams = errors.New("enrich: raw, enriched and bad streams and a check
 
 // Observer is told about every good event just before it is put on the enriched stream
 // (the event store keeps the raw request of each event this way: the enriched TSV does
-// not carry it). An event whose put fails is observed again when its record is retried.
-// It is called from several goroutines and must not keep or modify raw or ev after
-// returning.
+// not carry it), with the TSV line that is put (ev.AppendTSV) and the entities of its
+// JSON fields. An event whose put fails is observed again when its record is retried.
+// It is called from several goroutines and must not keep or modify raw, ev, tsv or
+// ents after returning.
 type Observer interface {
-	ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent)
+	ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, tsv []byte, ents *event.Entities)
 }
 
 // Deps are enrich's collaborators.
@@ -312,8 +313,9 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 	// gets the event.
 	if e.observer != nil {
 		for _, r := range results {
-			for _, gd := range r.Good {
-				e.observer.ObserveGood(gd.Raw, gd.Event)
+			for j := range r.Good {
+				gd := &r.Good[j]
+				e.observer.ObserveGood(gd.Raw, gd.Event, gd.TSV, &gd.Entities)
 			}
 		}
 	}

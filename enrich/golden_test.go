@@ -57,6 +57,7 @@ func TestGoldenFixtures(t *testing.T) {
 			if len(r.Good) == 0 {
 				t.Fatal("no good event")
 			}
+			checkGoodEntities(t, r)
 			var out bytes.Buffer
 			for _, g := range r.Good {
 				out.Write(g.TSV)

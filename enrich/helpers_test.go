@@ -249,6 +249,30 @@ func process(t testing.TB, e *Enricher, record []byte) Result {
 	return res
 }
 
+// checkGoodEntities checks what the event store relies on when it takes the per-type
+// columns of an event from the entities enrich handed over with it (event.Entities):
+// each JSON field is what enrich writes for its entities, and the data of each entity is
+// one valid JSON value. Events with an enrichment that rewrites those fields (PII) or
+// adds events are not for this check.
+func checkGoodEntities(t testing.TB, res Result) {
+	t.Helper()
+	for i, g := range res.Good {
+		ents, f := &g.Entities, &g.Event.Fields
+		unstruct := ""
+		if ents.Unstruct != nil {
+			unstruct = event.MarshalUnstruct(*ents.Unstruct)
+		}
+		if event.MarshalContexts(ents.Contexts) != f[event.Contexts] || event.MarshalContexts(ents.Derived) != f[event.DerivedContexts] || unstruct != f[event.UnstructEvent] {
+			t.Fatalf("good event %d: entities %+v, fields contexts %q, derived_contexts %q, unstruct_event %q", i, *ents, f[event.Contexts], f[event.DerivedContexts], f[event.UnstructEvent])
+		}
+		for _, e := range slices.Concat(ents.Contexts, ents.Derived) {
+			if len(e.Data) > 0 && !json.Valid(e.Data) {
+				t.Fatalf("good event %d: entity %s: data %q is not JSON", i, e.Schema, e.Data)
+			}
+		}
+	}
+}
+
 // checkGoodLines checks what the event store relies on when it takes a line enrich
 // handed over without checking it again: every good event's TSV line is its Event's
 // line, parses with event.UnmarshalTSV without error (so passes event.Check), and, when

@@ -65,6 +65,9 @@ type Good struct {
 	Raw *event.RawEvent
 	// TSV is the enriched record (Event's TSV line, no newline).
 	TSV []byte
+	// Entities are the entities of Event's JSON fields (none known for the extra
+	// events of enrichments). Like Event, they live in the buffers of the record.
+	Entities event.Entities
 	// PartitionKey is the key the record is written with.
 	PartitionKey string
 }
@@ -84,16 +87,18 @@ type Result struct {
 	// Dropped counts events the JavaScript enrichment dropped.
 	Dropped int
 
-	tsvBuf []byte // backing store of the TSV lines of Good
+	tsvBuf     []byte                 // backing store of the TSV lines of Good
+	derivedBuf []event.SelfDescribing // backing store of the Entities.Derived of Good
 }
 
 // recordBufs hold the events, raw events and TSV lines of one record, for the enricher to
 // reuse once a batch is written (streams do not keep the data they are given, and
 // observers do not keep events).
 type recordBufs struct {
-	events []event.EnrichedEvent
-	raws   []event.RawEvent
-	tsv    []byte
+	events  []event.EnrichedEvent
+	raws    []event.RawEvent
+	tsv     []byte
+	derived []event.SelfDescribing
 }
 
 // process enriches one raw record. The events and TSV lines of the result are in b's
@@ -144,6 +149,8 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 		b.tsv = make([]byte, 0, size)
 	}
 	res.tsvBuf = b.tsv[:0]
+	clear(b.derived[:cap(b.derived)]) // the previous record's, whose batch is written
+	res.derivedBuf = b.derived[:0]
 	for i, ps := range evs {
 		raw := &raws[i]
 		p.fillRawEvent(raw, l, ps)
@@ -153,6 +160,9 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 	}
 	if cap(res.tsvBuf) > cap(b.tsv) {
 		b.tsv = res.tsvBuf[:0]
+	}
+	if cap(res.derivedBuf) > cap(b.derived) {
+		b.derived = res.derivedBuf[:0]
 	}
 	return res, nil
 }
@@ -410,9 +420,12 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 		p.addBad(res, badSchema, &badrow.SchemaViolations{Processor: p.processor, Timestamp: now, Messages: postViolations, Payload: badrow.NewEnrichmentPayload(ev, raw)})
 		return nil
 	}
-	p.addGood(res, ev, raw, now)
+	start := len(res.derivedBuf)
+	res.derivedBuf = append(res.derivedBuf, valid...)
+	p.addGood(res, ev, raw, now, event.Entities{Contexts: in.contexts, Unstruct: in.unstruct,
+		Derived: res.derivedBuf[start:len(res.derivedBuf):len(res.derivedBuf)]})
 	for _, x := range extra {
-		p.addGood(res, x, raw, now)
+		p.addGood(res, x, raw, now, event.Entities{})
 	}
 	return nil
 }
@@ -483,7 +496,7 @@ func (p *pipeline) lengthErrors(ev *event.EnrichedEvent) []parseError {
 
 // addGood serializes a good event, or makes it a size_violation when it does not fit in a
 // record.
-func (p *pipeline) addGood(res *Result, ev *event.EnrichedEvent, raw *event.RawEvent, now time.Time) {
+func (p *pipeline) addGood(res *Result, ev *event.EnrichedEvent, raw *event.RawEvent, now time.Time, ents event.Entities) {
 	key := ev.Fields[p.partition]
 	if key == "" {
 		key = p.newEventID()
@@ -504,7 +517,7 @@ func (p *pipeline) addGood(res *Result, ev *event.EnrichedEvent, raw *event.RawE
 		p.addBad(res, badSizeViolation, sv)
 		return
 	}
-	res.Good = append(res.Good, Good{Event: ev, Raw: raw, TSV: tsv, PartitionKey: key})
+	res.Good = append(res.Good, Good{Event: ev, Raw: raw, TSV: tsv, Entities: ents, PartitionKey: key})
 }
 
 func truncateRunes(s string, n int) string {

@@ -62,7 +62,7 @@ type recordingObserver struct {
 	ids []string
 }
 
-func (o *recordingObserver) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent) {
+func (o *recordingObserver) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, _ []byte, _ *event.Entities) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ids = append(o.ids, ev.Fields[event.EventID])

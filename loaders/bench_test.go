@@ -40,10 +40,13 @@ func benchSink(b *testing.B, cfg SinkConfig, dir string, observe bool) {
 	p := newPipeline(b)
 	lines := testTSV(perOp, "bench")
 	var evs []*event.EnrichedEvent // kept only when observing: they are live heap
+	var ents []*event.Entities
 	if observe {
 		evs = make([]*event.EnrichedEvent, perOp)
+		ents = make([]*event.Entities, perOp)
 		for i := range evs {
 			evs[i] = testEvent(i, "bench")
+			ents[i] = testEntities(b, evs[i])
 		}
 	}
 	reg := prometheus.NewRegistry()
@@ -52,8 +55,8 @@ func benchSink(b *testing.B, cfg SinkConfig, dir string, observe bool) {
 	var loaded int64
 	cpu := cpuTime(b)
 	for b.Loop() {
-		for _, ev := range evs {
-			s.ObserveGood(nil, ev)
+		for i, ev := range evs {
+			s.ObserveGood(nil, ev, lines[i], ents[i])
 		}
 		put(b, p.enriched, lines...)
 		loaded += perOp
@@ -179,15 +182,17 @@ func BenchmarkPrepareObservedEvent(b *testing.B) {
 	s := &Sink{store: st, raws: newPendingRaw(nil)}
 	const n = 64
 	evs := make([]*event.EnrichedEvent, n)
+	ents := make([]*event.Entities, n)
 	lines := make([][]byte, n)
 	for i := range evs {
 		evs[i] = testEvent(i, "bench")
+		ents[i] = testEntities(b, evs[i])
 		lines[i] = evs[i].MarshalTSV()
 	}
 	memo := new(valueMemo)
 	i := 0
 	for b.Loop() {
-		s.ObserveGood(nil, evs[i%n])
+		s.ObserveGood(nil, evs[i%n], lines[i%n], ents[i%n])
 		row, bad := s.prepareEvent(&streams.Record{Data: lines[i%n]}, memo)
 		if bad != nil {
 			b.Fatal("bad row")

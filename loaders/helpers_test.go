@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -198,6 +199,33 @@ func testEvent(i int, appID string) *event.EnrichedEvent {
 			Data: []byte(`{"targetUrl":"https://shop.acme.com/products/shoes/trail-` + fmt.Sprint(i) + `","elementId":"buy","elementClasses":["btn","primary"]}`)}))
 	}
 	return e
+}
+
+// testEntities returns the entities of ev's JSON fields, read back from the fields: what
+// enrich hands its observer with an event it wrote so.
+func testEntities(tb testing.TB, ev *event.EnrichedEvent) *event.Entities {
+	tb.Helper()
+	var ents event.Entities
+	for _, f := range []struct {
+		field event.Field
+		into  *[]event.SelfDescribing
+	}{{event.Contexts, &ents.Contexts}, {event.DerivedContexts, &ents.Derived}} {
+		if v := ev.Fields[f.field]; v != "" {
+			var env struct{ Data []event.SelfDescribing }
+			if err := json.Unmarshal([]byte(v), &env); err != nil {
+				tb.Fatalf("%s: %v", f.field.Name(), err)
+			}
+			*f.into = env.Data
+		}
+	}
+	if v := ev.Fields[event.UnstructEvent]; v != "" {
+		var env struct{ Data event.SelfDescribing }
+		if err := json.Unmarshal([]byte(v), &env); err != nil {
+			tb.Fatalf("unstruct_event: %v", err)
+		}
+		ents.Unstruct = &env.Data
+	}
+	return &ents
 }
 
 // testTSV returns n realistic enriched TSV records.

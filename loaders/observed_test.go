@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,51 +42,65 @@ func enrichGoldens(t *testing.T) []*event.EnrichedEvent {
 	return evs
 }
 
-// TestParseRecord: the line of an observed event is split without checks, anything else
-// goes through UnmarshalTSV; the fields are the same either way.
+// TestParseRecord: the line of an observed event is taken from what ObserveGood made of
+// it (or, once that was dropped for the memory bound, split without checks), anything
+// else goes through UnmarshalTSV; the fields are the same either way.
 func TestParseRecord(t *testing.T) {
 	withTab := testEvent(2, "shop")
 	withTab.Fields[event.PageTitle] = "Running\tshoes\r\n"
 	badInt := testEvent(3, "shop")
 	badInt.Fields[event.TxnID] = "x"
+	// A TAB becomes four spaces and CR and LF go: the line is as long as the fields.
+	sameLength := testEvent(6, "shop")
+	sameLength.Fields[event.PageTitle] = "Running\tshoes\r\n\r"
 	other := testEvent(4, "shop")
 	changed := testEvent(4, "shop")
 	changed.Fields[event.PageTitle] = strings.ToUpper(changed.Fields[event.PageTitle]) // same length
-	tests := []struct {
-		name         string
-		observe      *event.EnrichedEvent // handed over by enrich, nil for none
-		line         []byte               // the record
-		wantObserved bool
-	}{
-		{"observed", testEvent(0, "shop"), testEvent(0, "shop").MarshalTSV(), true},
-		{"link click observed", testEvent(1, "shop"), testEvent(1, "shop").MarshalTSV(), true},
-		{"not observed", nil, testEvent(0, "shop").MarshalTSV(), false},
-		{"a field AppendTSV rewrites", withTab, withTab.MarshalTSV(), false},
-		{"another line of the same event_id", other, changed.MarshalTSV(), false},
-		{"invalid, not observed", nil, badInt.MarshalTSV(), false},
-		{"too few fields", testEvent(5, "shop"), []byte("a\tb"), false},
-		{"not TSV", nil, []byte("abc"), false},
+	type test struct {
+		name    string
+		observe *event.EnrichedEvent // handed over by enrich, nil for none
+		line    []byte               // the record
+		strip   bool                 // the observed event is dropped for the memory bound, its mark kept
+		want    string               // how the line is read: "observed", "marked" or "parsed"
+	}
+	tests := []test{
+		{"observed", testEvent(0, "shop"), testEvent(0, "shop").MarshalTSV(), false, "observed"},
+		{"link click observed", testEvent(1, "shop"), testEvent(1, "shop").MarshalTSV(), false, "observed"},
+		{"observed, then stripped to its mark", testEvent(0, "shop"), testEvent(0, "shop").MarshalTSV(), true, "marked"},
+		{"not observed", nil, testEvent(0, "shop").MarshalTSV(), false, "parsed"},
+		{"a field AppendTSV rewrites", withTab, withTab.MarshalTSV(), false, "parsed"},
+		{"a field AppendTSV rewrites to its length", sameLength, sameLength.MarshalTSV(), false, "observed"},
+		{"another line of the same event_id", other, changed.MarshalTSV(), false, "parsed"},
+		{"another line of the same event_id, stripped", other, changed.MarshalTSV(), true, "parsed"},
+		{"invalid, not observed", nil, badInt.MarshalTSV(), false, "parsed"},
+		{"too few fields", testEvent(5, "shop"), []byte("a\tb"), false, "parsed"},
+		{"not TSV", nil, []byte("abc"), false, "parsed"},
 	}
 	for _, ev := range enrichGoldens(t) {
-		tests = append(tests, struct {
-			name         string
-			observe      *event.EnrichedEvent
-			line         []byte
-			wantObserved bool
-		}{"enrich golden " + ev.Fields[event.EventID], ev, ev.MarshalTSV(), true})
+		tests = append(tests, test{"enrich golden " + ev.Fields[event.EventID], ev, ev.MarshalTSV(), false, "observed"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &Sink{raws: newPendingRaw(nil)}
 			if tt.observe != nil {
-				s.ObserveGood(nil, tt.observe)
+				s.ObserveGood(nil, tt.observe, tt.observe.MarshalTSV(), testEntities(t, tt.observe))
+				if tt.strip {
+					s.raws.stripOldestObserved()
+				}
 			}
 			var want event.EnrichedEvent
 			wantErr := want.UnmarshalTSV(tt.line)
 			var got event.EnrichedEvent
-			observed, err := s.parseRecord(&got, tt.line)
-			if observed != tt.wantObserved {
-				t.Errorf("parseRecord(%.40q) observed = %v, want %v", tt.line, observed, tt.wantObserved)
+			obs, observed, err := s.parseRecord(&got, tt.line)
+			how := "parsed"
+			switch {
+			case obs != nil:
+				how = "observed"
+			case observed:
+				how = "marked"
+			}
+			if how != tt.want {
+				t.Errorf("parseRecord(%.40q) read the line as %s, want %s", tt.line, how, tt.want)
 			}
 			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
 				t.Errorf("parseRecord(%.40q) = %v, want %v", tt.line, err, wantErr)
@@ -93,13 +108,195 @@ func TestParseRecord(t *testing.T) {
 			if diff := cmp.Diff(want.Fields, got.Fields); diff != "" {
 				t.Errorf("parseRecord(%.40q) fields (-UnmarshalTSV +parseRecord):\n%s", tt.line, diff)
 			}
+			if obs != nil {
+				// A second record of the same line is parsed: the observed event went to
+				// the first one's row.
+				if again, _, _ := s.parseRecord(&got, tt.line); again != nil {
+					t.Errorf("parseRecord(%.40q) gave the observed event twice", tt.line)
+				}
+			}
 		})
 	}
 }
 
-// TestObservedRowsAreParsedRows stores the same records in two databases, once with
-// every event handed over by enrich first (ObserveGood) and once without: every column
-// of every stored row, and the bad rows, are the same.
+// TestObservedHolds: the fields of an observed event are told for the event's own only
+// when no field was rewritten for the TSV, as a field by field comparison says.
+func TestObservedHolds(t *testing.T) {
+	tests := []struct {
+		name  string
+		title string
+		want  bool
+	}{
+		{"plain", "Running shoes", true},
+		{"four spaces", "Running    shoes", true},
+		{"a TAB, rewritten to another length", "Running\tshoes", false},
+		{"a TAB and three CRs, rewritten to the same length", "Running\t\r\r\rshoes", false},
+		{"LF", "Running shoes\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := testEvent(1, "shop")
+			ev.Fields[event.PageTitle] = tt.title
+			line := ev.MarshalTSV()
+			obs := observe(ev, line)
+			var split event.EnrichedEvent
+			if err := split.SplitTSV(line); err != nil {
+				t.Fatal(err)
+			}
+			if want := split.Fields == ev.Fields; want != tt.want {
+				t.Fatalf("test case: the line splits into the event's fields = %v, want %v", want, tt.want)
+			}
+			if got := obs.holds(ev); got != tt.want {
+				t.Errorf("observe(%q).holds = %v, want %v", tt.title, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEntityColumns: the wide-row columns ObserveGood makes from enrich's entities are
+// those wideColumns reads from the fields, or are not used.
+func TestEntityColumns(t *testing.T) {
+	type test struct {
+		name      string
+		ev        *event.EnrichedEvent
+		ents      *event.Entities
+		wantKnown bool
+	}
+	var tests []test
+	for i := range 4 {
+		ev := testEvent(i, "shop")
+		tests = append(tests, test{fmt.Sprintf("test event %d", i), ev, testEntities(t, ev), true})
+	}
+	for _, ev := range enrichGoldens(t) {
+		tests = append(tests, test{"enrich golden " + ev.Fields[event.EventID], ev, testEntities(t, ev), true})
+	}
+	web := event.SelfDescribing{Schema: webPageSchema, Data: []byte(`{"id":"5cea9899-10df-4ccf-bf66-000000000000"}`)}
+	link := event.SelfDescribing{Schema: linkClickSchema, Data: []byte(`{"targetUrl":"https://shop.acme.com/"}`)}
+	with := func(f func(ev *event.EnrichedEvent, ents *event.Entities)) (*event.EnrichedEvent, *event.Entities) {
+		ev := testEvent(1, "shop")
+		ents := testEntities(t, ev)
+		f(ev, ents)
+		return ev, ents
+	}
+	add := func(name string, wantKnown bool, f func(ev *event.EnrichedEvent, ents *event.Entities)) {
+		ev, ents := with(f)
+		tests = append(tests, test{name, ev, ents, wantKnown})
+	}
+	add("no entities", true, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ev.Fields[event.Contexts], ev.Fields[event.DerivedContexts], ev.Fields[event.UnstructEvent] = "", "", ""
+		*ents = event.Entities{}
+	})
+	add("null data", true, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Contexts = []event.SelfDescribing{{Schema: webPageSchema}, web}
+		ev.Fields[event.Contexts] = event.MarshalContexts(ents.Contexts)
+	})
+	add("the same type twice, and in both contexts fields", true, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Contexts = []event.SelfDescribing{web, link, web}
+		ents.Derived = append(ents.Derived, web)
+		ev.Fields[event.Contexts] = event.MarshalContexts(ents.Contexts)
+		ev.Fields[event.DerivedContexts] = event.MarshalContexts(ents.Derived)
+	})
+	add("a field rewritten after enrich (PII)", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ev.Fields[event.Contexts] = event.MarshalContexts([]event.SelfDescribing{link})
+	})
+	add("an entity more than the field has", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Contexts = append(ents.Contexts, web)
+	})
+	add("an entity less than the field has", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Contexts = ents.Contexts[:len(ents.Contexts)-1]
+	})
+	add("a field without its entities", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Unstruct = nil
+	})
+	add("entities without their field", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ev.Fields[event.DerivedContexts] = ""
+	})
+	add("data with spaces around", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Derived = []event.SelfDescribing{{Schema: webPageSchema, Data: []byte(` {"id":"x"} `)}}
+		ev.Fields[event.DerivedContexts] = event.MarshalContexts(ents.Derived)
+	})
+	add("a schema with escapes", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Contexts = []event.SelfDescribing{{Schema: `iglu:com.acme/a"b/jsonschema/1-0-0`, Data: []byte(`{}`)}}
+		ev.Fields[event.Contexts] = event.MarshalContexts(ents.Contexts)
+	})
+	add("a schema that is no Iglu URI", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ents.Unstruct = &event.SelfDescribing{Schema: "com.acme/a", Data: []byte(`{}`)}
+		ev.Fields[event.UnstructEvent] = event.MarshalUnstruct(*ents.Unstruct)
+	})
+	add("an unstruct event with something after it", false, func(ev *event.EnrichedEvent, ents *event.Entities) {
+		ev.Fields[event.UnstructEvent] = ev.Fields[event.UnstructEvent][:len(ev.Fields[event.UnstructEvent])-1] + `,"x":1}`
+	})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := observe(tt.ev, tt.ev.MarshalTSV())
+			if obs == nil {
+				t.Fatal("observe: nil")
+			}
+			got, known := entityColumns(new(columnNames), obs, tt.ents)
+			if known != tt.wantKnown {
+				t.Errorf("entityColumns known = %v, want %v", known, tt.wantKnown)
+			}
+			if !known {
+				return
+			}
+			want, err := wideColumns(nil, tt.ev.Fields[event.Contexts], tt.ev.Fields[event.UnstructEvent], tt.ev.Fields[event.DerivedContexts])
+			if err != nil {
+				t.Fatalf("wideColumns: %v", err)
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(wideColumn{})); diff != "" {
+				t.Errorf("columns (-wideColumns +entityColumns):\n%s", diff)
+			}
+		})
+	}
+}
+
+// FuzzEntityColumns: whatever the entities (valid JSON data, as enrich guarantees) and
+// however the field differs from what enrich writes for them, entityColumns gives the
+// columns wideColumns reads from the field, or none.
+func FuzzEntityColumns(f *testing.F) {
+	f.Add(webPageSchema, `{"id":"a"}`, linkClickSchema, `{"targetUrl":"https://a/"}`, "", "")
+	f.Add(webPageSchema, `null`, webPageSchema, `[1,"]}",{"a":"\"}"}]`, `,"data":[`, "}")
+	f.Add("iglu:com.acme/x/jsonschema/1-0-0", `"a\\"`, "iglu:com.acme/x/jsonschema/1-0-0", ` 1 `, "", `]`)
+	f.Fuzz(func(t *testing.T, schema1, data1, schema2, data2, cut, extra string) {
+		if !json.Valid([]byte(data1)) || !json.Valid([]byte(data2)) {
+			t.Skip()
+		}
+		a := event.SelfDescribing{Schema: schema1, Data: []byte(data1)}
+		b := event.SelfDescribing{Schema: schema2, Data: []byte(data2)}
+		ents := &event.Entities{Contexts: []event.SelfDescribing{a, b}, Derived: []event.SelfDescribing{b}, Unstruct: &a}
+		ev := testEvent(0, "shop")
+		ev.Fields[event.Contexts] = event.MarshalContexts(ents.Contexts)
+		ev.Fields[event.DerivedContexts] = event.MarshalContexts(ents.Derived)
+		// The unstruct_event field, changed: a part cut out, something added.
+		u := event.MarshalUnstruct(a)
+		if i := strings.Index(u, cut); cut != "" && i >= 0 {
+			u = u[:i] + u[i+len(cut):]
+		}
+		ev.Fields[event.UnstructEvent] = u + extra
+		obs := observe(ev, ev.MarshalTSV())
+		if obs == nil {
+			t.Skip() // a separator in a field: never observed
+		}
+		got, known := entityColumns(new(columnNames), obs, ents)
+		if !known {
+			return
+		}
+		want, err := wideColumns(nil, ev.Fields[event.Contexts], ev.Fields[event.UnstructEvent], ev.Fields[event.DerivedContexts])
+		if err != nil {
+			t.Fatalf("entityColumns gave columns where wideColumns fails: %v", err)
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(wideColumn{})); diff != "" {
+			t.Errorf("columns (-wideColumns +entityColumns):\n%s", diff)
+		}
+	})
+}
+
+// TestObservedRowsAreParsedRows stores the same records in several databases, once with
+// every event handed over by enrich first (ObserveGood, with its entities, or
+// entities that do not match its fields, or none), once the same with what the sink
+// made of each event dropped for the memory bound (only the marks of their lines
+// kept), and once with no event handed over: every column of every stored row (the
+// wide-row columns too), and the bad rows, are the same.
 func TestObservedRowsAreParsedRows(t *testing.T) {
 	evs := enrichGoldens(t)
 	for i := range 40 {
@@ -114,6 +311,20 @@ func TestObservedRowsAreParsedRows(t *testing.T) {
 	onStream.Fields[event.PageTitle] = strings.ToUpper(onStream.Fields[event.PageTitle])
 	badInt := testEvent(102, "shop")
 	badInt.Fields[event.TxnID] = "x"
+	// Contexts rewritten after enrich (PII): the entities no longer match the field.
+	rewritten := testEvent(103, "shop")
+	rewrittenEnts := testEntities(t, rewritten)
+	rewritten.Fields[event.Contexts] = event.MarshalContexts(rewrittenEnts.Contexts[:1])
+	evs = append(evs, rewritten)
+	ents := make(map[*event.EnrichedEvent]*event.Entities)
+	for i, ev := range evs {
+		switch {
+		case ev == rewritten:
+			ents[ev] = rewrittenEnts
+		case i%7 != 3: // and some without
+			ents[ev] = testEntities(t, ev)
+		}
+	}
 
 	raw := func(ev *event.EnrichedEvent) *event.RawEvent {
 		return &event.RawEvent{Vendor: "com.snowplowanalytics.snowplow", Version: "tp2", Encoding: "UTF-8",
@@ -127,23 +338,29 @@ func TestObservedRowsAreParsedRows(t *testing.T) {
 
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			load := func(observe bool) [][]string {
+			load := func(how string) [][]string {
 				cfg, dir := b.config(t)
 				p := newPipeline(t)
 				s := startSink(t, cfg, dir, p)
 				for _, ev := range append(evs[:len(evs):len(evs)], observedOnly) {
-					if observe {
-						s.ObserveGood(raw(ev), ev)
-					} else {
+					switch how {
+					case "observed":
+						s.ObserveGood(raw(ev), ev, ev.MarshalTSV(), ents[ev])
+					case "marked":
+						s.ObserveGood(raw(ev), ev, nil, ents[ev])
+						s.raws.mu.Lock()
+						s.raws.stripOldestObserved()
+						s.raws.mu.Unlock()
+					default:
 						// The raw event only, as a sink that was not told of the
 						// event's TSV (a record of the durable replay) has it.
 						// The same value as ObserveGood's: it refers to the row's
 						// fields unless the TSV rewrites them.
 						var row *event.EnrichedEvent
-						if s.raws.markOf(ev).len > 0 {
+						if observe(ev, ev.MarshalTSV()).holds(ev) {
 							row = ev
 						}
-						s.raws.put(ev.Fields[event.EventID], s.rawEventValue(raw(ev), row), tsvMark{})
+						s.raws.put(ev.Fields[event.EventID], s.rawEventValue(raw(ev), row), nil)
 					}
 				}
 				put(t, p.enriched, lines...)
@@ -153,12 +370,27 @@ func TestObservedRowsAreParsedRows(t *testing.T) {
 				})
 				return storedRows(t, s.Sink)
 			}
-			observed, parsed := load(true), load(false)
+			parsed := load("parsed")
 			if len(parsed) != len(lines) {
 				t.Fatalf("%d rows stored, want %d", len(parsed), len(lines))
 			}
-			if diff := cmp.Diff(parsed, observed); diff != "" {
-				t.Errorf("stored rows (-parsed +observed):\n%s", diff)
+			wide := 0
+			for _, row := range parsed {
+				for _, c := range row {
+					if strings.HasPrefix(c, "events.contexts_") || strings.HasPrefix(c, "events.unstruct_event_") {
+						if !strings.HasSuffix(c, "<nil>") {
+							wide++
+						}
+					}
+				}
+			}
+			if wide < len(evs) {
+				t.Errorf("%d wide-row values stored, want at least %d", wide, len(evs))
+			}
+			for _, how := range []string{"observed", "marked"} {
+				if diff := cmp.Diff(parsed, load(how)); diff != "" {
+					t.Errorf("stored rows (-parsed +%s):\n%s", how, diff)
+				}
 			}
 		})
 	}
@@ -211,58 +443,76 @@ func storedRows(t *testing.T, s *Sink) [][]string {
 	return out
 }
 
-// TestPendingRawBounds: past the byte bound the oldest JSON goes and the marks stay;
-// past the entry bound the oldest entries go; a later put of the same event_id keeps
-// its own JSON when the earlier one's slot is dropped.
+// TestPendingRawBounds: past the byte bound the oldest JSON goes; past the bound of the
+// observed events the oldest are replaced by the marks of their lines; past the entry
+// bound the oldest entries go; a later put of the same event_id keeps its own JSON and
+// observed event when the earlier one's slot is dropped.
 func TestPendingRawBounds(t *testing.T) {
-	mark := func(i int) tsvMark { return tsvMark{hash: uint64(i), len: 100 + i} }
 	js := func(i int) string { return fmt.Sprintf("%09d", i) } // 9 bytes
+	line := func(i int) string { return fmt.Sprintf("line %03d", i) }
+	obsSize := (&observedEvent{line: line(0)}).size()
+	// want is what take finds of an event: its JSON, and its observed event's line
+	// (kept whole, or as its mark: "#" and the line).
 	type want struct {
-		id   string
-		json string
-		mark tsvMark
+		id, json, line string
 	}
 	tests := []struct {
 		name     string
 		entries  int
 		bytes    int
-		puts     []int // event i: id "e<i%10>", JSON and mark of i
+		obsBytes int
+		puts     []int // event i: id "e<i%10>", JSON and line of i
 		want     []want
 		wantDrop int
 	}{
-		{"within bounds", 4, 100, []int{1, 2, 3},
-			[]want{{"e1", js(1), mark(1)}, {"e2", js(2), mark(2)}, {"e3", js(3), mark(3)}}, 0},
-		{"byte bound strips the oldest JSON", 10, 20, []int{1, 2, 3, 4},
-			[]want{{"e1", "", mark(1)}, {"e2", "", mark(2)}, {"e3", js(3), mark(3)}, {"e4", js(4), mark(4)}}, 2},
-		{"entry bound drops the oldest entries", 2, 100, []int{1, 2, 3},
-			[]want{{"e1", "", tsvMark{}}, {"e2", js(2), mark(2)}, {"e3", js(3), mark(3)}}, 1},
-		{"a replaced entry survives its first slot", 2, 100, []int{1, 11, 2},
-			[]want{{"e1", js(11), mark(11)}, {"e2", js(2), mark(2)}}, 0},
-		{"a replaced entry keeps its JSON when its first slot is stripped", 10, 20, []int{1, 2, 11, 4},
-			[]want{{"e1", js(11), mark(11)}, {"e2", "", mark(2)}, {"e4", js(4), mark(4)}}, 1},
-		{"both bounds", 3, 20, []int{1, 2, 3, 4, 5},
-			[]want{{"e2", "", tsvMark{}}, {"e3", "", mark(3)}, {"e4", js(4), mark(4)}, {"e5", js(5), mark(5)}}, 3},
+		{"within bounds", 4, 100, 4 * obsSize, []int{1, 2, 3},
+			[]want{{"e1", js(1), line(1)}, {"e2", js(2), line(2)}, {"e3", js(3), line(3)}}, 0},
+		{"byte bound strips the oldest JSON", 10, 20, 10 * obsSize, []int{1, 2, 3, 4},
+			[]want{{"e1", "", line(1)}, {"e2", "", line(2)}, {"e3", js(3), line(3)}, {"e4", js(4), line(4)}}, 2},
+		{"observed bound keeps the oldest lines' marks", 10, 100, 2 * obsSize, []int{1, 2, 3, 4},
+			[]want{{"e1", js(1), "#" + line(1)}, {"e2", js(2), "#" + line(2)}, {"e3", js(3), line(3)}, {"e4", js(4), line(4)}}, 0},
+		{"entry bound drops the oldest entries", 2, 100, 10 * obsSize, []int{1, 2, 3},
+			[]want{{"e1", "", ""}, {"e2", js(2), line(2)}, {"e3", js(3), line(3)}}, 1},
+		{"a replaced entry survives its first slot", 2, 100, 10 * obsSize, []int{1, 11, 2},
+			[]want{{"e1", js(11), line(11)}, {"e2", js(2), line(2)}}, 0},
+		{"a replaced entry keeps its JSON when its first slot is stripped", 10, 20, 10 * obsSize, []int{1, 2, 11, 4},
+			[]want{{"e1", js(11), line(11)}, {"e2", "", line(2)}, {"e4", js(4), line(4)}}, 1},
+		{"a replaced entry keeps its observed event when its first slot is stripped", 10, 100, 2 * obsSize, []int{1, 2, 11, 4},
+			[]want{{"e1", js(11), line(11)}, {"e2", js(2), "#" + line(2)}, {"e4", js(4), line(4)}}, 0},
+		{"all bounds", 3, 20, 2 * obsSize, []int{1, 2, 3, 4, 5},
+			[]want{{"e2", "", ""}, {"e3", "", "#" + line(3)}, {"e4", js(4), line(4)}, {"e5", js(5), line(5)}}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			drops := 0
-			p := newPendingRawBounded(tt.entries, tt.bytes, func() { drops++ })
+			p := newPendingRawBounded(tt.entries, tt.bytes, tt.obsBytes, func() { drops++ })
 			for _, i := range tt.puts {
-				p.put(fmt.Sprintf("e%d", i%10), js(i), mark(i))
+				p.put(fmt.Sprintf("e%d", i%10), js(i), &observedEvent{line: line(i)})
 			}
 			if drops != tt.wantDrop {
 				t.Errorf("dropped %d raw events, want %d", drops, tt.wantDrop)
 			}
 			for _, w := range tt.want {
-				if got := p.byID[w.id].mark; got != w.mark {
-					t.Errorf("mark of %s = %+v, want %+v", w.id, got, w.mark)
+				id := []byte(w.id)
+				gotLine := ""
+				if strings.HasPrefix(w.line, "#") {
+					if obs, marked := p.claim(id, []byte(w.line[1:])); obs == nil && marked {
+						gotLine = w.line
+					}
+				} else if w.line != "" {
+					if obs, _ := p.claim(id, []byte(w.line)); obs != nil {
+						gotLine = obs.line
+					}
+				}
+				if gotLine != w.line {
+					t.Errorf("line of %s = %q, want %q", w.id, gotLine, w.line)
 				}
 				if got := p.take(w.id); got != w.json {
 					t.Errorf("take(%s) = %q, want %q", w.id, got, w.json)
 				}
 			}
-			if p.bytes != 0 || len(p.byID) != 0 {
-				t.Errorf("after taking everything: %d bytes, %d entries held, want none", p.bytes, len(p.byID))
+			if p.bytes != 0 || p.obsBytes != 0 || len(p.byID) != 0 {
+				t.Errorf("after taking everything: %d + %d bytes, %d entries held, want none", p.bytes, p.obsBytes, len(p.byID))
 			}
 		})
 	}

@@ -74,7 +74,7 @@ func TestSinkStoresRawEvents(t *testing.T) {
 				raw = trackerRaw(ev)
 			}
 			if i < n-1 { // the last event comes without its request
-				s.ObserveGood(raw, ev)
+				s.ObserveGood(raw, ev, ev.MarshalTSV(), testEntities(t, ev))
 				want[ev.Fields[event.EventID]] = raw.AppendMicroJSON(nil)
 			}
 			put(t, p.enriched, ev.MarshalTSV())
@@ -127,7 +127,7 @@ func TestSQLiteReadsJSONRawEvents(t *testing.T) {
 	evs := make([]*event.EnrichedEvent, n)
 	for i := range evs {
 		evs[i] = testEvent(i, "shop")
-		s.ObserveGood(testRaw(i), evs[i])
+		s.ObserveGood(testRaw(i), evs[i], nil, testEntities(t, evs[i]))
 		put(t, p.enriched, evs[i].MarshalTSV())
 	}
 	poll.Until(t, "all events loaded", 20*time.Second, func() bool { return s.count(t, "").Good == n })
@@ -182,7 +182,7 @@ func TestObserveGoodCopiesEventID(t *testing.T) {
 	payload := strings.Repeat("x", 1<<10) + "c6ef3124-b53a-4b13-a233-000000000001"
 	ev := testEvent(1, "shop")
 	ev.Fields[event.EventID] = payload[1<<10:]
-	s.ObserveGood(testRaw(1), ev)
+	s.ObserveGood(testRaw(1), ev, nil, nil)
 	start := uintptr(unsafe.Pointer(unsafe.StringData(payload)))
 	within := func(s string) bool {
 		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))

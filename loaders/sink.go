@@ -695,7 +695,8 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 		row.ev = &row.evBuf
 	}
 	ev := row.ev
-	if _, err := s.parseRecord(ev, r.Data); err != nil {
+	obs, _, err := s.parseRecord(ev, r.Data)
+	if err != nil {
 		s.recycle(row)
 		var pe event.ParsingError
 		if !errors.As(err, &pe) {
@@ -704,7 +705,12 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 		bad := s.outRow(r.PartitionKey, &badrow.LoaderParsingError{Processor: s.processor, Error: pe, Payload: string(r.Data)})
 		return nil, &bad
 	}
-	wide, err := wideColumns(&s.names, ev.Fields[event.Contexts], ev.Fields[event.UnstructEvent], ev.Fields[event.DerivedContexts])
+	var wide []wideColumn
+	if obs != nil && obs.wideKnown {
+		wide = obs.wide
+	} else {
+		wide, err = wideColumns(&s.names, ev.Fields[event.Contexts], ev.Fields[event.UnstructEvent], ev.Fields[event.DerivedContexts])
+	}
 	if err != nil {
 		iv := event.InvalidValue{Message: err.Error()}
 		var fe *fieldError
@@ -733,12 +739,20 @@ func (s *Sink) prepareEvent(r *streams.Record, memo *valueMemo) (*eventRow, *out
 
 // parseRecord sets ev to the enriched event of line, as ev.UnmarshalTSV does. The line
 // of an event enrich handed over (ObserveGood) is a good event's already: its fields are
-// not checked again (observed is true).
-func (s *Sink) parseRecord(ev *event.EnrichedEvent, line []byte) (observed bool, err error) {
-	if id, ok := tsvEventID(line); ok && s.raws.observed(id, line) && ev.SplitTSV(line) == nil {
-		return true, nil
+// not checked again (observed is true), and when the sink still has what it made of
+// the event, they are taken from there (obs), not split.
+func (s *Sink) parseRecord(ev *event.EnrichedEvent, line []byte) (obs *observedEvent, observed bool, err error) {
+	if id, ok := tsvEventID(line); ok {
+		obs, marked := s.raws.claim(id, line)
+		if obs != nil {
+			obs.fields(ev)
+			return obs, true, nil
+		}
+		if marked && ev.SplitTSV(line) == nil {
+			return nil, true, nil
+		}
 	}
-	return false, ev.UnmarshalTSV(line)
+	return nil, false, ev.UnmarshalTSV(line)
 }
 
 // tsvEventID returns the event_id field of an enriched TSV line.

@@ -347,7 +347,7 @@ func selfDescribingAt(s string, i int) (schema, data string, end int, err error)
 }
 
 func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
 	return i
@@ -447,3 +447,118 @@ func wideColumnName(prefix, uri string) (string, error) {
 func isWideColumn(name string) bool {
 	return strings.HasPrefix(name, contextsPrefix+"_") || strings.HasPrefix(name, unstructEventPrefix+"_")
 }
+
+// entityColumns returns the wide-row columns of an observed event from the entities
+// enrich gave with it, and whether they are the columns wideColumns reads from the
+// event's fields. They are when each of the three JSON fields is, byte for byte, what
+// enrich writes for its entities (event.MarshalContexts, event.MarshalUnstruct): that
+// is compared here, not assumed, as an enrichment may have rewritten a field. The
+// reading of wideColumns then finds each entity's schema and data where the layout
+// puts them, given what enrich guarantees of the data (one valid JSON value) and what
+// is checked below (a schema without quote or backslash, data without surrounding
+// spaces). The values are taken from o.line, never from the entities: those are
+// enrich's memory.
+func entityColumns(names *columnNames, o *observedEvent, ents *event.Entities) ([]wideColumn, bool) {
+	var b wideBuilder
+	if !b.addContextEntities(names, o.field(event.Contexts), ents.Contexts) ||
+		!b.addContextEntities(names, o.field(event.DerivedContexts), ents.Derived) ||
+		!b.addUnstructEntity(names, o.field(event.UnstructEvent), ents.Unstruct) {
+		return nil, false
+	}
+	return b.columns(), true
+}
+
+// Heads of the contexts and unstruct_event envelopes enrich writes.
+const (
+	contextsHead = `{"schema":"` + event.ContextsSchema + `","data":[`
+	unstructHead = `{"schema":"` + event.UnstructEventSchema + `","data":`
+)
+
+// addContextEntities adds ents, when s is event.MarshalContexts(ents).
+func (b *wideBuilder) addContextEntities(names *columnNames, s string, ents []event.SelfDescribing) bool {
+	if len(ents) == 0 {
+		return s == ""
+	}
+	if !strings.HasPrefix(s, contextsHead) {
+		return false
+	}
+	i := len(contextsHead)
+	for k := range ents {
+		if k > 0 {
+			if i >= len(s) || s[i] != ',' {
+				return false
+			}
+			i++
+		}
+		data, end, ok := entityText(s, i, &ents[k])
+		if !ok {
+			return false
+		}
+		name, err := names.get(contextsPrefix, ents[k].Schema)
+		if err != nil {
+			return false // wideColumns reports it
+		}
+		b.add(name, data, false)
+		i = end
+	}
+	return s[i:] == "]}"
+}
+
+// addUnstructEntity adds ue, when s is event.MarshalUnstruct(*ue) ("" when ue is nil).
+func (b *wideBuilder) addUnstructEntity(names *columnNames, s string, ue *event.SelfDescribing) bool {
+	if ue == nil {
+		return s == ""
+	}
+	if !strings.HasPrefix(s, unstructHead) {
+		return false
+	}
+	data, end, ok := entityText(s, len(unstructHead), ue)
+	if !ok || s[end:] != "}" {
+		return false
+	}
+	name, err := names.get(unstructEventPrefix, ue.Schema)
+	if err != nil {
+		return false
+	}
+	b.add(name, data, true)
+	return true
+}
+
+// entityText checks that s[i:] starts with what SelfDescribing.AppendJSON writes for e
+// and returns the text of its data there and the index after it.
+func entityText(s string, i int, e *event.SelfDescribing) (data string, end int, ok bool) {
+	// A schema needing no escapes is written as it is, and read back the same.
+	if strings.IndexByte(e.Schema, '"') >= 0 || strings.IndexByte(e.Schema, '\\') >= 0 {
+		return "", 0, false
+	}
+	if !hasAt(s, i, `{"schema":"`) || !hasAt(s, i+len(`{"schema":"`), e.Schema) {
+		return "", 0, false
+	}
+	i += len(`{"schema":"`) + len(e.Schema)
+	if !hasAt(s, i, `","data":`) {
+		return "", 0, false
+	}
+	i += len(`","data":`)
+	n := len(e.Data)
+	switch {
+	case n == 0:
+		if !hasAt(s, i, "null") {
+			return "", 0, false
+		}
+		n = len("null")
+	// wideColumns skips spaces around the data: its value has none.
+	case isSpace(e.Data[0]) || isSpace(e.Data[n-1]):
+		return "", 0, false
+	case len(s)-i < n || s[i:i+n] != string(e.Data): // compared in place, not converted
+		return "", 0, false
+	}
+	if !hasAt(s, i+n, "}") {
+		return "", 0, false
+	}
+	return s[i : i+n], i + n + 1, true
+}
+
+// hasAt reports whether s[i:] starts with p.
+func hasAt(s string, i int, p string) bool { return len(s)-i >= len(p) && s[i:i+len(p)] == p }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -62,6 +62,22 @@ func ParseSelfDescribing(data []byte) (SelfDescribing, error) {
 	return SelfDescribing{Schema: r.schema, Data: r.data}, nil
 }
 
+// Entities are the self-describing entities behind an enriched event's three JSON
+// fields, as enrich validated them, for a consumer in the same process that would
+// otherwise read the fields' JSON again (the event store, splitting them into one
+// column per type). Enrich writes contexts as MarshalContexts(Contexts),
+// derived_contexts as MarshalContexts(Derived) and unstruct_event as
+// MarshalUnstruct(*Unstruct) (null when nil), and every Data is one valid JSON value
+// (or empty, for null): enrich validated it. An enrichment may still rewrite a field
+// afterwards, so a consumer compares each field with its entities before it relies on
+// them. The slices and the data they share belong to enrich: they are valid
+// only during the call they are given to.
+type Entities struct {
+	Contexts []SelfDescribing
+	Derived  []SelfDescribing
+	Unstruct *SelfDescribing
+}
+
 // MarshalContexts returns the contexts / derived_contexts column text for entities: the
 // contexts 1-0-1 envelope around them, or "" (null) when there are none.
 func MarshalContexts(entities []SelfDescribing) string {
