@@ -555,19 +555,19 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 			// any error anyway.
 			return insertSQL("events", names, n, func(int) string { return "?" }, "OR FAIL")
 		}
-		vals := w.vals[:0]
+		vals := slices.Grow(w.vals[:0], n*len(w.colIdx))[:n*len(w.colIdx)]
+		k := 0
 		for _, e := range chunk {
 			for _, j := range w.colIdx {
-				var v any
 				switch {
 				case j < nv:
-					v = e.values[j]
+					vals[k] = e.values[j]
 				case j == nv:
-					v = loadArg
+					vals[k] = loadArg
 				default:
-					v = e.wideValue(b.wide[j-nv-1])
+					vals[k] = e.wideValue(b.wide[j-nv-1])
 				}
-				vals = append(vals, v)
+				k++
 			}
 		}
 		w.vals = vals
@@ -658,12 +658,12 @@ func (s *sqliteStore) writeRaw(ctx context.Context, c rawConn, b *txBatch) error
 // the driver when it can (sqliteDirect), through the driver's statement otherwise.
 func (s *sqliteStore) insertEvents(c rawConn, key []byte, query func() string, vals []any) error {
 	if !s.noDirect && directValues(vals) {
-		if db, tls, ok := sqliteHandle(c); ok {
-			p, err := s.direct.prepare(tls, db, key, query)
+		if db, tls, ok := s.direct.handle(c); ok {
+			st, err := s.direct.prepare(tls, db, key, query)
 			if err != nil {
 				return err
 			}
-			return sqliteError("inserting events", s.direct.exec(tls, db, p, vals))
+			return sqliteError("inserting events", s.direct.exec(tls, db, st, vals))
 		}
 	}
 	st, err := s.rawStmt(c, key, query)

@@ -127,6 +127,57 @@ func TestSQLiteDirectRowsAreDriverRows(t *testing.T) {
 	}
 }
 
+// TestSQLiteDirectRebinds writes 32-row batches that run the same statement again and
+// again, with values that stay, change at the same length, shrink, grow out of their
+// slot, turn NULL and back, and grow the statement's block past 4 MiB and shrink it,
+// and compares the stored rows with the driver's: exec binds only what changed.
+func TestSQLiteDirectRebinds(t *testing.T) {
+	titles := []string{"Shoes", "Boots", "Shoes, running", "", "Shoes", strings.Repeat("x", 40)}
+	values := []string{"1.5", "2.5", "-0", "0", ""}
+	var batches [][][]byte
+	for k := range 12 {
+		var lines [][]byte
+		for j := range 32 {
+			ev := testEvent(k*32+j, "shop")
+			ev.Fields[event.PageTitle] = titles[(k+j*k)%len(titles)]
+			switch {
+			case k == 6:
+				ev.Fields[event.PageTitle] = strings.Repeat("big ", 50000+j)
+			case k == 8 && j == 3:
+				ev.Fields[event.PageTitle] = strings.Repeat("a rather longer title ", 20)
+			}
+			if j == 0 {
+				// Keeps the column in the statement of every batch.
+				ev.Fields[event.PageTitle] += "."
+			}
+			ev.Fields[event.SeValue] = values[(j*k)%len(values)]
+			ev.Fields[event.DomainSessionIdx] = fmt.Sprint(1 + (j*k)%3)
+			lines = append(lines, ev.MarshalTSV())
+		}
+		batches = append(batches, lines)
+	}
+	ctx := context.Background()
+	var got [2][][]string
+	for i, noDirect := range []bool{false, true} {
+		st := openTestSQLiteStore(t, noDirect)
+		for _, lines := range batches {
+			if err := st.write(ctx, testBatch(t, st, lines, nil)); err != nil {
+				t.Fatalf("noDirect %v: write: %v", noDirect, err)
+			}
+		}
+		if !noDirect && len(st.direct.stmts) > 2 {
+			t.Errorf("%d direct statements prepared, want the batches to share them", len(st.direct.stmts))
+		}
+		got[i] = typedRows(t, st)
+	}
+	if len(got[0]) != 12*32 {
+		t.Fatalf("%d rows stored, want %d", len(got[0]), 12*32)
+	}
+	if diff := cmp.Diff(got[1], got[0]); diff != "" {
+		t.Errorf("stored rows (-driver +direct):\n%s", diff)
+	}
+}
+
 // TestSQLiteDirectRefusedRow checks that a row SQLite refuses on the direct path is
 // reported as the driver reports it (a rows error, so that the sink looks for the
 // row), and that the writer goes on afterwards.
@@ -164,26 +215,41 @@ BEGIN SELECT RAISE(FAIL, 'refused by test'); END`); err != nil {
 	}
 }
 
-// TestSQLiteDirectBlock checks that the binding block grows as needed and is given back
-// after a large batch.
+// TestSQLiteDirectBlock checks that a statement's binding block grows as needed, is
+// given back after a large batch, and that replacing it drops the text bindings into it.
 func TestSQLiteDirectBlock(t *testing.T) {
 	var d sqliteDirect
 	defer d.free()
-	for _, tt := range []struct{ need, want int }{
-		{100, 64 << 10},
-		{64 << 10, 64 << 10},
-		{100 << 10, 128 << 10},
-		{5 << 20, 5 << 20},
-		{2 << 20, 5 << 20},
-		{1 << 20, 1 << 20},
-		{100, 1 << 20}, // 4 MiB or less is kept
+	st := &directStmt{slots: make([]bindSlot, 1)}
+	defer d.release(st)
+	for _, tt := range []struct {
+		top, need, total int
+		want             int
+		moved            bool
+	}{
+		{0, 100, 100, 4 << 10, true},
+		{4000, 96, 100, 4 << 10, false},
+		{4000, 112, 1000, 4 << 10, true},
+		{0, 5 << 20, 5 << 20, 10 << 20, true},
+		{5 << 20, 0, 3 << 20, 10 << 20, false},
+		{0, 0, 1 << 20, 2 << 20, true}, // less than a quarter of a block over 4 MiB
+		{0, 0, 100, 2 << 20, false},    // 4 MiB or less is kept
 	} {
-		if err := d.grow(tt.need); err != nil {
+		st.top = tt.top
+		st.slots[0] = bindSlot{kind: boundText, off: 0, n: 3, cap: 16}
+		block := st.block
+		if err := d.layout(st, tt.need, tt.total); err != nil {
 			t.Fatal(err)
 		}
-		if len(d.mem) != tt.want {
-			t.Errorf("grow(%d): block of %d bytes, want %d", tt.need, len(d.mem), tt.want)
+		if len(st.mem) != tt.want {
+			t.Errorf("layout(top %d, need %d, total %d): block of %d bytes, want %d", tt.top, tt.need, tt.total, len(st.mem), tt.want)
 		}
-		d.mem[len(d.mem)-1] = 1 // the whole block is usable
+		if moved := st.block != block; moved != tt.moved {
+			t.Errorf("layout(top %d, need %d, total %d): new block %v, want %v", tt.top, tt.need, tt.total, moved, tt.moved)
+		}
+		if tt.moved && (st.top != 0 || st.slots[0].kind != boundUnknown || st.slots[0].cap != 0) {
+			t.Errorf("layout(top %d, need %d, total %d): top %d, slot %+v after a new block, want 0 and an unknown binding without room", tt.top, tt.need, tt.total, st.top, st.slots[0])
+		}
+		st.mem[len(st.mem)-1] = 1 // the whole block is usable
 	}
 }
