@@ -144,8 +144,13 @@ async function main() {
     await ui.click('#tab-events');
     await ui.click('[data-valid="all"]');
 
-    // Markup in event data is shown as text and never runs.
-    await ui.waitForSelector('#rows tr');
+    // Markup in event data is shown as text and never runs. The table still holds
+    // the failed rows until the "all" view renders, so wait for that view (the
+    // markup app_id's row) rather than for any row; on a timeout the check below
+    // reports what the table held.
+    await ui.waitForFunction(() => document.body.dataset.rendered === location.search &&
+      Array.from(document.querySelectorAll('#rows td')).some((td) => td.textContent.includes('<img')),
+    null, { timeout: 10000 }).catch(() => {});
     result.markupShown = await ui.evaluate(() => Array.from(document.querySelectorAll('#rows td')).map((td) => td.textContent).filter((t) => t.includes('<')));
     result.injected = await ui.evaluate(() => document.querySelectorAll('#rows img, #rows script, #panel-json *, #panel-failure script, #panel-failure img').length);
     result.pwned = await ui.evaluate(() => window.__pwned);
