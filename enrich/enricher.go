@@ -29,8 +29,9 @@ var ErrNoStreams = errors.New("enrich: raw, enriched and bad streams and a check
 // (the event store keeps the raw request of each event this way: the enriched TSV does
 // not carry it), with the TSV line that is put (ev.AppendTSV) and the entities of its
 // JSON fields. An event whose put fails is observed again when its record is retried.
-// It is called from several goroutines and must not keep or modify raw, ev, tsv or
-// ents after returning.
+// It is called from several goroutines and must not keep or modify raw, ev or ents
+// after returning. It may keep tsv but not modify it: enrich never changes a TSV line
+// once made, and puts that very memory on the stream (streams.Entry.Immutable).
 type Observer interface {
 	ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, tsv []byte, ents *event.Entities)
 }
@@ -295,7 +296,7 @@ func (e *Enricher) handle(ctx context.Context, recs []streams.Record) error {
 				pk = streams.SourceKey(recs[i].ShardID, recs[i].SequenceNumber, k)
 				k++
 			}
-			good = append(good, streams.Entry{PartitionKey: pk, Data: gd.TSV})
+			good = append(good, streams.Entry{PartitionKey: pk, Data: gd.TSV, Immutable: true})
 		}
 		for _, b := range r.Bad {
 			pk := ""

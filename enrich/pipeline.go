@@ -87,17 +87,18 @@ type Result struct {
 	// Dropped counts events the JavaScript enrichment dropped.
 	Dropped int
 
-	tsvBuf     []byte                 // backing store of the TSV lines of Good
+	tsvBuf     []byte                 // backing store of the TSV lines of Good, never reused
 	derivedBuf []event.SelfDescribing // backing store of the Entities.Derived of Good
 }
 
-// recordBufs hold the events, raw events and TSV lines of one record, for the enricher to
-// reuse once a batch is written (streams do not keep the data they are given, and
-// observers do not keep events).
+// recordBufs hold the events and raw events of one record, for the enricher to reuse
+// once a batch is written (observers do not keep events). The TSV lines are not
+// reused: they go on the enriched stream as they are (streams.Entry.Immutable), and
+// the observer may keep them; tsvSize is the size of the last record's.
 type recordBufs struct {
 	events  []event.EnrichedEvent
 	raws    []event.RawEvent
-	tsv     []byte
+	tsvSize int
 	derived []event.SelfDescribing
 }
 
@@ -133,8 +134,8 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 		return res, nil
 	}
 	var memo inputMemo
-	// One allocation each (or none, with b) for the events, the raw events and their TSV
-	// lines.
+	// One allocation each (or none, with b) for the events and the raw events, and one
+	// for their TSV lines.
 	if b == nil {
 		b = &recordBufs{}
 	}
@@ -145,10 +146,7 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 		clear(b.events[:len(evs)]) // fillRawEvent sets every field of the raw events
 	}
 	events, raws := b.events[:len(evs)], b.raws[:len(evs)]
-	if size := len(record) + len(evs)*512; cap(b.tsv) < size {
-		b.tsv = make([]byte, 0, size)
-	}
-	res.tsvBuf = b.tsv[:0]
+	res.tsvBuf = make([]byte, 0, max(b.tsvSize, len(record)+len(evs)*512))
 	clear(b.derived[:cap(b.derived)]) // the previous record's, whose batch is written
 	res.derivedBuf = b.derived[:0]
 	for i, ps := range evs {
@@ -158,9 +156,7 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 			return Result{}, err
 		}
 	}
-	if cap(res.tsvBuf) > cap(b.tsv) {
-		b.tsv = res.tsvBuf[:0]
-	}
+	b.tsvSize = len(res.tsvBuf)
 	if cap(res.derivedBuf) > cap(b.derived) {
 		b.derived = res.derivedBuf[:0]
 	}

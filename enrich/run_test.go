@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,12 +62,37 @@ func readAll(t *testing.T, s streams.Stream) []streams.Record {
 type recordingObserver struct {
 	mu  sync.Mutex
 	ids []string
+	// kept are the TSV lines observed, as handed over (the observer may keep them),
+	// and copies of them made when observed.
+	kept, copies [][]byte
 }
 
-func (o *recordingObserver) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, _ []byte, _ *event.Entities) {
+func (o *recordingObserver) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, tsv []byte, _ *event.Entities) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ids = append(o.ids, ev.Fields[event.EventID])
+	o.kept = append(o.kept, tsv)
+	o.copies = append(o.copies, bytes.Clone(tsv))
+}
+
+// checkKept checks that the TSV lines observed are unchanged, and that the enriched
+// stream holds that very memory (no copy), as enrich.Observer says.
+func (o *recordingObserver) checkKept(t *testing.T, recs []streams.Record) {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	put := make(map[*byte]bool, len(recs))
+	for _, r := range recs {
+		put[unsafe.SliceData(r.Data)] = true
+	}
+	for i, line := range o.kept {
+		if !bytes.Equal(line, o.copies[i]) {
+			t.Fatalf("observed TSV line %d changed after it was handed over:\n%s\nwas\n%s", i, line, o.copies[i])
+		}
+		if !put[unsafe.SliceData(line)] {
+			t.Errorf("observed TSV line %d is not the memory of a record on the enriched stream", i)
+		}
+	}
 }
 
 // TestRunDrains puts good and bad records on the raw stream, runs enrich, drains it, and
@@ -141,6 +168,7 @@ func TestRunDrains(t *testing.T) {
 	if !slices.Equal(ids, seen) {
 		t.Errorf("observer saw %d events, the stream holds %d", len(seen), len(ids))
 	}
+	obs.checkKept(t, goodRecs)
 	cps, err := raw.Checkpoints(ctx, ConsumerGroup)
 	if err != nil || len(cps) == 0 {
 		t.Errorf("checkpoints = %v, %v; want one per shard read", cps, err)

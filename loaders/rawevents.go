@@ -194,9 +194,9 @@ func (p *pendingRaw) take(eventID string) string {
 }
 
 // observedEvent is what the sink makes of a good event enrich hands over, so that
-// loading its record reads nothing again: its own copy of the event's TSV line, where
-// each field ends in it, and the wide-row columns of its JSON fields. It refers to no
-// memory of enrich's, and is not changed once made (but for claimed).
+// loading its record reads nothing again: the event's TSV line (enrich's, which it
+// never changes), where each field ends in it, and the wide-row columns of its JSON
+// fields. It is not changed once made (but for claimed).
 type observedEvent struct {
 	line string
 	ends [event.NumFields]uint32 // the end of each field in line
@@ -216,7 +216,9 @@ func observe(ev *event.EnrichedEvent, tsv []byte) *observedEvent {
 	if bytes.Count(tsv, tabs) != event.NumFields-1 {
 		return nil
 	}
-	obs := &observedEvent{line: string(tsv)}
+	// Not a copy: enrich never changes a TSV line it has handed over (enrich.Observer),
+	// and the record read back from the stream is this very memory.
+	obs := &observedEvent{line: unsafe.String(unsafe.SliceData(tsv), len(tsv))}
 	end := 0
 	for i := range ev.Fields {
 		end += len(ev.Fields[i])
@@ -288,11 +290,12 @@ func (o *observedEvent) size() int {
 // ObserveGood keeps the raw tracker request of a good event that enrich is handing to
 // the enriched stream, so that the sink stores it with the event (the raw_event
 // column, Snowplow Micro's rawEvent): the enriched TSV does not carry the request. It
-// also keeps its own copy of the event's TSV line tsv (nil: ev.AppendTSV), split into
-// fields, and the wide-row columns of ents (nil when not known): when the sink reads
-// that very line, it knows it for a good event of enrich, whose fields enrich wrote
-// valid, and neither checks (event.Check), splits nor reads its JSON fields again.
-// main wires the Sink as enrich's Observer. It copies what it keeps; raw may be nil.
+// also keeps the event's TSV line tsv (nil: ev.AppendTSV), which enrich never changes
+// once handed over (enrich.Observer), split into fields, and the wide-row columns of
+// ents (nil when not known): when the sink reads that very line, it knows it for a
+// good event of enrich, whose fields enrich wrote valid, and neither checks
+// (event.Check), splits nor reads its JSON fields again. main wires the Sink as
+// enrich's Observer. It copies what it keeps of raw, ev and ents; raw may be nil.
 func (s *Sink) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, tsv []byte, ents *event.Entities) {
 	id := ev.Fields[event.EventID]
 	if id == "" {

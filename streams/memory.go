@@ -338,15 +338,29 @@ func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, results []
 		n = len(part)
 		entry = func(k int) int { return int(part[k]) }
 	}
-	// One allocation holds the data of every record of the batch in this shard;
-	// bytes.Join makes it without zeroing memory about to be overwritten.
+	// One allocation holds the data of every record of the batch in this shard that
+	// is not Immutable (those are kept as they are); bytes.Join makes it without
+	// zeroing memory about to be overwritten.
 	var arena []byte
-	if n == 1 {
-		arena = append([]byte(nil), entries[entry(0)].Data...)
-	} else {
-		parts := make([][]byte, n)
-		for k := range parts {
-			parts[k] = entries[entry(k)].Data
+	copied := 0
+	for k := range n {
+		if !entries[entry(k)].Immutable {
+			copied++
+		}
+	}
+	switch {
+	case copied == 1:
+		for k := range n {
+			if e := &entries[entry(k)]; !e.Immutable {
+				arena = append([]byte(nil), e.Data...)
+			}
+		}
+	case copied > 1:
+		parts := make([][]byte, 0, copied)
+		for k := range n {
+			if e := &entries[entry(k)]; !e.Immutable {
+				parts = append(parts, e.Data)
+			}
 		}
 		arena = bytes.Join(parts, nil)
 	}
@@ -369,15 +383,19 @@ func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, results []
 	for k := range n {
 		i := entry(k)
 		e := &entries[i]
-		end := off + len(e.Data)
+		data := e.Data[:len(e.Data):len(e.Data)]
+		if !e.Immutable {
+			end := off + len(e.Data)
+			data = arena[off:end:end]
+			off = end
+		}
 		r := rec{
 			counter: first + uint64(k),
 			seq:     seqs[k*seqLen : (k+1)*seqLen],
 			pk:      e.PartitionKey,
-			data:    arena[off:end:end],
+			data:    data,
 			arrival: now,
 		}
-		off = end
 		s.cum += r.size()
 		r.cum = s.cum
 		s.recs = append(s.recs, r)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -753,4 +754,69 @@ func TestMemoryMetrics(t *testing.T) {
 		t.Fatalf("NewMemory() of enriched after Close: %v", err)
 	}
 	again.Close()
+}
+
+// TestMemoryKeepsImmutableData puts immutable and ordinary entries in one batch: the
+// immutable ones are read back as the very memory put (capped, so that a reader's
+// append cannot reach past them), the others as copies that the caller's later
+// writes do not change, in the order put.
+func TestMemoryKeepsImmutableData(t *testing.T) {
+	for _, shards := range []int{1, 3} { // one shard: one run of appendShard; three: routed parts
+		m := newMemory(t, func(c *streams.MemoryConfig) { c.Shards = shards })
+		backing := []byte("frozen-0|frozen-1|")
+		entries := []streams.Entry{
+			{PartitionKey: "k", Data: backing[0:8:8], Immutable: true},
+			{PartitionKey: "k", Data: []byte("copied-0")},
+			{PartitionKey: "k", Data: backing[9:17], Immutable: true}, // cap reaches past it
+			{PartitionKey: "k", Data: []byte("copied-1")},
+			{PartitionKey: "k", Data: nil, Immutable: true},
+			{PartitionKey: "other", Data: []byte("copied-2")}, // another shard, with 3
+		}
+		res, err := m.Put(t.Context(), entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries[1].Data[0] = '!'
+		entries[3].Data[0] = '!'
+		entries[5].Data[0] = '!'
+		var got []streams.Record
+		for _, sh := range listShardIDs(t, m) {
+			recs, _, err := m.Read(t.Context(), sh, streams.Position{Type: streams.TrimHorizon}, 100, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, recs...)
+		}
+		bySeq := make(map[string]streams.Record)
+		for _, r := range got {
+			bySeq[r.SequenceNumber] = r
+		}
+		want := []string{"frozen-0", "copied-0", "frozen-1", "copied-1", "", "copied-2"}
+		for i, r := range res {
+			rec, ok := bySeq[r.SequenceNumber]
+			if !ok || string(rec.Data) != want[i] {
+				t.Fatalf("%d shards: entry %d read back as %q (found %v), want %q", shards, i, rec.Data, ok, want[i])
+			}
+			if cap(rec.Data) != len(rec.Data) {
+				t.Errorf("%d shards: entry %d read back with cap %d > len %d", shards, i, cap(rec.Data), len(rec.Data))
+			}
+			shared := len(rec.Data) > 0 && unsafe.SliceData(rec.Data) == unsafe.SliceData(entries[i].Data)
+			if shared != (entries[i].Immutable && len(rec.Data) > 0) {
+				t.Errorf("%d shards: entry %d (immutable %v) read back sharing the caller's memory: %v", shards, i, entries[i].Immutable, shared)
+			}
+		}
+	}
+}
+
+func listShardIDs(t *testing.T, s streams.Stream) []string {
+	t.Helper()
+	shards, err := s.Shards(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(shards))
+	for i, sh := range shards {
+		ids[i] = sh.ID
+	}
+	return ids
 }

@@ -75,6 +75,10 @@ type Entry struct {
 	// hash-key range contains it. It must be 1..256 characters.
 	PartitionKey string
 	Data         []byte
+	// Immutable promises that Data is never changed after Put, so that a stream in
+	// this process may keep Data itself rather than a copy (Memory does; a stream
+	// that sends its records elsewhere has nothing to keep).
+	Immutable bool
 }
 
 // PutResult tells where a put record landed.
@@ -83,7 +87,8 @@ type PutResult struct {
 	SequenceNumber string
 }
 
-// Record is a record read back from a shard.
+// Record is a record read back from a shard. Its Data may be shared with other
+// readers (and with the writer of an Immutable entry): readers must not change it.
 type Record struct {
 	PartitionKey string
 	Data         []byte
@@ -148,7 +153,8 @@ type Stream interface {
 	// each at most MaxRecordBytes. It returns one result per entry, in order. Records
 	// with the same partition key keep their order. A batch over the limits fails whole
 	// with ErrInvalidArgument and writes nothing. An empty batch writes nothing and
-	// succeeds. Put does not keep entries' Data: the caller may reuse it afterwards.
+	// succeeds. Put does not keep entries' Data, unless they are Immutable: the caller
+	// may reuse it afterwards.
 	//
 	// When the stream is at its retention bound and unread records may not be dropped,
 	// Put waits for consumers to make room until ctx is done or an implementation's own
