@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -98,10 +99,24 @@ func newStream(t *testing.T, kin *awskinesis.Client, ddb *awsdynamodb.Client, na
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	deleteOnCleanup(t, kin, name)
 	if err := s.Check(ctx, true, shards); err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// deleteOnCleanup deletes stream name once t is done, so that its shards count no
+// more against the emulator's shard limit: the suite creates a few hundred shards a
+// run, and runs against one emulator process (as CI's and a developer's are) would
+// otherwise reach kinesalite's limit after a few runs. Errors are ignored: the
+// stream may never have been created.
+func deleteOnCleanup(t *testing.T, kin *awskinesis.Client, name string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = kin.DeleteStream(ctx, &awskinesis.DeleteStreamInput{StreamName: aws.String(name), EnforceConsumerDeletion: aws.Bool(true)})
+	})
 }
 
 // contractLeases are testLeases with the default lease duration. The contract's
