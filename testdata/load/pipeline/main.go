@@ -6,6 +6,11 @@
 //
 //	go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini
 //
+// Two builds compare side by side, run alternately (the figures of one machine drift
+// by ±10 % from minute to minute, so only runs taken together compare):
+//
+//	go run ./testdata/load/pipeline -bin /tmp/before,/tmp/after -rounds 5 -payload browser
+//
 // Two payloads: "fixtures" (the default) cycles through the events of the recorded Node
 // tracker POSTs in ../shared/fixtures, about 0.9 KB per event; "browser" is what the
 // JavaScript browser tracker sends (internal/browserload): ten events per POST with the
@@ -49,7 +54,8 @@ import (
 )
 
 func main() {
-	bin := flag.String("bin", "", "snowplow-mini binary (build it with: go build -o /tmp/snowplow-mini .)")
+	bin := flag.String("bin", "", "snowplow-mini binary (build it with: go build -o /tmp/snowplow-mini .); several, comma-separated, to compare builds side by side (see -rounds)")
+	rounds := flag.Int("rounds", 1, "with several -bin binaries or more than one round: run the load this many times per binary, alternating binaries, and print each run and the medians")
 	fixtures := flag.String("fixtures", "../shared/fixtures", "folder of recorded tracker requests whose POST events make up the payload")
 	requests := flag.Int("requests", 20000, "number of POST requests to send")
 	perRequest := flag.Int("events", 10, "events per POST (the fixtures payload; the browser payload has 10)")
@@ -65,6 +71,18 @@ func main() {
 	flag.Parse()
 	if *bin == "" {
 		log.Fatal("-bin is required: go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini")
+	}
+	if bins := strings.Split(*bin, ","); len(bins) > 1 || *rounds > 1 {
+		switch {
+		case *rounds < 1:
+			log.Fatalf("-rounds %d: want at least 1", *rounds)
+		case *profile != "" || *heapProfile != "" || *latency > 0 || *flood > 0 || *keep:
+			log.Fatal("-cpuprofile, -heapprofile, -latency, -flood-bytes and -keep take one run of one binary")
+		}
+		if err := sideBySide(flag.CommandLine, bins, *rounds, os.Stdout); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 
 	switch *kind {
@@ -269,6 +287,13 @@ func main() {
 		// writes, page faults), which varies more from machine to machine than user time.
 		fmt.Printf("snowplow-mini: %.2f s of CPU during the load (%.2f s user, %.2f s system) = %.0f µs per event; peak RSS %s\n",
 			cpu.Seconds(), user.Seconds(), sys.Seconds(), float64(cpu.Microseconds())/float64(n), peak)
+		if os.Getenv(resultEnv) != "" {
+			defer fmt.Println(runResult{
+				CPUPerEvent:  float64(cpu.Microseconds()) / float64(n),
+				EventsPerSec: float64(n) / total.Seconds(),
+				PeakRSSMB:    rss >> 20,
+			}.line())
+		}
 	}
 	// The generator shares the cores: what it used is CPU the pipeline could not have.
 	if selfErr == nil && selfEndErr == nil && n > 0 {

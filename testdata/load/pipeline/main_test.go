@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,6 +121,42 @@ func TestReadResponse(t *testing.T) {
 	for _, want := range []int{200, 400} {
 		if status, _, err := readResponse(rd); err != nil || status != want {
 			t.Errorf("readResponse = %d, %v, want %d, nil", status, err, want)
+		}
+	}
+}
+
+// TestSideBySideParts checks the pieces of the side-by-side mode: a run's result line
+// reads back as printed, a run gets every flag set but -bin and -rounds, and the
+// summary gives medians and ranges.
+func TestSideBySideParts(t *testing.T) {
+	want := runResult{CPUPerEvent: 81.5, EventsPerSec: 19304, PeakRSSMB: 326}
+	out := "collector: …\nsnowplow-mini: …\n" + want.line() + "\n"
+	got, err := parseResult([]byte(out))
+	if err != nil || got != want {
+		t.Errorf("parseResult(%q) = %+v, %v; want %+v", out, got, err, want)
+	}
+	if _, err := parseResult([]byte("collector: …\n")); err == nil {
+		t.Error("parseResult of output without a result line: no error")
+	}
+
+	fs := flag.NewFlagSet("pipeline", flag.ContinueOnError)
+	fs.String("bin", "", "")
+	fs.Int("rounds", 1, "")
+	fs.String("payload", "fixtures", "")
+	fs.Int("requests", 20000, "")
+	fs.Int("c", 32, "")
+	if err := fs.Parse([]string{"-bin", "/tmp/a,/tmp/b", "-rounds", "3", "-payload", "browser", "-requests", "100"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := childArgs(fs, "/tmp/b"), []string{"-bin=/tmp/b", "-payload=browser", "-requests=100"}; !slices.Equal(got, want) {
+		t.Errorf("childArgs = %q, want %q", got, want)
+	}
+
+	rs := []runResult{{90, 17000, 360}, {82, 19000, 330}, {86, 18000, 340}, {75, 21000, 325}}
+	sum := summarize("/tmp/b", rs)
+	for _, part := range []string{"4 runs", "median 84 µs (75–90)", "median 18500 (17000–21000)", "median 335 MB (325–360)"} {
+		if !strings.Contains(sum, part) {
+			t.Errorf("summary %q does not say %q", sum, part)
 		}
 	}
 }
