@@ -342,26 +342,17 @@ func (m *Memory) appendShard(s *shard, entries []Entry, part []int32, results []
 	// is not Immutable (those are kept as they are); bytes.Join makes it without
 	// zeroing memory about to be overwritten.
 	var arena []byte
-	copied := 0
+	var one [1][]byte // the part of a one-record Put stays on the stack
+	parts := one[:0]
+	if n > 1 {
+		parts = make([][]byte, 0, n)
+	}
 	for k := range n {
-		if !entries[entry(k)].Immutable {
-			copied++
+		if e := &entries[entry(k)]; !e.Immutable {
+			parts = append(parts, e.Data)
 		}
 	}
-	switch {
-	case copied == 1:
-		for k := range n {
-			if e := &entries[entry(k)]; !e.Immutable {
-				arena = append([]byte(nil), e.Data...)
-			}
-		}
-	case copied > 1:
-		parts := make([][]byte, 0, copied)
-		for k := range n {
-			if e := &entries[entry(k)]; !e.Immutable {
-				parts = append(parts, e.Data)
-			}
-		}
+	if len(parts) > 0 {
 		arena = bytes.Join(parts, nil)
 	}
 

@@ -288,7 +288,7 @@ func main() {
 		fmt.Printf("snowplow-mini: %.2f s of CPU during the load (%.2f s user, %.2f s system) = %.0f µs per event; peak RSS %s\n",
 			cpu.Seconds(), user.Seconds(), sys.Seconds(), float64(cpu.Microseconds())/float64(n), peak)
 		if os.Getenv(resultEnv) != "" {
-			defer fmt.Println(runResult{
+			fmt.Println(runResult{
 				CPUPerEvent:  float64(cpu.Microseconds()) / float64(n),
 				EventsPerSec: float64(n) / total.Seconds(),
 				PeakRSSMB:    rss >> 20,
