@@ -11,6 +11,10 @@
 //
 //	go run ./testdata/load/pipeline -bin /tmp/before,/tmp/after -rounds 5 -payload browser
 //
+// On a virtual machine that has just booted, the first runs also pay for memory the
+// host backs only when the guest first writes to it (the database's new pages): -warmup
+// 1 runs the load once, unmeasured, before the runs that count.
+//
 // Two payloads: "fixtures" (the default) cycles through the events of the recorded Node
 // tracker POSTs in ../shared/fixtures, about 0.9 KB per event; "browser" is what the
 // JavaScript browser tracker sends (internal/browserload): ten events per POST with the
@@ -55,6 +59,7 @@ import (
 
 func main() {
 	bin := flag.String("bin", "", "snowplow-mini binary (build it with: go build -o /tmp/snowplow-mini .); several, comma-separated, to compare builds side by side (see -rounds)")
+	warmup := flag.Int("warmup", 0, "run the load this many times with the first -bin binary before the measured runs, and leave those runs out of the figures (the first runs on a freshly booted virtual machine pay for memory the host has not yet backed)")
 	rounds := flag.Int("rounds", 1, "with several -bin binaries or more than one round: run the load this many times per binary, alternating binaries, and print each run and the medians")
 	fixtures := flag.String("fixtures", "../shared/fixtures", "folder of recorded tracker requests whose POST events make up the payload")
 	requests := flag.Int("requests", 20000, "number of POST requests to send")
@@ -72,14 +77,16 @@ func main() {
 	if *bin == "" {
 		log.Fatal("-bin is required: go build -o /tmp/snowplow-mini . && go run ./testdata/load/pipeline -bin /tmp/snowplow-mini")
 	}
-	if bins := strings.Split(*bin, ","); len(bins) > 1 || *rounds > 1 {
+	if bins := strings.Split(*bin, ","); len(bins) > 1 || *rounds > 1 || *warmup > 0 {
 		switch {
 		case *rounds < 1:
 			log.Fatalf("-rounds %d: want at least 1", *rounds)
+		case *warmup < 0:
+			log.Fatalf("-warmup %d: want 0 or more", *warmup)
 		case *profile != "" || *heapProfile != "" || *latency > 0 || *flood > 0 || *keep:
-			log.Fatal("-cpuprofile, -heapprofile, -latency, -flood-bytes and -keep take one run of one binary")
+			log.Fatal("-cpuprofile, -heapprofile, -latency, -flood-bytes and -keep take one run of one binary, without -rounds or -warmup")
 		}
-		if err := sideBySide(flag.CommandLine, bins, *rounds, os.Stdout); err != nil {
+		if err := sideBySide(flag.CommandLine, bins, *rounds, *warmup, os.Stdout); err != nil {
 			log.Fatal(err)
 		}
 		return

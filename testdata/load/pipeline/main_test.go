@@ -142,10 +142,11 @@ func TestSideBySideParts(t *testing.T) {
 	fs := flag.NewFlagSet("pipeline", flag.ContinueOnError)
 	fs.String("bin", "", "")
 	fs.Int("rounds", 1, "")
+	fs.Int("warmup", 0, "")
 	fs.String("payload", "fixtures", "")
 	fs.Int("requests", 20000, "")
 	fs.Int("c", 32, "")
-	if err := fs.Parse([]string{"-bin", "/tmp/a,/tmp/b", "-rounds", "3", "-payload", "browser", "-requests", "100"}); err != nil {
+	if err := fs.Parse([]string{"-bin", "/tmp/a,/tmp/b", "-rounds", "3", "-warmup", "1", "-payload", "browser", "-requests", "100"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := childArgs(fs, "/tmp/b"), []string{"-bin=/tmp/b", "-payload=browser", "-requests=100"}; !slices.Equal(got, want) {

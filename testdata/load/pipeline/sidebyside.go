@@ -47,11 +47,11 @@ func parseResult(out []byte) (runResult, error) {
 }
 
 // childArgs are the flags of this invocation for one run of bin: every flag set on the
-// command line but -bin and -rounds, and -bin bin.
+// command line but -bin, -rounds and -warmup, and -bin bin.
 func childArgs(fs *flag.FlagSet, bin string) []string {
 	args := []string{"-bin=" + bin}
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "bin" && f.Name != "rounds" {
+		if f.Name != "bin" && f.Name != "rounds" && f.Name != "warmup" {
 			args = append(args, "-"+f.Name+"="+f.Value.String())
 		}
 	})
@@ -62,28 +62,40 @@ func childArgs(fs *flag.FlagSet, bin string) []string {
 // alternate, so that a machine whose speed drifts affects each alike), each run a fresh
 // process of this command with a fresh data dir, and prints every run and, per binary,
 // the median and range of each figure. On a machine whose runs vary by ±10 %, this is
-// how two builds compare.
-func sideBySide(fs *flag.FlagSet, bins []string, rounds int, w io.Writer) error {
+// how two builds compare. First, warmup runs of bins[0] are made and printed but left
+// out of the figures.
+func sideBySide(fs *flag.FlagSet, bins []string, rounds, warmup int, w io.Writer) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
+	run := func(label, bin string) (runResult, error) {
+		cmd := exec.Command(self, childArgs(fs, bin)...)
+		cmd.Env = append(os.Environ(), resultEnv+"=1")
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err == nil {
+			var res runResult
+			if res, err = parseResult(out); err == nil {
+				fmt.Fprintf(w, "%-9s %-28s %6.1f µs per event  %7.0f events/s  peak RSS %4d MB\n", label, bin, res.CPUPerEvent, res.EventsPerSec, res.PeakRSSMB)
+				return res, nil
+			}
+		}
+		return runResult{}, fmt.Errorf("%s, %s: %w\n%s", label, bin, err, out)
+	}
+	for r := range warmup {
+		if _, err := run(fmt.Sprintf("warm-up %d", r+1), bins[0]); err != nil {
+			return err
+		}
+	}
 	results := make([][]runResult, len(bins))
 	for r := range rounds {
 		for i, bin := range bins {
-			cmd := exec.Command(self, childArgs(fs, bin)...)
-			cmd.Env = append(os.Environ(), resultEnv+"=1")
-			cmd.Stderr = os.Stderr
-			out, err := cmd.Output()
+			res, err := run(fmt.Sprintf("round %d", r+1), bin)
 			if err != nil {
-				return fmt.Errorf("round %d, %s: %w\n%s", r+1, bin, err, out)
-			}
-			res, err := parseResult(out)
-			if err != nil {
-				return fmt.Errorf("round %d, %s: %w\n%s", r+1, bin, err, out)
+				return err
 			}
 			results[i] = append(results[i], res)
-			fmt.Fprintf(w, "round %d  %-28s %6.1f µs per event  %7.0f events/s  peak RSS %4d MB\n", r+1, bin, res.CPUPerEvent, res.EventsPerSec, res.PeakRSSMB)
 		}
 	}
 	fmt.Fprintln(w)
