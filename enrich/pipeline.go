@@ -419,7 +419,8 @@ func (p *pipeline) enrichEvent(ctx context.Context, res *Result, memo *inputMemo
 	start := len(res.derivedBuf)
 	res.derivedBuf = append(res.derivedBuf, valid...)
 	p.addGood(res, ev, raw, now, event.Entities{Contexts: in.contexts, Unstruct: in.unstruct,
-		Derived: res.derivedBuf[start:len(res.derivedBuf):len(res.derivedBuf)]})
+		Derived: res.derivedBuf[start:len(res.derivedBuf):len(res.derivedBuf)],
+		Decoded: [2]event.DecodedParam{t.contexts.decodedParam(), t.unstruct.decodedParam()}})
 	for _, x := range extra {
 		p.addGood(res, x, raw, now, event.Entities{})
 	}

@@ -25,6 +25,11 @@ type transformed struct {
 type jsonParam struct {
 	text   string
 	base64 bool // cx and ue_px: the JSON is base64-encoded
+
+	// decoded is what json returned when text is exactly the unpadded base64url text
+	// of it (valid UTF-8 too): the raw_event column's compact form takes it rather
+	// than decoding text again.
+	decoded string
 }
 
 // json returns the JSON text, decoded as Snowplow decodes cx and ue_px.
@@ -33,8 +38,20 @@ func (j *jsonParam) json() string {
 		return j.text
 	}
 	// The decoded bytes are never written again: they become the string without a copy.
-	b := jvm.DecodeBase64(make([]byte, 0, len(j.text)*3/4+3), j.text)
-	return jvm.ValidUTF8(unsafe.String(unsafe.SliceData(b), len(b)))
+	b, exact := jvm.DecodeBase64Exact(make([]byte, 0, len(j.text)*3/4+3), j.text)
+	s := jvm.ValidUTF8(unsafe.String(unsafe.SliceData(b), len(b)))
+	if exact && len(s) == len(b) && unsafe.StringData(s) == unsafe.SliceData(b) {
+		j.decoded = s
+	}
+	return s
+}
+
+// decodedParam is j's text with its decoding, when json found it exact (else zero).
+func (j *jsonParam) decodedParam() event.DecodedParam {
+	if j == nil || j.decoded == "" {
+		return event.DecodedParam{}
+	}
+	return event.DecodedParam{Value: j.text, Bytes: j.decoded}
 }
 
 // transform maps the tracker parameters of one event onto ev as Snowplow's

@@ -315,7 +315,11 @@ func (s *Sink) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, tsv []b
 		if obs.holds(ev) {
 			row = ev
 		}
-		js = s.rawEventValue(raw, row)
+		var decoded []event.DecodedParam
+		if ents != nil {
+			decoded = ents.Decoded[:]
+		}
+		js = s.rawEventValue(raw, row, decoded...)
 	}
 	s.raws.put(id, js, obs)
 }
@@ -327,9 +331,10 @@ func (s *Sink) ObserveGood(raw *event.RawEvent, ev *event.EnrichedEvent, tsv []b
 // browser event, a sixth of the JSON's size), from which Events renders Micro's
 // rawEvent JSON with the row's fields. PostgreSQL keeps the JSON: its TEXT column takes
 // only UTF-8 text without NUL bytes.
-func (s *Sink) rawEventValue(raw *event.RawEvent, row *event.EnrichedEvent) string {
+// decoded are parameters of raw with their decoding (event.Entities.Decoded).
+func (s *Sink) rawEventValue(raw *event.RawEvent, row *event.EnrichedEvent, decoded ...event.DecodedParam) string {
 	if _, ok := s.store.(*sqliteStore); ok {
-		return raw.CompactRowString(row)
+		return raw.CompactRowString(row, decoded...)
 	}
 	return string(raw.AppendMicroJSON(nil))
 }

@@ -271,7 +271,7 @@ func BenchmarkSQLiteWriteRawEvent(b *testing.B) {
 		{"none", nil},
 		{"json", func(r *event.RawEvent, _ *event.EnrichedEvent) string { return string(r.AppendMicroJSON(nil)) }},
 		{"compact", func(r *event.RawEvent, _ *event.EnrichedEvent) string { return r.CompactString() }},
-		{"compact-row", (*event.RawEvent).CompactRowString},
+		{"compact-row", func(r *event.RawEvent, row *event.EnrichedEvent) string { return r.CompactRowString(row) }},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			st := openBenchSQLite(b)

@@ -244,7 +244,7 @@ var (
 )
 
 // base64 encodings of parameter modes 1-4. Strict: decoding then encoding gives the
-// value back (with the length check in appendCompactParam, which rejects the line
+// value back (with the length check in appendCompactValue, which rejects the line
 // breaks the decoder skips).
 var compactBase64 = [...]*base64.Encoding{
 	paramURLRaw:    base64.RawURLEncoding.Strict(),
@@ -263,9 +263,9 @@ const minBase64Param = 32
 func (r *RawEvent) CompactString() string { return r.CompactRowString(nil) }
 
 // CompactRowString is CompactString for AppendCompactRow.
-func (r *RawEvent) CompactRowString(row *EnrichedEvent) string {
+func (r *RawEvent) CompactRowString(row *EnrichedEvent, decoded ...DecodedParam) string {
 	bp := compactBufs.Get().(*[]byte)
-	b := r.AppendCompactRow((*bp)[:0], row)
+	b := r.AppendCompactRow((*bp)[:0], row, decoded...)
 	s := string(b)
 	if cap(b) <= maxPooledCompact {
 		*bp = b
@@ -290,8 +290,10 @@ func (r *RawEvent) AppendCompact(dst []byte) []byte { return r.AppendCompactRow(
 // (cx is the contexts field but for the version of its envelope, ue_px the
 // unstruct_event field, url the page_url…) is a reference to the field, and
 // UnmarshalCompactRow needs the same fields to read it (a row with other values in
-// them does not read). A nil row refers to nothing.
-func (r *RawEvent) AppendCompactRow(dst []byte, row *EnrichedEvent) []byte {
+// them does not read). A nil row refers to nothing. decodedParams are parameter values
+// with their decoding, which the caller has at hand (enrich decoded cx and ue_px): the
+// same bytes are appended as without them, with less work.
+func (r *RawEvent) AppendCompactRow(dst []byte, row *EnrichedEvent, decodedParams ...DecodedParam) []byte {
 	dst = append(dst, CompactRawMarker, 0)
 	flagsAt := len(dst) - 1
 	dst = appendCompactName(dst, r.Vendor)
@@ -330,13 +332,16 @@ func (r *RawEvent) AppendCompactRow(dst []byte, row *EnrichedEvent) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(r.Parameters)))
 	for _, p := range r.Parameters {
 		dst = appendCompactStr(dst, p.Name)
-		if row != nil && p.Value != nil {
-			if f, ok := paramRowField(p.Name); ok {
-				dst = refs.appendParam(dst, *p.Value, f)
-				continue
-			}
+		if p.Value == nil {
+			dst = append(dst, 0)
+			continue
 		}
-		dst = appendCompactParam(dst, p.Value)
+		v, decoded := *p.Value, decodedOf(decodedParams, *p.Value)
+		if f, ok := paramRowField(p.Name); ok && row != nil {
+			dst = refs.appendParam(dst, v, f, decoded)
+		} else {
+			dst = appendCompactValue(dst, v, decoded)
+		}
 	}
 	if row != nil {
 		dst = binary.LittleEndian.AppendUint32(dst, refs.crc)
@@ -435,17 +440,17 @@ func (w *rowRefs) appendStr(dst []byte, s string, f Field) []byte {
 // it) when that is shorter, as appendCompactValue does otherwise. A base64 value (cx,
 // ue_px) is compared decoded, as appendCompactValue keeps it: encoding the field
 // instead costs more than decoding the value in encoding/base64.
-func (w *rowRefs) appendParam(dst []byte, v string, f Field) []byte {
+func (w *rowRefs) appendParam(dst []byte, v string, f Field, decoded *string) []byte {
 	field := w.row.Fields[f]
 	if field == "" {
-		return appendCompactValue(dst, v)
+		return appendCompactValue(dst, v, decoded)
 	}
 	if v == field {
 		w.field(f)
 		return binary.AppendUvarint(dst, uint64(2*f)*paramModes+paramField+1)
 	}
 	at := len(dst)
-	dst = appendCompactValue(dst, v)
+	dst = appendCompactValue(dst, v, decoded)
 	h, n := binary.Uvarint(dst[at:])
 	val := dst[at+n:]
 	var x uint64
@@ -563,16 +568,33 @@ func (r *RawEvent) appendCompactHeader(dst []byte, h string) []byte {
 	return appendCompactStr(dst, rest)
 }
 
-func appendCompactParam(dst []byte, v *string) []byte {
-	if v == nil {
-		return append(dst, 0)
+// DecodedParam is a parameter value (cx, ue_px) with its decoding, which
+// AppendCompactRow copies instead of decoding the value again: Value must be exactly the
+// unpadded URL-safe base64 text of Bytes (what base64.RawURLEncoding.Strict() reads as
+// Bytes, with no line break).
+type DecodedParam struct{ Value, Bytes string }
+
+// decodedOf returns the decoding of v among ds, or nil. One whose length cannot be its
+// value's is ignored.
+func decodedOf(ds []DecodedParam, v string) *string {
+	for i := range ds {
+		d := &ds[i]
+		if len(d.Bytes) > 0 && d.Value == v && base64.RawURLEncoding.EncodedLen(len(d.Bytes)) == len(v) {
+			return &d.Bytes
+		}
 	}
-	return appendCompactValue(dst, *v)
+	return nil
 }
 
-// appendCompactValue appends a parameter value that is not nil.
-func appendCompactValue(dst []byte, s string) []byte {
+// appendCompactValue appends a parameter value that is not nil. decoded, when not nil,
+// is s's decoding (DecodedParam): s is then exactly its unpadded base64url text.
+func appendCompactValue(dst []byte, s string, decoded *string) []byte {
 	if len(s) >= minBase64Param {
+		if decoded != nil {
+			// What the strict decoder below would write for s, without decoding it.
+			dst = binary.AppendUvarint(dst, uint64(len(*decoded)*paramModes+paramURLRaw)+1)
+			return append(dst, *decoded...)
+		}
 		mode := base64Mode(s)
 		enc := compactBase64[mode]
 		n := enc.DecodedLen(len(s))

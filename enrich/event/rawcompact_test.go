@@ -617,6 +617,24 @@ func BenchmarkRawEventBrowser(b *testing.B) {
 		}
 		b.ReportMetric(float64(row)/float64(len(raws)), "bytes/event")
 	})
+	// With cx and ue_px decoded beforehand, as enrich hands them over.
+	decoded := make([][]DecodedParam, len(raws))
+	for i, r := range raws {
+		for _, name := range []string{"cx", "ue_px"} {
+			if v, ok := r.Param(name); ok {
+				d, err := base64.RawURLEncoding.Strict().DecodeString(v)
+				if err != nil {
+					b.Fatal(err)
+				}
+				decoded[i] = append(decoded[i], DecodedParam{Value: v, Bytes: string(d)})
+			}
+		}
+	}
+	b.Run("CompactRowDecoded", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			_ = raws[i%len(raws)].CompactRowString(rows[i%len(raws)], decoded[i%len(raws)]...)
+		}
+	})
 	cs := make([][]byte, len(raws))
 	crs := make([][]byte, len(raws))
 	for i, r := range raws {
@@ -641,4 +659,30 @@ func BenchmarkRawEventBrowser(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestCompactRawRowDecoded checks that a parameter's decoding handed to
+// AppendCompactRow gives the bytes its own decoding gives, and that one whose length
+// cannot be the value's, or given for another value, is ignored.
+func TestCompactRawRowDecoded(t *testing.T) {
+	for _, raw := range browserRaws(t, 3) {
+		cx, _ := raw.Param("cx")
+		js, err := base64.RawURLEncoding.Strict().DecodeString(cx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range []*EnrichedEvent{browserRow(raw), nil} {
+			want := raw.CompactRowString(row)
+			for _, ds := range [][]DecodedParam{
+				{{Value: cx, Bytes: string(js)}},
+				{{}, {Value: cx, Bytes: string(js)}},
+				{{Value: cx, Bytes: string(js[1:])}},                     // not its length: ignored
+				{{Value: cx[1:] + "A", Bytes: "wrong" + string(js[5:])}}, // another value: ignored
+			} {
+				if got := raw.CompactRowString(row, ds...); got != want {
+					t.Errorf("CompactRowString(row %v, %.40q) differs from the form without", row != nil, ds)
+				}
+			}
+		}
+	}
 }

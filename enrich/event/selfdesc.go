@@ -76,6 +76,10 @@ type Entities struct {
 	Contexts []SelfDescribing
 	Derived  []SelfDescribing
 	Unstruct *SelfDescribing
+
+	// Decoded are the event's cx and ue_px with the decoding enrich made of them, where
+	// it found them exact (zero otherwise), for RawEvent.AppendCompactRow.
+	Decoded [2]DecodedParam
 }
 
 // MarshalContexts returns the contexts / derived_contexts column text for entities: the

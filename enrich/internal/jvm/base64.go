@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"slices"
+	"strings"
 )
 
 // DecodeBase64 decodes s as Apache commons-codec's Base64(urlSafe = true).decode does, which
@@ -12,23 +13,52 @@ import (
 // end are dropped (one leftover character is ignored entirely). It never fails. The decoded
 // bytes are appended to dst.
 func DecodeBase64(dst []byte, s string) []byte {
+	dst, _ = DecodeBase64Exact(dst, s)
+	return dst
+}
+
+// rawURLStrict reads what trackers send: the URL-safe alphabet, no padding, no other
+// character, and zero bits after the last whole byte.
+var rawURLStrict = base64.RawURLEncoding.Strict()
+
+// DecodeBase64Exact is DecodeBase64, also telling whether s is exactly the unpadded
+// URL-safe encoding of the bytes appended (EncodeBase64URL gives s back from them): then
+// base64.RawURLEncoding.Strict() reads s as the same bytes, and every decoder agrees.
+func DecodeBase64Exact(dst []byte, s string) ([]byte, bool) {
+	start := len(dst)
 	// Whole blocks of eight alphabet characters decode to six bytes whatever follows
 	// them, so the longest run of such blocks is decoded first, with no per-character
 	// branch, and the rest (usually a final group of two to seven characters) goes on
 	// as below.
 	dst, i := decodeBase64Blocks(dst, s)
-	s = s[i:]
+	blocks, rest := s[:i], s[i:]
+	// The blocks take either alphabet: they are exact only without '+' and '/'.
+	// The strict reader skips line breaks: the length tells them.
+	exact := func(dst []byte) bool {
+		return base64.RawURLEncoding.EncodedLen(len(dst)-start) == len(s) &&
+			strings.IndexByte(blocks, '+') < 0 && strings.IndexByte(blocks, '/') < 0
+	}
+	if rest == "" {
+		return dst, exact(dst)
+	}
 	// What trackers send (URL-safe alphabet, no padding, whole groups or a final group
 	// of two or three characters) the standard library decodes to the same bytes, several
 	// times faster. It rejects anything else (another alphabet, '=', a lone final
 	// character) and leaves no trace of its attempt: decodeBase64Lenient then decides.
-	if n := base64.RawURLEncoding.DecodedLen(len(s)); n > 0 {
+	// The strict reading is tried first, to tell an exact text; the lenient one also
+	// takes nonzero bits after the last byte.
+	if n := base64.RawURLEncoding.DecodedLen(len(rest)); n > 0 {
 		dst = slices.Grow(dst, n)
-		if m, err := base64.RawURLEncoding.Decode(dst[len(dst):len(dst)+n], []byte(s)); err == nil {
-			return dst[:len(dst)+m]
+		out := dst[len(dst) : len(dst)+n]
+		if m, err := rawURLStrict.Decode(out, []byte(rest)); err == nil {
+			dst = dst[:len(dst)+m]
+			return dst, exact(dst)
+		}
+		if m, err := base64.RawURLEncoding.Decode(out, []byte(rest)); err == nil {
+			return dst[:len(dst)+m], false
 		}
 	}
-	return decodeBase64Lenient(dst, s)
+	return decodeBase64Lenient(dst, rest), false
 }
 
 // decodeBase64Blocks decodes the longest prefix of s made of whole blocks of eight

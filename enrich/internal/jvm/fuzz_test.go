@@ -2,6 +2,7 @@ package jvm
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -127,6 +128,23 @@ func FuzzDecodeBase64(f *testing.F) {
 		}
 		if back := DecodeBase64(nil, EncodeBase64URL([]byte(s))); string(back) != s {
 			t.Fatalf("round trip of %q gave %q", s, back)
+		}
+		// Exact means s is the canonical unpadded URL-safe text of the bytes, which the
+		// standard library's strict decoder then reads the same.
+		got, exact := DecodeBase64Exact([]byte("x"), s)
+		if string(got) != "x"+string(out) {
+			t.Fatalf("DecodeBase64Exact(\"x\", %q) = %q, want %q", s, got, "x"+string(out))
+		}
+		if canonical := EncodeBase64URL(out) == s; exact != canonical {
+			t.Fatalf("DecodeBase64Exact(%q): exact %v, but the text is canonical: %v", s, exact, canonical)
+		}
+		if exact {
+			if strict, err := base64.RawURLEncoding.Strict().DecodeString(s); err != nil || string(strict) != string(out) {
+				t.Fatalf("DecodeBase64Exact(%q) exact, but the strict decoder reads %q, %v", s, strict, err)
+			}
+		}
+		if _, exact := DecodeBase64Exact(nil, EncodeBase64URL([]byte(s))); !exact {
+			t.Fatalf("DecodeBase64Exact of the encoding of %q: not exact", s)
 		}
 	})
 }
