@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +101,7 @@ type recordBufs struct {
 	raws    []event.RawEvent
 	tsvSize int
 	derived []event.SelfDescribing
+	good    []Good // the Result's
 }
 
 // process enriches one raw record. The events and TSV lines of the result are in b's
@@ -149,6 +151,8 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 	res.tsvBuf = make([]byte, 0, max(b.tsvSize, len(record)+len(evs)*512))
 	clear(b.derived[:cap(b.derived)]) // the previous record's, whose batch is written
 	res.derivedBuf = b.derived[:0]
+	clear(b.good[:cap(b.good)])
+	res.Good = slices.Grow(b.good[:0], len(evs))
 	for i, ps := range evs {
 		raw := &raws[i]
 		p.fillRawEvent(raw, l, ps)
@@ -159,6 +163,9 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 	b.tsvSize = len(res.tsvBuf)
 	if cap(res.derivedBuf) > cap(b.derived) {
 		b.derived = res.derivedBuf[:0]
+	}
+	if cap(res.Good) > cap(b.good) {
+		b.good = res.Good[:0]
 	}
 	return res, nil
 }
