@@ -92,7 +92,7 @@ func (p *pipeline) adaptTP2(ctx context.Context, l *loaded) ([]params, []badrow.
 	// Body: a self-describing payload_data JSON. The body is checked without being
 	// decoded; it is decoded for the validator only when it is not a plainly valid
 	// instance of a published payload_data schema. Trackers' bodies are read in one pass.
-	if evs, ok := p.plainBody(body, qs); ok {
+	if evs, ok := p.plainBody(body, qs, l.bufs); ok {
 		return evs, nil, nil
 	}
 	var members []jvm.KeyVal
@@ -103,7 +103,7 @@ func (p *pipeline) adaptTP2(ctx context.Context, l *loaded) ([]params, []badrow.
 	if code != "" {
 		return nil, []badrow.Message{notIglu(body, code)}, nil
 	}
-	if evs, ok := p.plainPayloadData(key, dataRaw, qs); ok {
+	if evs, ok := p.plainPayloadData(key, dataRaw, qs, l.bufs); ok {
 		return evs, nil, nil
 	}
 	{

@@ -2,6 +2,8 @@ package enrich
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/snowplow-mini/snowplow-mini/enrich/event"
@@ -81,4 +83,45 @@ func TestJSONParamDecoded(t *testing.T) {
 	if d := (&jsonParam{text: js}).decodedParam(); d != (event.DecodedParam{}) {
 		t.Errorf("decodedParam of a co parameter = %+v", d)
 	}
+}
+
+// TestProcessReusedBuffers processes browser records one after another with the same
+// buffers, as a worker does, and checks each gives what it gives with fresh ones: the
+// events' parameters, the Good slice and the raw events live in those buffers.
+func TestProcessReusedBuffers(t *testing.T) {
+	e := newDefaultEnricher(t)
+	r := newBrowserRecords(t)
+	ctx := context.Background()
+	b := &recordBufs{}
+	for n := range uint64(20) {
+		rec := r.record(t, n)
+		fresh, err := e.p.process(ctx, rec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := goodOf(fresh)
+		reused, err := e.p.process(ctx, rec, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := goodOf(reused); got != want {
+			t.Fatalf("record %d with reused buffers:\n%s\nwith fresh ones:\n%s", n, got, want)
+		}
+	}
+	if cap(b.nvps) == 0 || cap(b.good) == 0 {
+		t.Errorf("buffers not kept for the next record: %d parameters, %d good events", cap(b.nvps), cap(b.good))
+	}
+}
+
+// goodOf renders what a result's good events carry: line, parameters, entities.
+func goodOf(res Result) string {
+	var sb strings.Builder
+	for _, g := range res.Good {
+		sb.Write(g.TSV)
+		for _, p := range g.Raw.Parameters {
+			fmt.Fprintf(&sb, "\n  %s=%v", p.Name, *p.Value)
+		}
+		fmt.Fprintf(&sb, "\n  %d contexts, %d derived, %q\n", len(g.Entities.Contexts), len(g.Entities.Derived), g.Entities.Decoded)
+	}
+	return sb.String()
 }

@@ -86,7 +86,7 @@ func FuzzPlainFastPaths(f *testing.F) {
 		ctx := context.Background()
 		pd := criterion1_0("com.snowplowanalytics.snowplow", "payload_data", "jsonschema")
 		key := iglu.SchemaKey{Vendor: pd.Vendor, Name: pd.Name, Format: pd.Format, Version: iglu.SchemaVer{Model: 1, Addition: addition}}
-		if evs, ok := p.plainPayloadData(key, data, nil); ok {
+		if evs, ok := p.plainPayloadData(key, data, nil, nil); ok {
 			if _, err := p.resolver.Validate(ctx, key, v); err != nil {
 				t.Fatalf("plainPayloadData accepted %s, the validator says %v", data, err)
 			}
@@ -251,7 +251,7 @@ func FuzzPlainBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, p := range ps {
 			for _, qs := range []params{nil, qs} {
-				evs, ok := p.plainBody(body, qs)
+				evs, ok := p.plainBody(body, qs, nil)
 				if !ok {
 					continue
 				}
@@ -263,7 +263,7 @@ func FuzzPlainBody(f *testing.F) {
 				if code != "" {
 					t.Fatalf("plainBody took %q, rawSDJ says %s", body, code)
 				}
-				want, ok := p.plainPayloadData(key, data, qs)
+				want, ok := p.plainPayloadData(key, data, qs, nil)
 				if !ok {
 					t.Fatalf("plainBody took %q, plainPayloadData does not", body)
 				}

@@ -21,6 +21,8 @@ type loaded struct {
 	cs      jvm.Charset
 	ip      string // client IP: X-Forwarded-For / Forwarded headers, else the Thrift ipAddress
 	nuid    string // canonical network user id, "" when absent
+
+	bufs *recordBufs // the record's buffers, nil for none
 }
 
 // Messages of collector_payload_format_violation bad rows.

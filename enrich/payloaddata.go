@@ -118,12 +118,13 @@ func (t *paramBits) get(name string) uint8 {
 // every member a string of an allowed parameter, tv, p and e present. Then it returns the
 // events (the query-string parameters merged over each) and true; any doubt (a repeated
 // key included) returns false, and the generic validator decides, with its reports.
-func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params) ([]params, bool) {
+// The parameters are in b's buffers when b is not nil.
+func (p *pipeline) plainPayloadData(key iglu.SchemaKey, data string, qs params, b *recordBufs) ([]params, bool) {
 	allowed := p.payloadDataBits(key)
 	if allowed == nil {
 		return nil, false
 	}
-	evs, end, seen, ok := p.plainEvents(data, jvm.SkipWS(data, 0), qs)
+	evs, end, seen, ok := p.plainEvents(data, jvm.SkipWS(data, 0), qs, b)
 	if !ok || !allowed.allows(seen) || jvm.SkipWS(data, end) != len(data) {
 		return nil, false
 	}
@@ -143,8 +144,9 @@ func (p *pipeline) payloadDataBits(key iglu.SchemaKey) *paramBits {
 // object of exactly a "schema" string naming a published payload_data schema and a "data"
 // array that plainPayloadData accepts for it. Such a text is what jvm.CheckJSON accepts and
 // what rawSDJ and plainPayloadData read, with the same events; anything else (another
-// member, a key with escapes) returns false and the body goes the general way.
-func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
+// member, a key with escapes) returns false and the body goes the general way. The
+// parameters are in b's buffers when b is not nil.
+func (p *pipeline) plainBody(body string, qs params, b *recordBufs) ([]params, bool) {
 	if p.maxDepth < 3 { // the events are objects at depth 3
 		return nil, false
 	}
@@ -188,7 +190,7 @@ func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
 			if allowed = p.payloadDataBits(key); allowed == nil {
 				return nil, false
 			}
-		} else if evs, i, seen, ok = p.plainEvents(s, i, qs); !ok {
+		} else if evs, i, seen, ok = p.plainEvents(s, i, qs, b); !ok {
 			return nil, false
 		}
 		i = jvm.SkipWS(s, i)
@@ -206,7 +208,7 @@ func (p *pipeline) plainBody(body string, qs params) ([]params, bool) {
 // syntax as it goes, with the parameters of the latest payload_data schema (whose bits
 // the earlier ones share): it returns the events, the index after the array and the
 // parameters seen, for the caller to check against the schema of the body.
-func (p *pipeline) plainEvents(s string, i int, qs params) ([]params, int, [2]uint64, bool) {
+func (p *pipeline) plainEvents(s string, i int, qs params, b *recordBufs) ([]params, int, [2]uint64, bool) {
 	var all [2]uint64
 	if i >= len(s) || s[i] != '[' {
 		return nil, 0, all, false
@@ -214,10 +216,16 @@ func (p *pipeline) plainEvents(s string, i int, qs params) ([]params, int, [2]ui
 	allowed := p.payloadDataKeys[len(p.payloadDataKeys)-1]
 	var events []params
 	// The parameters and values of all events share two slices (a pointer into an
-	// outgrown one keeps it alive), sized for about 64 bytes a parameter.
+	// outgrown one keeps it alive), sized for about 64 bytes a parameter, or b's from
+	// an earlier record, whose events are done with.
 	guess := min((len(s)-i)/64+8, 4096)
-	nvps := make([]event.NVP, 0, guess)
-	vals := make([]string, 0, guess)
+	var nvps []event.NVP
+	var vals []string
+	if b != nil && cap(b.nvps) >= guess && cap(b.vals) >= guess {
+		nvps, vals = b.nvps[:0], b.vals[:0]
+	} else {
+		nvps, vals = make([]event.NVP, 0, guess), make([]string, 0, guess)
+	}
 	for {
 		i = jvm.SkipWS(s, i+1) // after '[' or ','
 		if i >= len(s) || s[i] != '{' {
@@ -274,6 +282,9 @@ func (p *pipeline) plainEvents(s string, i int, qs params) ([]params, int, [2]ui
 		}
 		if i >= len(s) || s[i] != ']' {
 			return nil, 0, all, false
+		}
+		if b != nil {
+			b.nvps, b.vals = nvps[:0], vals[:0]
 		}
 		return events, i + 1, all, true
 	}

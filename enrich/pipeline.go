@@ -102,6 +102,10 @@ type recordBufs struct {
 	tsvSize int
 	derived []event.SelfDescribing
 	good    []Good // the Result's
+
+	// nvps and vals hold the parameters of a tp2 body's events (plainEvents).
+	nvps []event.NVP
+	vals []string
 }
 
 // process enriches one raw record. The events and TSV lines of the result are in b's
@@ -118,6 +122,10 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 		}
 		return res, nil
 	}
+	if b == nil {
+		b = &recordBufs{}
+	}
+	l.bufs = b
 	evs, fmsgs, err := p.adapt(ctx, l)
 	if err != nil {
 		return Result{}, err
@@ -138,9 +146,6 @@ func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (R
 	var memo inputMemo
 	// One allocation each (or none, with b) for the events and the raw events, and one
 	// for their TSV lines.
-	if b == nil {
-		b = &recordBufs{}
-	}
 	if cap(b.events) < len(evs) {
 		b.events = make([]event.EnrichedEvent, len(evs))
 		b.raws = make([]event.RawEvent, len(evs))
