@@ -92,8 +92,9 @@ type Result struct {
 	derivedBuf []event.SelfDescribing // backing store of the Entities.Derived of Good
 }
 
-// recordBufs hold the events and raw events of one record, for the enricher to reuse
-// once a batch is written (observers do not keep events). The TSV lines are not
+// recordBufs hold the events, raw events, event parameters and list of good events of
+// one record, for the enricher to reuse once a batch is written (observers keep none of
+// them, see Observer). The TSV lines are not
 // reused: they go on the enriched stream as they are (streams.Entry.Immutable), and
 // the observer may keep them; tsvSize is the size of the last record's.
 type recordBufs struct {
@@ -108,8 +109,8 @@ type recordBufs struct {
 	vals []string
 }
 
-// process enriches one raw record. The events and TSV lines of the result are in b's
-// buffers when b is not nil.
+// process enriches one raw record. The events, their parameters and the Good list of the
+// result are in b's buffers when b is not nil: they are valid until b is used again.
 func (p *pipeline) process(ctx context.Context, record []byte, b *recordBufs) (Result, error) {
 	var res Result
 	now := p.now().UTC()
